@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Maps and helpers every phpmemtrace BPF object shares: the configuration,
+ * the ring buffer, the drop counters and the set of traced processes.
+ * Included once per .bpf.c (each object has its own copies of these maps).
+ */
+#ifndef PHPMEMTRACE_COMMON_BPF_H
+#define PHPMEMTRACE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "phpmemtrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Written by user space between open and load. */
+const volatile struct pmt_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20); /* resized by user space (--ringbuf-mb) */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PMT_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Per traced process state; a process is traced iff it has an entry here. */
+struct pmt_proc_state {
+	__u64 bias;        /* load bias of the PHP binary, learnt at the first entry probe */
+	__u8 has_executed; /* a PHP frame has been seen: no longer in start-up */
+	__u8 reserved[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pmt_proc_state);
+} traced SEC(".maps");
+
+static __always_inline void count(enum pmt_counter which)
+{
+	__u32 key = which;
+	__u64 *value = bpf_map_lookup_elem(&counters, &key);
+	if (value)
+		*value += 1; /* per-CPU: no atomics needed */
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline struct pmt_proc_state *traced_state(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&traced, &tgid);
+}
+
+/* Output a record, counting it when the ring buffer is full. */
+static __always_inline int emit(void *record, __u64 size)
+{
+	int err = bpf_ringbuf_output(&events, record, size, 0);
+	if (err)
+		count(PMT_CNT_LOST_RECORDS);
+	return err;
+}
+
+static __always_inline void fill_header(struct pmt_record_header *hdr, __u16 kind, __u32 tgid)
+{
+	hdr->kind = kind;
+	hdr->flags = 0;
+	hdr->tgid = tgid;
+	hdr->ts_ns = bpf_ktime_get_ns();
+}
+
+/*
+ * Load bias of the PHP binary in the current process, from the probed IP and the
+ * function's link-time address carried in the cookie. Rounded down to a page so it
+ * does not matter whether the IP points at the breakpoint or just past it.
+ */
+static __always_inline __u64 load_bias(struct pt_regs *ctx, __u64 cookie)
+{
+	return (PT_REGS_IP(ctx) - PMT_COOKIE_VADDR(cookie)) & ~0xfffull;
+}
+
+static __always_inline __u64 read_user_u64(__u64 addr, int *err)
+{
+	__u64 value = 0;
+	if (bpf_probe_read_user(&value, sizeof(value), (void *)addr))
+		*err = 1;
+	return value;
+}
+
+/* heap = AG(mm_heap), 0 when the heap layout is unknown or unreadable. */
+static __always_inline __u64 zend_heap(__u64 bias)
+{
+	int err = 0;
+	if (!cfg.heap_ptr_vaddr)
+		return 0;
+	__u64 heap = read_user_u64(bias + cfg.heap_ptr_vaddr, &err);
+	if (err) {
+		count(PMT_CNT_BAD_HEAP_READ);
+		return 0;
+	}
+	return heap;
+}
+
+#endif /* PHPMEMTRACE_COMMON_BPF_H */

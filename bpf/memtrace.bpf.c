@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Uprobes on the Zend memory manager.
+ *
+ * Allocations are reported at return (the pointer is needed), frees at entry.
+ * One program per shape of call serves every allocator function; the attach cookie
+ * says which function fired (and the fixed size of _emalloc_N / _efree_N).
+ * Entry and return are paired per thread and stack pointer, so an allocation made
+ * while another is in flight (error handling inside the allocator) is not mixed up
+ * with it, and an entry whose return never comes (bailout longjmp) just ages out of
+ * the LRU map.
+ *
+ * Wrappers are not counted twice because they are not probed: _ecalloc, _estrdup,
+ * _estrndup and _safe_emalloc call _emalloc; _safe_erealloc jumps to _erealloc; a
+ * realloc of NULL jumps to _zend_mm_alloc, so realloc entries with a NULL pointer
+ * are left to that probe.
+ */
+#include "common.bpf.h"
+#include "php_stack.bpf.h"
+
+struct inflight_key {
+	__u32 tid;
+	__u32 reserved;
+	__u64 sp; /* stack pointer at entry; at return it is sp + 8 */
+};
+
+struct inflight_call {
+	__u64 bias;
+	__u64 size;
+	__u64 old_ptr;
+	__u32 vaddr_lo; /* cookie vaddr (low 32 bits) of the entry, matched at return */
+	__u8 probe;
+	__u8 real;
+	__u8 reserved[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct inflight_key);
+	__type(value, struct inflight_call);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pmt_alloc_record);
+} alloc_scratch SEC(".maps");
+
+static __always_inline struct inflight_key entry_key(struct pt_regs *ctx)
+{
+	struct inflight_key key = {
+		.tid = (__u32)bpf_get_current_pid_tgid(),
+		.sp = PT_REGS_SP(ctx),
+	};
+	return key;
+}
+
+static __always_inline struct inflight_key return_key(struct pt_regs *ctx)
+{
+	struct inflight_key key = {
+		.tid = (__u32)bpf_get_current_pid_tgid(),
+		.sp = PT_REGS_SP(ctx) - 8,
+	};
+	return key;
+}
+
+/* Remembers the load bias for programs without a cookie (tracepoints, perf events). */
+static __always_inline __u64 note_bias(struct pt_regs *ctx, __u64 cookie, struct pmt_proc_state *state)
+{
+	__u64 bias = load_bias(ctx, cookie);
+	if (state->bias != bias)
+		state->bias = bias;
+	return bias;
+}
+
+static __always_inline void remember_call(struct pt_regs *ctx, __u64 cookie, __u64 size,
+					  __u64 old_ptr, __u8 real, struct pmt_proc_state *state)
+{
+	struct inflight_key key = entry_key(ctx);
+	struct inflight_call call = {
+		.bias = note_bias(ctx, cookie, state),
+		.size = size,
+		.old_ptr = old_ptr,
+		.vaddr_lo = (__u32)PMT_COOKIE_VADDR(cookie),
+		.probe = PMT_COOKIE_KIND(cookie),
+		.real = real,
+	};
+	bpf_map_update_elem(&inflight, &key, &call, BPF_ANY);
+}
+
+/* Takes the entry matching this return, or returns 0 (counted) if there is none. */
+static __always_inline int take_call(struct pt_regs *ctx, __u64 cookie, struct inflight_call *out)
+{
+	struct inflight_key key = return_key(ctx);
+	struct inflight_call *call = bpf_map_lookup_elem(&inflight, &key);
+	if (!call || call->vaddr_lo != (__u32)PMT_COOKIE_VADDR(cookie)) {
+		count(PMT_CNT_UNPAIRED_RETURNS);
+		return 0;
+	}
+	*out = *call;
+	bpf_map_delete_elem(&inflight, &key);
+	return 1;
+}
+
+/* Size of the block at ptr from its chunk's page map, 0 if unknown (huge or unread). */
+static __always_inline __u64 block_size_from_page_map(__u64 ptr)
+{
+	if (!cfg.off.chunk_map || !ptr)
+		return 0;
+	__u64 offset = ptr & (PMT_ZEND_CHUNK_SIZE - 1);
+	if (!offset)
+		return 0; /* huge blocks are chunk aligned and have no page map entry */
+	__u64 chunk = ptr - offset;
+	__u32 info = 0;
+	if (bpf_probe_read_user(&info, sizeof(info),
+				(void *)(chunk + cfg.off.chunk_map + (offset / PMT_ZEND_PAGE_SIZE) * 4))) {
+		count(PMT_CNT_BAD_HEAP_READ);
+		return 0;
+	}
+	if (info & PMT_ZEND_MM_IS_SRUN) {
+		__u32 bin = info & PMT_ZEND_MM_SRUN_BIN_MASK;
+		if (bin < PMT_ZEND_BIN_COUNT)
+			return cfg.bin_sizes[bin];
+		return 0;
+	}
+	if (info & PMT_ZEND_MM_IS_LRUN)
+		return (__u64)((info & PMT_ZEND_MM_LRUN_PAGES_MASK) >> PMT_ZEND_MM_LRUN_PAGES_SHIFT) *
+		       PMT_ZEND_PAGE_SIZE;
+	return 0;
+}
+
+/* ---- allocations ------------------------------------------------------------ */
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_entry)
+{
+	struct pmt_proc_state *state = traced_state(current_tgid());
+	if (!state)
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 size;
+	switch (PMT_COOKIE_KIND(cookie)) {
+	case PMT_PROBE_EMALLOC_FIXED:
+		size = PMT_COOKIE_ARG(cookie);
+		break;
+	case PMT_PROBE_ZEND_MM_ALLOC:
+		size = PT_REGS_PARM2(ctx);
+		break;
+	default: /* _emalloc, _emalloc_large, _emalloc_huge */
+		size = PT_REGS_PARM1(ctx);
+		break;
+	}
+	remember_call(ctx, cookie, size, 0, 0, state);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_entry)
+{
+	struct pmt_proc_state *state = traced_state(current_tgid());
+	if (!state)
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 ptr, size;
+	if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_ZEND_MM_REALLOC) {
+		ptr = PT_REGS_PARM2(ctx);
+		size = PT_REGS_PARM3(ctx);
+	} else {
+		ptr = PT_REGS_PARM1(ctx);
+		size = PT_REGS_PARM2(ctx);
+	}
+	if (!ptr)
+		return 0; /* realloc(NULL) jumps to _zend_mm_alloc, which reports it */
+	remember_call(ctx, cookie, size, ptr, 0, state);
+	return 0;
+}
+
+/* Shared by alloc and realloc returns: walk the PHP stack and send the record. */
+static __always_inline int report_allocation(struct pt_regs *ctx, struct inflight_call *call,
+					     __u16 kind)
+{
+	__u64 ptr = PT_REGS_RC(ctx);
+	if (!ptr)
+		return 0; /* failed allocation: nothing changed in the heap */
+	__u32 zero = 0;
+	struct pmt_alloc_record *rec = bpf_map_lookup_elem(&alloc_scratch, &zero);
+	if (!rec)
+		return 0;
+	__u32 tgid = current_tgid();
+	fill_header(&rec->hdr, kind, tgid);
+	rec->ptr = ptr;
+	rec->size = call->size;
+	rec->old_ptr = call->old_ptr;
+	rec->old_size = 0;
+	rec->probe = call->probe;
+	rec->reserved = 0;
+	rec->reserved2 = 0;
+	__u32 flags = 0;
+	__u32 depth = walk_php_stack(ctx, call->bias, tgid, rec->frames, &flags);
+	if (depth > PMT_MAX_FRAMES)
+		depth = PMT_MAX_FRAMES;
+	rec->depth = depth;
+	rec->stack_flags = flags;
+	__u64 size = PMT_ALLOC_RECORD_FIXED_SIZE + (__u64)depth * sizeof(struct pmt_frame);
+	if (size > sizeof(*rec))
+		size = sizeof(*rec);
+	emit(rec, size);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return)
+{
+	struct inflight_call call;
+	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call))
+		return 0;
+	return report_allocation(ctx, &call, PMT_REC_ALLOC);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(realloc_return)
+{
+	struct inflight_call call;
+	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call))
+		return 0;
+	return report_allocation(ctx, &call, PMT_REC_REALLOC);
+}
+
+/* ---- frees -------------------------------------------------------------------- */
+
+SEC("uprobe")
+int BPF_KPROBE(free_entry)
+{
+	__u32 tgid = current_tgid();
+	if (!traced_state(tgid))
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct pmt_free_record rec = {};
+	__u32 kind = PMT_COOKIE_KIND(cookie);
+	switch (kind) {
+	case PMT_PROBE_EFREE_FIXED:
+		rec.ptr = PT_REGS_PARM1(ctx);
+		rec.size = PMT_COOKIE_ARG(cookie);
+		break;
+	case PMT_PROBE_EFREE_SIZED:
+		rec.ptr = PT_REGS_PARM1(ctx);
+		rec.size = PT_REGS_PARM2(ctx);
+		break;
+	case PMT_PROBE_ZEND_MM_FREE:
+		rec.ptr = PT_REGS_PARM2(ctx);
+		break;
+	default: /* _efree */
+		rec.ptr = PT_REGS_PARM1(ctx);
+		break;
+	}
+	if (!rec.ptr)
+		return 0; /* efree(NULL) is not called by PHP, but costs nothing to ignore */
+	if (!rec.size)
+		rec.map_size = block_size_from_page_map(rec.ptr);
+	fill_header(&rec.hdr, PMT_REC_FREE, tgid);
+	rec.probe = kind;
+	emit(&rec, sizeof(rec));
+	return 0;
+}
+
+/* ---- checkpoints: memory_get_usage() ---------------------------------------- */
+
+SEC("uprobe")
+int BPF_KPROBE(memory_usage_entry)
+{
+	struct pmt_proc_state *state = traced_state(current_tgid());
+	if (!state)
+		return 0;
+	remember_call(ctx, bpf_get_attach_cookie(ctx), 0, 0, (__u8)PT_REGS_PARM1(ctx), state);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(memory_usage_return)
+{
+	struct inflight_call call;
+	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call))
+		return 0;
+	struct pmt_checkpoint_record rec = {};
+	fill_header(&rec.hdr, PMT_REC_CHECKPOINT, current_tgid());
+	rec.returned = PT_REGS_RC(ctx);
+	rec.real = call.real;
+	__u64 heap = zend_heap(call.bias);
+	if (heap && cfg.off.heap_size && cfg.off.heap_real_size) {
+		int err = 0;
+		rec.heap_size = read_user_u64(heap + cfg.off.heap_size, &err);
+		rec.heap_real_size = read_user_u64(heap + cfg.off.heap_real_size, &err);
+		rec.heap_read_ok = !err;
+	}
+	emit(&rec, sizeof(rec));
+	return 0;
+}
+
+/* ---- request boundaries ------------------------------------------------------- */
+
+SEC("uprobe")
+int BPF_KPROBE(request_boundary)
+{
+	__u32 tgid = current_tgid();
+	if (!traced_state(tgid))
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct pmt_request_record rec = {};
+	__u16 kind = PMT_COOKIE_KIND(cookie) == PMT_PROBE_REQUEST_STARTUP ? PMT_REC_REQUEST_BEGIN
+									 : PMT_REC_REQUEST_END;
+	fill_header(&rec.hdr, kind, tgid);
+	__u64 heap = zend_heap(load_bias(ctx, cookie));
+	if (heap && cfg.off.heap_size) {
+		int err = 0;
+		rec.heap_size = read_user_u64(heap + cfg.off.heap_size, &err);
+	}
+	emit(&rec, sizeof(rec));
+	return 0;
+}
+
+/* ---- process lifetime --------------------------------------------------------- */
+
+SEC("tracepoint/sched/sched_process_fork")
+int on_fork(struct trace_event_raw_sched_process_fork *ctx)
+{
+	if (!cfg.follow_forks)
+		return 0;
+	__u32 parent = current_tgid();
+	if (!traced_state(parent))
+		return 0;
+	__u32 child = ctx->child_pid;
+	struct pmt_proc_state state = { .has_executed = 1 };
+	bpf_map_update_elem(&traced, &child, &state, BPF_NOEXIST);
+	struct pmt_proc_record rec = {};
+	fill_header(&rec.hdr, PMT_REC_PROC_FORK, parent);
+	rec.child_tgid = child;
+	emit(&rec, sizeof(rec));
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int on_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	if ((__u32)pid_tgid != tgid || !traced_state(tgid))
+		return 0; /* only the main thread's exit ends the process */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct pmt_proc_record rec = {};
+	fill_header(&rec.hdr, PMT_REC_PROC_EXIT, tgid);
+	rec.exit_code = BPF_CORE_READ(task, exit_code);
+	emit(&rec, sizeof(rec));
+	bpf_map_delete_elem(&traced, &tgid);
+	return 0;
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Walks the PHP call stack of the current process from
+ * executor_globals.current_execute_data and fills an array of pmt_frame.
+ *
+ * A frame is (zend_function*, line). The names of a function are read from the
+ * target and sent once, in a PMT_REC_FUNC record ahead of the first record that
+ * uses it; a cache keyed by (process, zend_function*) remembers what was sent,
+ * together with a signature of the function (name, scope, opcodes pointers) so that
+ * a zend_function freed and reused for another function (closures, per-request
+ * function tables in FPM without opcache) is announced again with its new names.
+ * The ring buffer is ordered, so the collector always resolves a pointer with the
+ * names that were valid when the record was made.
+ *
+ * Needs: common.bpf.h included first.
+ */
+#ifndef PHPMEMTRACE_PHP_STACK_BPF_H
+#define PHPMEMTRACE_PHP_STACK_BPF_H
+
+struct func_key {
+	__u32 tgid;
+	__u32 reserved;
+	__u64 func;
+};
+
+struct func_signature {
+	__u64 name;
+	__u64 scope;
+	__u64 body; /* op_array.opcodes (user code) or the word at the same offset */
+	__u8 type;
+	__u8 reserved[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct func_key);
+	__type(value, struct func_signature);
+} announced_funcs SEC(".maps");
+
+/* The start of a zend_function we read per frame; covers op_array.last/opcodes. */
+#define PMT_FUNC_PREFIX 128
+
+struct walk_scratch {
+	__u8 func[PMT_FUNC_PREFIX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_scratch);
+} walk_scratch_map SEC(".maps");
+
+struct walk_state {
+	struct pmt_frame *frames; /* PMT_MAX_FRAMES entries */
+	struct walk_scratch *scratch;
+	__u64 ex;                 /* next zend_execute_data to read */
+	__u64 vm_execute_data;    /* r14 of the hybrid VM */
+	__u64 vm_opline;          /* r15 of the hybrid VM */
+	__u32 tgid;
+	__u32 depth;
+	__u32 flags;              /* PMT_STACK_* */
+};
+
+static __always_inline __u64 prefix_u64(struct walk_scratch *s, __u32 off)
+{
+	if (off > PMT_FUNC_PREFIX - 8)
+		return 0;
+	return *(__u64 *)&s->func[off & (PMT_FUNC_PREFIX - 1)];
+}
+
+static __always_inline __u32 prefix_u32(struct walk_scratch *s, __u32 off)
+{
+	if (off > PMT_FUNC_PREFIX - 4)
+		return 0;
+	return *(__u32 *)&s->func[off & (PMT_FUNC_PREFIX - 1)];
+}
+
+/* Reads a zend_string's characters into dst; empty string when ptr is NULL. */
+static __always_inline void read_zstr(char *dst, __u32 dst_len, __u64 zstr)
+{
+	dst[0] = 0;
+	if (!zstr)
+		return;
+	bpf_probe_read_user_str(dst, dst_len, (void *)(zstr + cfg.off.zstr_val));
+}
+
+/* Sends the names of `func` unless the cache says they were sent already. */
+static __always_inline void announce_function(struct walk_state *w, __u64 func)
+{
+	struct walk_scratch *s = w->scratch;
+	struct func_signature sig = {
+		.name = prefix_u64(s, cfg.off.func_name),
+		.scope = prefix_u64(s, cfg.off.func_scope),
+		.body = prefix_u64(s, cfg.off.op_opcodes),
+		.type = s->func[0],
+	};
+	struct func_key key = { .tgid = w->tgid, .func = func };
+	struct func_signature *known = bpf_map_lookup_elem(&announced_funcs, &key);
+	if (known && known->name == sig.name && known->scope == sig.scope &&
+	    known->body == sig.body && known->type == sig.type)
+		return;
+
+	struct pmt_func_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count(PMT_CNT_LOST_FUNC_NAMES);
+		w->flags |= PMT_STACK_UNNAMED;
+		return;
+	}
+	fill_header(&rec->hdr, PMT_REC_FUNC, w->tgid);
+	rec->func = func;
+	rec->type = sig.type;
+	rec->has_name = sig.name != 0;
+	rec->reserved = 0;
+	rec->line_start = 0;
+	read_zstr(rec->function, sizeof(rec->function), sig.name);
+	rec->class_name[0] = 0;
+	if (sig.scope) {
+		int err = 0;
+		__u64 class_name = read_user_u64(sig.scope + cfg.off.ce_name, &err);
+		if (!err)
+			read_zstr(rec->class_name, sizeof(rec->class_name), class_name);
+	}
+	rec->file[0] = 0;
+	if (sig.type == PMT_FUNC_USER || sig.type == PMT_FUNC_EVAL) {
+		int err = 0;
+		__u64 filename = read_user_u64(func + cfg.off.op_filename, &err);
+		if (!err)
+			read_zstr(rec->file, sizeof(rec->file), filename);
+		bpf_probe_read_user(&rec->line_start, sizeof(rec->line_start),
+				    (void *)(func + cfg.off.op_line_start));
+	}
+	bpf_ringbuf_submit(rec, 0);
+	bpf_map_update_elem(&announced_funcs, &key, &sig, BPF_ANY);
+}
+
+/*
+ * Line being executed in a user frame. The hybrid VM keeps the current opline in
+ * r15 and stores it to execute_data->opline only on SAVE_OPLINE, so for the frame
+ * the VM is running (r14 == execute_data) r15 is fresher; callers' oplines were
+ * saved at the call and are reliable. Both are bounds-checked against the op_array.
+ */
+static __always_inline void frame_line(struct walk_state *w, __u64 ex, __u64 saved_opline,
+				       struct pmt_frame *frame)
+{
+	struct walk_scratch *s = w->scratch;
+	__u64 opcodes = prefix_u64(s, cfg.off.op_opcodes);
+	__u64 end = opcodes + (__u64)prefix_u32(s, cfg.off.op_last) * cfg.off.opline_size;
+	__u64 opline = saved_opline;
+
+	if (ex == w->vm_execute_data && w->vm_opline >= opcodes && w->vm_opline < end) {
+		opline = w->vm_opline;
+		frame->flags |= PMT_FRAME_LINE_FROM_REGISTER;
+	}
+	if (opline < opcodes || opline >= end) {
+		frame->flags |= PMT_FRAME_LINE_UNKNOWN;
+		return;
+	}
+	if (bpf_probe_read_user(&frame->lineno, sizeof(frame->lineno),
+				(void *)(opline + cfg.off.opline_lineno)))
+		frame->flags |= PMT_FRAME_LINE_UNKNOWN;
+}
+
+/* zend_execute_data prefix: opline 0, func 24, prev_execute_data 48 (7.4 - 8.5). */
+struct zend_execute_data_prefix {
+	__u64 opline;
+	__u64 call;
+	__u64 return_value;
+	__u64 func;
+	__u64 this_value;
+	__u32 this_type_info;
+	__u32 this_num_args;
+	__u64 prev_execute_data;
+};
+
+static long walk_one_frame(__u32 index, void *ctx)
+{
+	struct walk_state *w = ctx;
+	struct zend_execute_data_prefix ex;
+
+	if (!w->ex)
+		return 1;
+	if (w->depth >= cfg.max_frames || w->depth >= PMT_MAX_FRAMES) {
+		w->flags |= PMT_STACK_TRUNCATED;
+		return 1;
+	}
+	if (bpf_probe_read_user(&ex, sizeof(ex), (void *)w->ex)) {
+		w->flags |= PMT_STACK_UNREADABLE;
+		return 1;
+	}
+	__u64 this_ex = w->ex;
+	w->ex = ex.prev_execute_data;
+	if (!ex.func)
+		return 0; /* a frame without a function (dummy call frame): skip */
+
+	if (bpf_probe_read_user(w->scratch->func, sizeof(w->scratch->func), (void *)ex.func)) {
+		w->flags |= PMT_STACK_UNREADABLE;
+		return 1;
+	}
+	__u32 depth = w->depth;
+	if (depth >= PMT_MAX_FRAMES)
+		return 1;
+	struct pmt_frame *frame = &w->frames[depth];
+	frame->func = ex.func;
+	frame->lineno = 0;
+	frame->flags = 0;
+	__u8 type = w->scratch->func[0];
+	if (type == PMT_FUNC_USER || type == PMT_FUNC_EVAL)
+		frame_line(w, this_ex, ex.opline, frame);
+	announce_function(w, ex.func);
+	w->depth = depth + 1;
+	return 0;
+}
+
+/* Which phase the process is in when no PHP frame is running. */
+static __always_inline __u64 pseudo_frame(__u64 bias, struct pmt_proc_state *state)
+{
+	if (cfg.off.eg_flags) {
+		__u8 flags = 0;
+		bpf_probe_read_user(&flags, 1, (void *)(bias + cfg.eg_vaddr + cfg.off.eg_flags));
+		if (flags & 1 /* EG_FLAGS_IN_SHUTDOWN */)
+			return PMT_PSEUDO_SHUTDOWN;
+	}
+	if (cfg.off.cg_in_compilation && cfg.cg_vaddr) {
+		__u8 compiling = 0;
+		bpf_probe_read_user(&compiling, 1,
+				    (void *)(bias + cfg.cg_vaddr + cfg.off.cg_in_compilation));
+		if (compiling)
+			return PMT_PSEUDO_COMPILE;
+	}
+	if (state && !state->has_executed)
+		return PMT_PSEUDO_STARTUP;
+	return PMT_PSEUDO_NO_FRAME;
+}
+
+/*
+ * Fills frames[] (leaf first, as walked) and returns the depth; *flags gets
+ * PMT_STACK_* bits. When no PHP frame runs, one pseudo-frame is returned.
+ */
+static __always_inline __u32 walk_php_stack(struct pt_regs *ctx, __u64 bias, __u32 tgid,
+					    struct pmt_frame *frames, __u32 *flags)
+{
+	__u32 zero = 0;
+	struct walk_scratch *scratch = bpf_map_lookup_elem(&walk_scratch_map, &zero);
+	struct pmt_proc_state *state = traced_state(tgid);
+	int err = 0;
+	__u64 ex = read_user_u64(bias + cfg.eg_vaddr + cfg.off.eg_current_execute_data, &err);
+
+	*flags = 0;
+	if (!scratch)
+		return 0;
+	if (err) {
+		*flags |= PMT_STACK_UNREADABLE;
+		count(PMT_CNT_UNREADABLE_FRAMES);
+		return 0;
+	}
+	if (!ex) {
+		frames[0].func = pseudo_frame(bias, state);
+		frames[0].lineno = 0;
+		frames[0].flags = 0;
+		return 1;
+	}
+	if (state && !state->has_executed)
+		state->has_executed = 1;
+
+	struct walk_state w = {
+		.frames = frames,
+		.scratch = scratch,
+		.ex = ex,
+		.vm_execute_data = ctx->r14,
+		.vm_opline = ctx->r15,
+		.tgid = tgid,
+	};
+	bpf_loop(PMT_MAX_FRAMES + 1, walk_one_frame, &w, 0);
+	if (w.flags & PMT_STACK_TRUNCATED)
+		count(PMT_CNT_TRUNCATED_STACKS);
+	if (w.flags & PMT_STACK_UNREADABLE)
+		count(PMT_CNT_UNREADABLE_FRAMES);
+	*flags = w.flags;
+	return w.depth;
+}
+
+#endif /* PHPMEMTRACE_PHP_STACK_BPF_H */

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one header shared by the BPF programs and the C++ collector.
+ *
+ * Everything that crosses the kernel/user boundary is declared here: the records
+ * streamed through the ring buffer, the counters the BPF side bumps when it has to
+ * drop or skip something, the probe "cookies" that tell a shared BPF program which
+ * allocator function fired, and the configuration user space writes into .rodata
+ * before the programs are loaded. Plain fixed-width types only, so both compilers
+ * lay the structs out identically (the C++ side static_asserts the sizes).
+ */
+#ifndef PHPMEMTRACE_SHARED_H
+#define PHPMEMTRACE_SHARED_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Hard upper bound for --max-frames; the default walk depth is 128. */
+#define PMT_MAX_FRAMES 512
+#define PMT_DEFAULT_FRAMES 128
+
+#define PMT_FUNC_NAME_LEN 96
+#define PMT_CLASS_NAME_LEN 96
+#define PMT_FILE_NAME_LEN 256
+
+/* Zend memory manager geometry (Zend/zend_alloc.h; identical in PHP 7.4 - 8.5). */
+#define PMT_ZEND_CHUNK_SIZE (2u * 1024 * 1024)
+#define PMT_ZEND_PAGE_SIZE 4096u
+#define PMT_ZEND_MAX_SMALL_SIZE 3072u
+#define PMT_ZEND_MAX_LARGE_SIZE (PMT_ZEND_CHUNK_SIZE - PMT_ZEND_PAGE_SIZE)
+#define PMT_ZEND_BIN_COUNT 30
+/* zend_mm_page_info bits (Zend/zend_alloc.c) */
+#define PMT_ZEND_MM_IS_SRUN 0x80000000u
+#define PMT_ZEND_MM_IS_LRUN 0x40000000u
+#define PMT_ZEND_MM_SRUN_BIN_MASK 0x0000001fu
+#define PMT_ZEND_MM_LRUN_PAGES_MASK 0x03ff0000u
+#define PMT_ZEND_MM_LRUN_PAGES_SHIFT 16
+
+/* What a ring buffer record is. Every record starts with struct pmt_record_header. */
+enum pmt_record_kind {
+	PMT_REC_FUNC = 1,      /* names of a PHP function, sent before the first record using it */
+	PMT_REC_ALLOC = 2,     /* a block was allocated (with the PHP stack) */
+	PMT_REC_FREE = 3,      /* a block is about to be freed */
+	PMT_REC_REALLOC = 4,   /* a block was resized, maybe moved (with the PHP stack) */
+	PMT_REC_CHECKPOINT = 5,/* zend_memory_usage() returned: PHP's own view of the heap */
+	PMT_REC_REQUEST_BEGIN = 6, /* php_request_startup() entered */
+	PMT_REC_REQUEST_END = 7,   /* php_request_shutdown() entered: the script has finished */
+	PMT_REC_PROC_FORK = 8,     /* a traced process forked a child that is now traced too */
+	PMT_REC_PROC_EXIT = 9,     /* a traced process exited */
+	/* 16..31: heap structure records (chunks, huge blocks, GC), see the heap issue */
+	/* 32..47: page-fault records, see the page-fault issue */
+};
+
+/* Which allocator entry point fired; stored in bits 56..63 of the attach cookie. */
+enum pmt_probe_kind {
+	PMT_PROBE_EMALLOC = 1,        /* _emalloc(size) and wrappers that jump to it */
+	PMT_PROBE_EMALLOC_FIXED = 2,  /* _emalloc_N(): size N is in the cookie */
+	PMT_PROBE_EMALLOC_SIZED = 3,  /* _emalloc_large(size), _emalloc_huge(size) */
+	PMT_PROBE_ZEND_MM_ALLOC = 4,  /* _zend_mm_alloc(heap, size) */
+	PMT_PROBE_EFREE = 5,          /* _efree(ptr) */
+	PMT_PROBE_EFREE_FIXED = 6,    /* _efree_N(ptr): size N is in the cookie */
+	PMT_PROBE_EFREE_SIZED = 7,    /* _efree_large(ptr, size), _efree_huge(ptr, size) */
+	PMT_PROBE_ZEND_MM_FREE = 8,   /* _zend_mm_free(heap, ptr) */
+	PMT_PROBE_EREALLOC = 9,       /* _erealloc(ptr, size), _erealloc2(ptr, size, copy) */
+	PMT_PROBE_ZEND_MM_REALLOC = 10, /* _zend_mm_realloc[2](heap, ptr, size[, copy]) */
+	PMT_PROBE_MEMORY_USAGE = 11,  /* zend_memory_usage(real) */
+	PMT_PROBE_REQUEST_STARTUP = 12,
+	PMT_PROBE_REQUEST_SHUTDOWN = 13,
+};
+
+/*
+ * Attach cookie layout: bits 0..39 the function's link-time address in the PHP
+ * binary (lets the BPF side compute the load bias from the probed IP, so one set of
+ * programs serves every process, fork and exec of that binary); bits 40..55 a
+ * probe argument (the fixed size N of _emalloc_N/_efree_N); bits 56..63 the kind.
+ */
+#define PMT_COOKIE_VADDR_MASK ((1ull << 40) - 1)
+#define PMT_COOKIE(kind, arg, vaddr)                                          \
+	(((__u64)(kind) << 56) | (((__u64)(arg) & 0xffff) << 40) |              \
+	 ((__u64)(vaddr) & PMT_COOKIE_VADDR_MASK))
+#define PMT_COOKIE_KIND(c) ((__u32)((c) >> 56))
+#define PMT_COOKIE_ARG(c) ((__u32)(((c) >> 40) & 0xffff))
+#define PMT_COOKIE_VADDR(c) ((c) & PMT_COOKIE_VADDR_MASK)
+
+/*
+ * A frame's `func` is the zend_function pointer in the target. Values below
+ * PMT_PSEUDO_MAX are pseudo-frames: the allocation happened while no PHP frame
+ * was running, and this says in which phase.
+ */
+enum pmt_pseudo_frame {
+	PMT_PSEUDO_STARTUP = 1,   /* before the first PHP frame ran (module start-up) */
+	PMT_PSEUDO_COMPILE = 2,   /* compiling a script with no frame on the stack */
+	PMT_PSEUDO_SHUTDOWN = 3,  /* request / engine shutdown */
+	PMT_PSEUDO_NO_FRAME = 4,  /* between requests, or the phase is unknown */
+	PMT_PSEUDO_MAX = 16,
+};
+
+/* pmt_frame.flags */
+#define PMT_FRAME_LINE_FROM_REGISTER 0x1 /* leaf opline taken from the VM's r15 */
+#define PMT_FRAME_LINE_UNKNOWN 0x2       /* no reliable opline for this frame */
+
+struct pmt_frame {
+	__u64 func;
+	__u32 lineno;
+	__u32 flags;
+};
+
+/* pmt_stack flags (in alloc records) */
+#define PMT_STACK_TRUNCATED 0x1   /* deeper than max_frames */
+#define PMT_STACK_UNREADABLE 0x2  /* a frame could not be read; walk stopped there */
+#define PMT_STACK_UNNAMED 0x4     /* a function's names could not be sent (ring full) */
+
+struct pmt_record_header {
+	__u16 kind;  /* enum pmt_record_kind */
+	__u16 flags;
+	__u32 tgid;
+	__u64 ts_ns; /* bpf_ktime_get_ns() */
+};
+
+/* zend_function.type values */
+#define PMT_FUNC_INTERNAL 1
+#define PMT_FUNC_USER 2
+#define PMT_FUNC_EVAL 4
+
+struct pmt_func_record {
+	struct pmt_record_header hdr;
+	__u64 func;        /* zend_function* in the target */
+	__u8 type;         /* PMT_FUNC_* */
+	__u8 has_name;     /* 0: top-level code of a file ({main}) */
+	__u16 reserved;
+	__u32 line_start;
+	char function[PMT_FUNC_NAME_LEN];
+	char class_name[PMT_CLASS_NAME_LEN];
+	char file[PMT_FILE_NAME_LEN];
+};
+
+/* PMT_REC_ALLOC and PMT_REC_REALLOC; only `depth` frames are sent. */
+struct pmt_alloc_record {
+	struct pmt_record_header hdr;
+	__u64 ptr;       /* the block returned */
+	__u64 size;      /* requested size */
+	__u64 old_ptr;   /* realloc: the block passed in (0 for plain allocs) */
+	__u32 old_size;  /* realloc: size of old_ptr from the chunk page map, 0 = unknown */
+	__u8 probe;      /* enum pmt_probe_kind */
+	__u8 reserved;
+	__u16 depth;
+	__u32 stack_flags;
+	__u32 reserved2;
+	struct pmt_frame frames[PMT_MAX_FRAMES];
+};
+#define PMT_ALLOC_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_alloc_record *)0)->frames)
+
+struct pmt_free_record {
+	struct pmt_record_header hdr;
+	__u64 ptr;
+	__u64 size;     /* size passed by the caller (_efree_N, _efree_large/huge), 0 = not passed */
+	__u64 map_size; /* size read from the chunk page map at free time, 0 = unknown */
+	__u8 probe;
+	__u8 reserved[7];
+};
+
+struct pmt_checkpoint_record {
+	struct pmt_record_header hdr;
+	__u64 returned;      /* what zend_memory_usage() returned */
+	__u64 heap_size;     /* heap->size read at return (0 if the heap layout is unknown) */
+	__u64 heap_real_size;/* heap->real_size read at return */
+	__u8 real;           /* the argument: memory_get_usage(true)? */
+	__u8 heap_read_ok;
+	__u8 reserved[6];
+};
+
+struct pmt_request_record {
+	struct pmt_record_header hdr;
+	__u64 heap_size;     /* heap->size at the boundary (0 if unknown) */
+};
+
+struct pmt_proc_record {
+	struct pmt_record_header hdr;
+	__u32 child_tgid;    /* PMT_REC_PROC_FORK */
+	__s32 exit_code;     /* PMT_REC_PROC_EXIT */
+};
+
+/* Counters the BPF side bumps instead of failing silently (a per-CPU array). */
+enum pmt_counter {
+	PMT_CNT_LOST_RECORDS = 0,      /* ring buffer full: record dropped */
+	PMT_CNT_TRUNCATED_STACKS,      /* walk stopped at max_frames */
+	PMT_CNT_UNREADABLE_FRAMES,     /* bpf_probe_read_user failed mid-walk */
+	PMT_CNT_LOST_FUNC_NAMES,       /* a FUNC record could not be sent */
+	PMT_CNT_NESTED_CALLS,          /* allocator called from inside another (not double counted) */
+	PMT_CNT_UNPAIRED_RETURNS,      /* return probe without its entry (attached mid-call) */
+	PMT_CNT_BAD_HEAP_READ,         /* heap/page-map read failed */
+	PMT_CNT__MAX = 16,
+};
+
+/*
+ * Offsets the walker needs, from the per-version table in user space
+ * (userspace/target/php_offsets.cpp). 0 means "unknown" for the optional ones.
+ */
+struct pmt_php_offsets {
+	__u32 eg_current_execute_data;
+	__u32 eg_flags;                /* optional: EG(flags) for the shutdown pseudo-frame */
+	__u32 cg_in_compilation;       /* optional: CG(in_compilation) */
+	__u32 ex_opline;
+	__u32 ex_func;
+	__u32 ex_prev_execute_data;
+	__u32 func_type;
+	__u32 func_name;
+	__u32 func_scope;
+	__u32 op_last;
+	__u32 op_opcodes;
+	__u32 op_filename;
+	__u32 op_line_start;
+	__u32 opline_lineno;
+	__u32 opline_size;
+	__u32 ce_name;
+	__u32 zstr_val;
+	/* Heap layout, from disassembly of exported allocator functions (0: unknown). */
+	__u32 heap_size;
+	__u32 heap_real_size;
+	__u32 chunk_map;               /* offsetof(zend_mm_chunk, map) */
+};
+
+struct pmt_config {
+	struct pmt_php_offsets off;
+	__u64 eg_vaddr;       /* executor_globals, link-time address */
+	__u64 cg_vaddr;       /* compiler_globals, link-time address */
+	__u64 heap_ptr_vaddr; /* &alloc_globals.mm_heap, link-time address (0: unknown) */
+	__u32 max_frames;
+	__u32 follow_forks;   /* trace children of traced processes */
+	__u32 bin_sizes[PMT_ZEND_BIN_COUNT];
+	__u32 reserved;
+};
+
+#endif /* PHPMEMTRACE_SHARED_H */

@@ -1,0 +1,15 @@
+// Each subcommand registers itself on the CLI11 app; main() only dispatches.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pmt::cli {
+
+// `phpmemtrace record`: trace a PHP process (launched or by PID) and write results.
+void register_record_command(CLI::App& app);
+// `phpmemtrace report SESSION -o OUT`: render a stored session.
+void register_report_command(CLI::App& app);
+// `phpmemtrace diff A B`: what grew or shrank between two sessions.
+void register_diff_command(CLI::App& app);
+
+}  // namespace pmt::cli

@@ -1,0 +1,130 @@
+// The result of a tracing session, independent of how it was collected.
+//
+// The collector produces a Profile; every output (terminal summary, JSON, folded
+// stacks, flame graph, pprof, SQLite session) is rendered from one, and a stored
+// session is read back into one. Keep it plain data.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pmt {
+
+enum class FrameKind : uint8_t {
+    User,      // PHP code: a function, method, closure or {main} of a file
+    Internal,  // a function implemented in C (str_repeat, array_map, ...)
+    Pseudo,    // no PHP frame was running: [startup], [compile], [shutdown], ...
+    Unknown,   // the names could not be read (counted in the counters)
+};
+
+const char* frame_kind_name(FrameKind kind);
+
+// One PHP function as the user sees it. Functions with the same names, file and
+// start line are the same symbol even if they came from different processes.
+struct Symbol {
+    FrameKind kind = FrameKind::Unknown;
+    std::string function;                 // "foo", "{closure}", "{main}", "[startup]"
+    std::optional<std::string> class_name;  // "App\\Cache" for methods, empty otherwise
+    std::string file;                     // empty for internal functions and pseudo-frames
+    uint32_t line_start = 0;
+
+    // "Class::method" or "function"
+    std::string qualified_name() const;
+};
+
+struct Frame {
+    uint32_t symbol = 0;  // index into Profile::symbols
+    uint32_t line = 0;    // line being executed in this frame (0: unknown / internal)
+    bool operator==(const Frame&) const = default;
+};
+
+// Figures for one stack. Frees are attributed to the stack that allocated the
+// block, so alloc = free + live for blocks allocated during the session.
+struct StackStats {
+    uint64_t alloc_count = 0;
+    uint64_t alloc_bytes = 0;
+    uint64_t free_count = 0;
+    uint64_t free_bytes = 0;
+    uint64_t live_count = 0;
+    uint64_t live_bytes = 0;
+    // What this stack held when the traced live heap was at its peak.
+    uint64_t peak_live_count = 0;
+    uint64_t peak_live_bytes = 0;
+};
+
+struct Stack {
+    std::vector<Frame> frames;  // root first, leaf last
+    StackStats stats;
+};
+
+// Views a flame graph / folded file / pprof can show.
+enum class View : uint8_t { Alloc, Live, Count, Peak };
+const char* view_name(View view);
+std::optional<View> parse_view(const std::string& name);
+// The value of a stack in a view (bytes for alloc/live/peak, allocations for count).
+uint64_t stack_value(const StackStats& stats, View view);
+// "bytes" or "allocations"
+const char* view_unit(View view);
+
+struct Target {
+    int64_t pid = 0;                // the main process (the launched one, or -p PID)
+    std::vector<int64_t> pids;      // every process traced (FPM workers, forks)
+    std::string binary;
+    std::string php_version;
+    std::string command;            // launch mode: the command line
+    std::optional<int> exit_code;   // launch mode: how the command ended
+};
+
+// Everything the kernel side dropped or could not read, and what the collector
+// could not match. Reported with every result.
+struct Counters {
+    uint64_t allocs = 0;
+    uint64_t frees = 0;
+    uint64_t reallocs = 0;
+    uint64_t lost_events = 0;        // ring buffer full
+    uint64_t truncated_stacks = 0;   // deeper than --max-frames
+    uint64_t unreadable_frames = 0;  // target memory could not be read mid-walk
+    uint64_t lost_function_names = 0;
+    uint64_t nested_calls = 0;       // allocator called from inside another one (not double counted)
+    uint64_t unpaired_returns = 0;
+    uint64_t unknown_frees = 0;      // free of a block not seen allocated (and size unknown)
+    uint64_t baseline_frees = 0;     // free of a block that was live before attach
+    uint64_t baseline_free_bytes = 0;
+};
+
+struct HeapFigures {
+    uint64_t live_bytes = 0;        // traced live bytes at the reported point
+    uint64_t peak_live_bytes = 0;   // highest traced live bytes seen
+    double peak_at_s = 0;           // seconds since session start
+    // Attach by PID: what the heap held before the tracer attached (heap->size),
+    // reported separately rather than pretending it does not exist.
+    std::optional<uint64_t> baseline_bytes;
+};
+
+// memory_get_usage() was called: what PHP said and what the tracer had at that instant.
+struct Checkpoint {
+    double t_s = 0;
+    int64_t pid = 0;
+    bool real = false;                 // the call was memory_get_usage(true)
+    uint64_t php_memory_usage = 0;     // heap->size
+    std::optional<uint64_t> php_real_usage;  // heap->real_size
+    uint64_t traced_live_bytes = 0;    // the tracer's live total (+ baseline still live)
+};
+
+struct Profile {
+    Target target;
+    double duration_s = 0;
+    std::string started_at;   // ISO 8601, UTC
+    Counters counters;
+    HeapFigures heap;
+    std::vector<Checkpoint> checkpoints;
+    std::vector<Symbol> symbols;
+    std::vector<Stack> stacks;
+    // Where the live figures were taken: "script_end" (request shutdown began),
+    // or "session_end".
+    std::string live_point = "session_end";
+};
+
+}  // namespace pmt
