@@ -50,6 +50,7 @@ enum pmt_record_kind {
 	PMT_REC_PROC_EXIT = 9,     /* a traced process exited */
 	/* 16..31: heap structure records (chunks, huge blocks, GC), see the heap issue */
 	/* 32..47: page-fault records, see the page-fault issue */
+	PMT_REC_FAULT = 32,        /* a user page fault of a traced process (faults.bpf.c) */
 };
 
 /* Which allocator entry point fired; stored in bits 56..63 of the attach cookie. */
@@ -179,6 +180,73 @@ struct pmt_proc_record {
 	struct pmt_record_header hdr;
 	__u32 child_tgid;    /* PMT_REC_PROC_FORK */
 	__s32 exit_code;     /* PMT_REC_PROC_EXIT */
+};
+
+/*
+ * PMT_REC_FAULT. Timed from the exceptions:page_fault_{user,kernel} tracepoint (the
+ * fault entered the kernel) to the PERF_COUNT_SW_PAGE_FAULTS_{MIN,MAJ} software event
+ * (counted at the end of handle_mm_fault); see docs/page-faults.md. The VMA fields are
+ * what bpf_find_vma() saw at the end of the fault (vm_start = 0: not looked up).
+ */
+#define PMT_FAULT_ERR_PRESENT 0x1 /* x86 error_code: the page was mapped (protection fault) */
+#define PMT_FAULT_ERR_WRITE 0x2
+#define PMT_FAULT_ERR_USER 0x4
+#define PMT_FAULT_ERR_INSTR 0x10
+
+/* pmt_fault_record.flags */
+#define PMT_FAULT_MAJOR 0x1      /* accounted as a major fault (I/O, or retried) */
+#define PMT_FAULT_IN_KERNEL 0x2  /* raised by kernel code touching user memory (copy_to_user) */
+#define PMT_FAULT_ZEND_CHUNK 0x4 /* in a 2 MiB chunk whose header points to the Zend heap */
+#define PMT_FAULT_VM_STACK 0x8   /* in a page of the PHP VM stack (EG(vm_stack) chain) */
+#define PMT_FAULT_NO_VMA 0x10    /* bpf_find_vma() failed: classify from /proc/PID/maps */
+
+/* pmt_fault_record.vm_flags: the kernel's VM_* bits (include/linux/mm.h) */
+#define PMT_VM_READ 0x1ull
+#define PMT_VM_WRITE 0x2ull
+#define PMT_VM_EXEC 0x4ull
+#define PMT_VM_SHARED 0x8ull
+#define PMT_VM_GROWSDOWN 0x100ull
+
+#define PMT_FAULT_FILE_LEN 32
+#define PMT_FAULT_DEFAULT_FRAMES 64
+
+struct pmt_fault_record {
+	struct pmt_record_header hdr;
+	__u64 addr;        /* faulting address */
+	__u64 ip;          /* instruction that faulted (a kernel IP when IN_KERNEL) */
+	__u64 ns;          /* kernel time: tracepoint -> end of handle_mm_fault */
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 vm_flags;
+	__u64 vm_pgoff;
+	__u32 error_code;  /* PMT_FAULT_ERR_* */
+	__u32 flags;       /* PMT_FAULT_* */
+	__u32 tid;
+	__u16 depth;       /* frames sent */
+	__u16 reserved;
+	__u32 stack_flags; /* PMT_STACK_* */
+	__u32 reserved2;
+	char file[PMT_FAULT_FILE_LEN]; /* mapped file's name ("" anonymous; "dev/zero" shared anonymous) */
+	struct pmt_frame frames[PMT_MAX_FRAMES];
+};
+#define PMT_FAULT_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_fault_record *)0)->frames)
+
+/* faults.bpf.c's own per-CPU counters (map fault_counters), printed at session end. */
+enum pmt_fault_counter {
+	PMT_FCNT_STARTS = 0,      /* fault tracepoints seen for traced processes */
+	PMT_FCNT_ENDS,            /* end events matched with their start (= records tried) */
+	PMT_FCNT_UNMATCHED_END,   /* end event without a start (attached mid-fault, nested) */
+	PMT_FCNT_ADDR_MISMATCH,   /* end event for another page than the pending start */
+	PMT_FCNT_NO_VMA,          /* bpf_find_vma() failed (mmap lock busy) */
+	PMT_FCNT_NO_BIAS,         /* PHP binary's load bias unknown: no stack, no VM stack check */
+	PMT_FCNT__MAX = 8,
+};
+
+/* Value of the `traced` map (key: tgid): a process is traced iff it has an entry. */
+struct pmt_proc_state {
+	__u64 bias;        /* load bias of the PHP binary, learnt at the first entry probe */
+	__u8 has_executed; /* a PHP frame has been seen: no longer in start-up */
+	__u8 reserved[7];
 };
 
 /* Counters the BPF side bumps instead of failing silently (a per-CPU array). */
