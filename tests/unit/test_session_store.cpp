@@ -1,0 +1,201 @@
+// The SQLite session file: exact round trip, errors for files that are not
+// sessions, and the hand-written queries of docs/session-schema.md.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "render_fixtures.h"
+#include "store/session_store.h"
+
+namespace pmt {
+namespace {
+
+using testing::TempDir;
+
+void expect_same_profile(const Profile& a, const Profile& b) {
+    EXPECT_EQ(a.target.pid, b.target.pid);
+    EXPECT_EQ(a.target.pids, b.target.pids);
+    EXPECT_EQ(a.target.binary, b.target.binary);
+    EXPECT_EQ(a.target.php_version, b.target.php_version);
+    EXPECT_EQ(a.target.command, b.target.command);
+    EXPECT_EQ(a.target.exit_code, b.target.exit_code);
+    EXPECT_EQ(a.duration_s, b.duration_s);  // exact: stored as REAL, not text
+    EXPECT_EQ(a.started_at, b.started_at);
+    EXPECT_EQ(a.live_point, b.live_point);
+    EXPECT_EQ(0, std::memcmp(&a.counters, &b.counters, sizeof(Counters)));
+    EXPECT_EQ(a.heap.live_bytes, b.heap.live_bytes);
+    EXPECT_EQ(a.heap.peak_live_bytes, b.heap.peak_live_bytes);
+    EXPECT_EQ(a.heap.peak_at_s, b.heap.peak_at_s);
+    EXPECT_EQ(a.heap.baseline_bytes, b.heap.baseline_bytes);
+    ASSERT_EQ(a.checkpoints.size(), b.checkpoints.size());
+    for (size_t i = 0; i < a.checkpoints.size(); ++i) {
+        const auto &x = a.checkpoints[i], &y = b.checkpoints[i];
+        EXPECT_EQ(x.t_s, y.t_s);
+        EXPECT_EQ(x.pid, y.pid);
+        EXPECT_EQ(x.real, y.real);
+        EXPECT_EQ(x.php_memory_usage, y.php_memory_usage);
+        EXPECT_EQ(x.php_real_usage, y.php_real_usage);
+        EXPECT_EQ(x.traced_live_bytes, y.traced_live_bytes);
+    }
+    ASSERT_EQ(a.symbols.size(), b.symbols.size());
+    for (size_t i = 0; i < a.symbols.size(); ++i) {
+        EXPECT_EQ(a.symbols[i].kind, b.symbols[i].kind) << i;
+        EXPECT_EQ(a.symbols[i].function, b.symbols[i].function) << i;
+        EXPECT_EQ(a.symbols[i].class_name, b.symbols[i].class_name) << i;
+        EXPECT_EQ(a.symbols[i].file, b.symbols[i].file) << i;
+        EXPECT_EQ(a.symbols[i].line_start, b.symbols[i].line_start) << i;
+    }
+    ASSERT_EQ(a.stacks.size(), b.stacks.size());
+    for (size_t i = 0; i < a.stacks.size(); ++i) {
+        EXPECT_EQ(a.stacks[i].frames, b.stacks[i].frames) << i;
+        EXPECT_EQ(0, std::memcmp(&a.stacks[i].stats, &b.stacks[i].stats, sizeof(StackStats))) << i;
+    }
+}
+
+TEST(SessionStore, RoundTripIsExact) {
+    TempDir dir;
+    Profile p = testing::small_profile();
+    p.duration_s = 0.1 + 0.2;  // not representable in short decimal text
+    p.heap.baseline_bytes = 123456789;
+    p.counters.baseline_free_bytes = 77;
+    p.symbols[2].class_name = std::string();  // empty class differs from no class
+    p.symbols.push_back(Symbol{FrameKind::Unknown, "f\xc3\xa9t\xe2\x82\xac", std::nullopt, "/srv/\"quoted\".php", 9});
+    p.stacks.push_back(Stack{{{6, 1}}, StackStats{1, UINT64_MAX, 0, 0, 0, 0, 0, 0}});
+    const std::string path = dir.file("s.db");
+    ASSERT_TRUE(save_session(p, path).ok());
+    auto loaded = load_session(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    expect_same_profile(p, *loaded);
+}
+
+TEST(SessionStore, OptionalFieldsStayAbsent) {
+    TempDir dir;
+    Profile p = testing::small_profile();
+    p.target.exit_code.reset();
+    p.heap.baseline_bytes.reset();
+    ASSERT_TRUE(save_session(p, dir.file("s.db")).ok());
+    auto loaded = load_session(dir.file("s.db"));
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_FALSE(loaded->target.exit_code.has_value());
+    EXPECT_FALSE(loaded->heap.baseline_bytes.has_value());
+    EXPECT_FALSE(loaded->checkpoints[0].php_real_usage.has_value());
+    EXPECT_TRUE(loaded->checkpoints[1].php_real_usage.has_value());
+}
+
+TEST(SessionStore, LargeProfileRoundTrips) {
+    TempDir dir;
+    Profile p = testing::large_profile(12000);
+    ASSERT_TRUE(save_session(p, dir.file("big.db")).ok());
+    auto loaded = load_session(dir.file("big.db"));
+    ASSERT_TRUE(loaded.ok());
+    expect_same_profile(p, *loaded);
+}
+
+TEST(SessionStore, SavingReplacesAnExistingFile) {
+    TempDir dir;
+    Profile p = testing::small_profile();
+    ASSERT_TRUE(save_session(testing::large_profile(50), dir.file("s.db")).ok());
+    ASSERT_TRUE(save_session(p, dir.file("s.db")).ok());
+    auto loaded = load_session(dir.file("s.db"));
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(loaded->stacks.size(), p.stacks.size());
+    EXPECT_FALSE(std::filesystem::exists(dir.file("s.db.tmp." + std::to_string(getpid()))));
+}
+
+TEST(SessionStore, ErrorsNameTheProblem) {
+    TempDir dir;
+    auto missing = load_session(dir.file("nope.db"));
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.error().message.find("nope.db"), std::string::npos);
+
+    std::ofstream(dir.file("text.db")) << "this is not sqlite at all, just some text\n";
+    auto text = load_session(dir.file("text.db"));
+    ASSERT_FALSE(text.ok());
+    EXPECT_NE(text.error().message.find("not a phpmemtrace session"), std::string::npos) << text.error().message;
+
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("other.db").c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    auto other = load_session(dir.file("other.db"));
+    ASSERT_FALSE(other.ok());
+    EXPECT_NE(other.error().message.find("not a phpmemtrace session"), std::string::npos);
+
+    EXPECT_FALSE(save_session(testing::small_profile(), dir.file("no/such/dir/s.db")).ok());
+}
+
+TEST(SessionStore, NewerSchemaIsRefused) {
+    TempDir dir;
+    ASSERT_TRUE(save_session(testing::small_profile(), dir.file("s.db")).ok());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("s.db").c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "UPDATE session SET value = 99 WHERE key = 'schema_version';"
+                     "CREATE TABLE heap_timeline(t_s REAL, bytes INTEGER);",  // unknown tables are fine
+                 nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    auto loaded = load_session(dir.file("s.db"));
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().message.find("newer"), std::string::npos);
+}
+
+// Runs `sql` and returns "name=value" for each row (first two columns).
+std::map<std::string, int64_t> query_pairs(const std::string& path, const std::string& sql) {
+    std::map<std::string, int64_t> out;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    while (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
+        out[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] = sqlite3_column_int64(stmt, 1);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+}
+
+// The documented queries give what the model says: inclusive counts a function
+// once per stack, self counts the leaf frame.
+TEST(SessionStore, DocumentedQueriesAgreeWithTheModel) {
+    TempDir dir;
+    Profile p = testing::small_profile();
+    ASSERT_TRUE(save_session(p, dir.file("s.db")).ok());
+
+    auto inclusive = query_pairs(dir.file("s.db"), R"(
+        SELECT coalesce(sy.class || '::', '') || sy.function AS function, sum(s.live_bytes) AS live_bytes
+        FROM stacks s
+        JOIN (SELECT DISTINCT stack_id, symbol_id FROM stack_frames) f ON f.stack_id = s.id
+        JOIN symbols sy ON sy.id = f.symbol_id
+        GROUP BY sy.id ORDER BY live_bytes DESC)");
+    EXPECT_EQ(inclusive["{main}"], 2000 + 1000 + 500 + 0);
+    EXPECT_EQ(inclusive["load"], 3000);
+    EXPECT_EQ(inclusive["App\\View::draw"], 500);
+    EXPECT_EQ(inclusive["[startup]"], 300);
+
+    auto self = query_pairs(dir.file("s.db"), R"(
+        SELECT coalesce(sy.class || '::', '') || sy.function AS function, sum(s.live_bytes) AS live_bytes
+        FROM stacks s
+        JOIN leaf_frames l ON l.stack_id = s.id
+        JOIN symbols sy ON sy.id = l.symbol_id
+        GROUP BY sy.id ORDER BY live_bytes DESC)");
+    EXPECT_EQ(self["str_repeat"], 2000);
+    EXPECT_EQ(self["load"], 1000);
+    EXPECT_EQ(self["{main}"], 0);
+    EXPECT_EQ(self["render"], 0);  // never a leaf: no row, map default
+
+    auto by_file = query_pairs(dir.file("s.db"), R"(
+        SELECT sy.file, sum(s.live_bytes) FROM stacks s
+        JOIN leaf_frames l ON l.stack_id = s.id JOIN symbols sy ON sy.id = l.symbol_id
+        WHERE sy.file <> '' GROUP BY sy.file)");
+    EXPECT_EQ(by_file["/srv/lib.php"], 1000);
+    EXPECT_EQ(by_file["/srv/View.php"], 500);
+
+    auto counters = query_pairs(dir.file("s.db"), "SELECT name, value FROM counters");
+    EXPECT_EQ(counters["lost_events"], 3);
+    EXPECT_EQ(counters["allocs"], 120);
+}
+
+}  // namespace
+}  // namespace pmt

@@ -1,0 +1,62 @@
+#include "store/session_schema.h"
+
+namespace pmt {
+
+// `session.value` has no declared type on purpose: SQLite then keeps each value as
+// written (integer, real or text), so durations round-trip bit for bit.
+const char* const kSessionSchemaSql = R"sql(
+CREATE TABLE session (
+    key   TEXT PRIMARY KEY,
+    value
+);
+CREATE TABLE target_pids (
+    idx INTEGER PRIMARY KEY,
+    pid INTEGER NOT NULL
+);
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE symbols (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('user', 'internal', 'pseudo', 'unknown')),
+    function   TEXT NOT NULL,
+    class      TEXT,
+    file       TEXT NOT NULL,
+    line_start INTEGER NOT NULL
+);
+CREATE TABLE stacks (
+    id              INTEGER PRIMARY KEY,
+    alloc_count     INTEGER NOT NULL,
+    alloc_bytes     INTEGER NOT NULL,
+    free_count      INTEGER NOT NULL,
+    free_bytes      INTEGER NOT NULL,
+    live_count      INTEGER NOT NULL,
+    live_bytes      INTEGER NOT NULL,
+    peak_live_count INTEGER NOT NULL,
+    peak_live_bytes INTEGER NOT NULL
+);
+CREATE TABLE stack_frames (
+    stack_id  INTEGER NOT NULL REFERENCES stacks(id),
+    depth     INTEGER NOT NULL,
+    symbol_id INTEGER NOT NULL REFERENCES symbols(id),
+    line      INTEGER NOT NULL,
+    PRIMARY KEY (stack_id, depth)
+) WITHOUT ROWID;
+CREATE INDEX stack_frames_by_symbol ON stack_frames(symbol_id);
+CREATE TABLE checkpoints (
+    id                INTEGER PRIMARY KEY,
+    t_s               REAL NOT NULL,
+    pid               INTEGER NOT NULL,
+    real              INTEGER NOT NULL,
+    php_memory_usage  INTEGER NOT NULL,
+    php_real_usage    INTEGER,
+    traced_live_bytes INTEGER NOT NULL
+);
+CREATE VIEW leaf_frames AS
+    SELECT f.stack_id, f.depth, f.symbol_id, f.line
+    FROM stack_frames f
+    WHERE f.depth = (SELECT MAX(g.depth) FROM stack_frames g WHERE g.stack_id = f.stack_id);
+)sql";
+
+}  // namespace pmt
