@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "model/faults.h"
+
 namespace pmt {
 
 enum class FrameKind : uint8_t {
@@ -52,6 +54,9 @@ struct StackStats {
     // What this stack held when the traced live heap was at its peak.
     uint64_t peak_live_count = 0;
     uint64_t peak_live_bytes = 0;
+    // Page faults taken while this stack ran (record --faults), and their kernel time.
+    uint64_t fault_count = 0;
+    uint64_t fault_ns = 0;
 };
 
 struct Stack {
@@ -125,6 +130,8 @@ struct Profile {
     // Where the live figures were taken: "script_end" (request shutdown began),
     // or "session_end".
     std::string live_point = "session_end";
+    // Page faults (record --faults): totals, per region, latency.
+    std::optional<FaultReport> faults;
 };
 
 }  // namespace pmt

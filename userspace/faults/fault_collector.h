@@ -1,0 +1,48 @@
+// Turns PMT_REC_FAULT records into the session's FaultReport, and tells the
+// allocation collector which stack each fault belongs to.
+//
+// Call on_record() with EVERY ring buffer record, in order: fault records are
+// classified and counted; allocation, free, fork and exit records are only looked
+// at to learn where huge blocks are (they cannot be recognised by content).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "faults/fault_stats.h"
+#include "faults/region_classifier.h"
+#include "model/faults.h"
+#include "phpmemtrace.h"
+
+namespace pmt {
+
+// A fault to add to a stack's fault_count / fault_ns.
+struct FaultAttribution {
+    uint32_t tgid = 0;
+    std::span<const pmt_frame> leaf_first;  // points into the record: use before the next one
+    uint64_t ns = 0;
+    FaultRegion region = FaultRegion::Anon;
+    FaultKind kind = FaultKind::FirstTouch;
+};
+
+class FaultCollector {
+public:
+    std::optional<FaultAttribution> on_record(const pmt_record_header& hdr, const void* data,
+                                              size_t size);
+    // Kernel-side counters (FaultTracer::counters()) to report with the figures.
+    void set_kernel_counters(const FaultCounters& c) { kernel_counters_ = c; }
+    FaultReport report() const;
+    RegionClassifier& classifier() { return classifier_; }
+
+private:
+    std::optional<FaultAttribution> on_fault(const void* data, size_t size);
+
+    RegionClassifier classifier_;
+    FaultStats stats_;
+    FaultCounters kernel_counters_;
+    uint64_t malformed_ = 0;
+};
+
+}  // namespace pmt

@@ -1,0 +1,158 @@
+#include "faults/fault_tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <tuple>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "faults.skel.h"
+
+namespace pmt {
+
+namespace {
+
+std::string errno_text(int err) {
+    return std::strerror(err < 0 ? -err : err);
+}
+
+int open_sw_event(uint64_t config, int cpu) {
+    perf_event_attr attr{};
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = config;
+    attr.sample_period = 1;  // every fault runs the program
+    // Kernel-mode faults on user memory (copy_to_user) count too: no exclude_kernel.
+    return static_cast<int>(syscall(SYS_perf_event_open, &attr, -1 /* every process */, cpu,
+                                    -1, PERF_FLAG_FD_CLOEXEC));
+}
+
+Status reuse(bpf_map* map, int fd, const char* name) {
+    if (fd < 0) return Status::success();
+    int err = bpf_map__reuse_fd(map, fd);
+    if (err)
+        return Error{std::string("page-fault tracing: cannot share map ") + name + ": " + errno_text(err)};
+    return Status::success();
+}
+
+}  // namespace
+
+std::vector<int> parse_cpu_list(const std::string& text) {
+    std::vector<int> cpus;
+    std::stringstream in(text);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+        if (part.empty() || part == "\n") continue;
+        int first = 0, last = 0;
+        if (std::sscanf(part.c_str(), "%d-%d", &first, &last) == 2) {
+            for (int c = first; c <= last; ++c) cpus.push_back(c);
+        } else if (std::sscanf(part.c_str(), "%d", &first) == 1) {
+            cpus.push_back(first);
+        }
+    }
+    return cpus;
+}
+
+std::vector<int> online_cpus() {
+    std::ifstream f("/sys/devices/system/cpu/online");
+    std::string text;
+    std::getline(f, text);
+    return parse_cpu_list(text);
+}
+
+Result<std::unique_ptr<FaultTracer>> FaultTracer::start(const FaultTracerOptions& options) {
+    std::unique_ptr<FaultTracer> t(new FaultTracer);
+    t->skel_ = faults_bpf__open();
+    if (!t->skel_) return Error{"page-fault tracing: cannot open faults.bpf.o: " + errno_text(errno)};
+
+    pmt_config cfg = options.config;
+    cfg.max_frames = std::min<uint32_t>(options.max_frames, PMT_MAX_FRAMES);
+    if (options.config.max_frames) cfg.max_frames = std::min(cfg.max_frames, options.config.max_frames);
+    std::memcpy(const_cast<pmt_config*>(&t->skel_->rodata->cfg), &cfg, sizeof(cfg));
+
+    auto& maps = t->skel_->maps;
+    for (auto s : {reuse(maps.traced, options.traced_fd, "traced"),
+                   reuse(maps.events, options.events_fd, "events"),
+                   reuse(maps.counters, options.counters_fd, "counters"),
+                   reuse(maps.announced_funcs, options.announced_funcs_fd, "announced_funcs")})
+        if (!s) return s.error();
+    if (options.events_fd < 0) bpf_map__set_max_entries(maps.events, options.own_ringbuf_bytes);
+
+    if (int err = faults_bpf__load(t->skel_))
+        return Error{"page-fault tracing: the kernel refused faults.bpf.o (tracepoint / perf_event programs): " +
+                     errno_text(err)};
+    if (Status s = t->attach(options); !s) return s.error();
+    return t;
+}
+
+Status FaultTracer::attach(const FaultTracerOptions&) {
+    auto& progs = skel_->progs;
+    for (auto [prog, what] : {std::pair{progs.on_fault_user, "exceptions:page_fault_user"},
+                              std::pair{progs.on_fault_kernel, "exceptions:page_fault_kernel"}}) {
+        bpf_link* link = bpf_program__attach(prog);
+        if (!link)
+            return Error{std::string("page-fault tracing: cannot attach tracepoint ") + what + ": " +
+                         errno_text(errno)};
+        links_.push_back(link);
+    }
+    const std::vector<int> cpus = online_cpus();
+    if (cpus.empty()) return Error{"page-fault tracing: cannot read /sys/devices/system/cpu/online"};
+    for (int cpu : cpus) {
+        for (auto [config, prog, what] :
+             {std::tuple{uint64_t{PERF_COUNT_SW_PAGE_FAULTS_MIN}, progs.on_fault_end_minor, "page-faults-min"},
+              std::tuple{uint64_t{PERF_COUNT_SW_PAGE_FAULTS_MAJ}, progs.on_fault_end_major, "page-faults-maj"}}) {
+            int fd = open_sw_event(config, cpu);
+            if (fd < 0)
+                return Error{std::string("page-fault tracing: cannot open software perf event ") + what +
+                             " on CPU " + std::to_string(cpu) + ": " + errno_text(errno)};
+            bpf_link* link = bpf_program__attach_perf_event(prog, fd);
+            if (!link) {
+                int err = errno;
+                close(fd);  // not owned by a link yet
+                return Error{std::string("page-fault tracing: cannot attach BPF to perf event ") + what +
+                             " on CPU " + std::to_string(cpu) + ": " + errno_text(err)};
+            }
+            links_.push_back(link);  // the link closes the perf event's fd
+            ++perf_links_;
+        }
+    }
+    return Status::success();
+}
+
+FaultTracer::~FaultTracer() {
+    for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
+    if (skel_) faults_bpf__destroy(skel_);
+}
+
+int FaultTracer::traced_fd() const { return bpf_map__fd(skel_->maps.traced); }
+int FaultTracer::events_fd() const { return bpf_map__fd(skel_->maps.events); }
+
+FaultCounters FaultTracer::counters() const {
+    const int ncpus = libbpf_num_possible_cpus();
+    std::vector<uint64_t> values(ncpus > 0 ? ncpus : 1);
+    uint64_t sums[PMT_FCNT__MAX] = {};
+    const int fd = bpf_map__fd(skel_->maps.fault_counters);
+    for (uint32_t key = 0; key < PMT_FCNT__MAX; ++key) {
+        if (bpf_map_lookup_elem(fd, &key, values.data())) continue;
+        for (uint64_t v : values) sums[key] += v;
+    }
+    FaultCounters c;
+    c.starts = sums[PMT_FCNT_STARTS];
+    c.ends = sums[PMT_FCNT_ENDS];
+    c.unmatched_ends = sums[PMT_FCNT_UNMATCHED_END];
+    c.addr_mismatches = sums[PMT_FCNT_ADDR_MISMATCH];
+    c.no_vma = sums[PMT_FCNT_NO_VMA];
+    c.no_bias = sums[PMT_FCNT_NO_BIAS];
+    return c;
+}
+
+}  // namespace pmt

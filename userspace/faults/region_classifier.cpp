@@ -1,0 +1,141 @@
+#include "faults/region_classifier.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace pmt {
+
+std::vector<MapEntry> parse_proc_maps(const std::string& text) {
+    std::vector<MapEntry> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        MapEntry e;
+        char perms[8] = {};
+        int path_at = 0;
+        // start-end perms offset dev inode path
+        if (std::sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s %n", &e.start, &e.end,
+                        perms, &path_at) < 3)
+            continue;
+        e.exec = perms[2] == 'x';
+        e.shared = perms[3] == 's';
+        if (path_at > 0 && static_cast<size_t>(path_at) <= line.size()) e.path = line.substr(path_at);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::vector<MapEntry> read_proc_maps(uint32_t pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
+    std::stringstream buf;
+    buf << f.rdbuf();
+    return parse_proc_maps(buf.str());
+}
+
+namespace {
+
+// The kernel names the shmem file behind MAP_SHARED|MAP_ANONYMOUS "dev/zero";
+// opcache's default memory model is exactly that. SysV segments are "SYSV%08x".
+bool is_shared_anonymous(const VmaFacts& vma) {
+    return vma.shared && (vma.file.empty() || vma.file == "dev/zero" ||
+                          vma.file.rfind("/dev/zero", 0) == 0 || vma.file.rfind("SYSV", 0) == 0 ||
+                          vma.file.rfind("/SYSV", 0) == 0);
+}
+
+// Pseudo paths in /proc/PID/maps that are anonymous memory.
+bool is_anonymous_path(const std::string& path) {
+    return path.empty() || path[0] == '[';
+}
+
+}  // namespace
+
+FaultRegion classify_region(const VmaFacts& vma, bool in_zend_chunk, bool in_vm_stack,
+                            bool in_huge_block) {
+    if (in_zend_chunk) return in_vm_stack ? FaultRegion::VmStack : FaultRegion::ZendHeap;
+    if (in_huge_block) return FaultRegion::ZendHuge;
+    if (vma.exec) return FaultRegion::Code;
+    if (is_shared_anonymous(vma)) return FaultRegion::Opcache;
+    if (vma.file.empty()) return FaultRegion::Anon;
+    return FaultRegion::File;
+}
+
+FaultKind classify_kind(uint32_t error_code, const VmaFacts& vma) {
+    const bool present = error_code & PMT_FAULT_ERR_PRESENT;
+    const bool write = error_code & PMT_FAULT_ERR_WRITE;
+    // A write to a private file mapping's unmapped page copies the file page
+    // (do_cow_fault): that is how a MAP_PRIVATE snapshot image is paid for.
+    const bool private_file = !vma.shared && !vma.file.empty();
+    if (write && !vma.shared && (present || private_file)) return FaultKind::Cow;
+    if (!present) return FaultKind::FirstTouch;
+    return FaultKind::Other;
+}
+
+RegionClassifier::Result RegionClassifier::classify(const pmt_fault_record& r) {
+    const uint32_t tgid = r.hdr.tgid;
+    VmaFacts vma;
+    if (r.flags & PMT_FAULT_NO_VMA) {
+        if (auto m = from_maps(tgid, r.addr)) vma = *m;
+    } else {
+        vma.exec = r.vm_flags & PMT_VM_EXEC;
+        vma.shared = r.vm_flags & PMT_VM_SHARED;
+        vma.file.assign(r.file, strnlen(r.file, sizeof(r.file)));
+    }
+    return Result{classify_region(vma, r.flags & PMT_FAULT_ZEND_CHUNK, r.flags & PMT_FAULT_VM_STACK,
+                                  in_huge(tgid, r.addr)),
+                  classify_kind(r.error_code, vma)};
+}
+
+std::optional<VmaFacts> RegionClassifier::from_maps(uint32_t tgid, uint64_t addr) {
+    auto find = [&](const std::vector<MapEntry>& maps) -> const MapEntry* {
+        for (const auto& e : maps)
+            if (addr >= e.start && addr < e.end) return &e;
+        return nullptr;
+    };
+    auto& maps = maps_[tgid];
+    const MapEntry* e = find(maps);
+    if (!e) {  // the process mapped something new since the last read
+        maps = reader_(tgid);
+        ++maps_reads_;
+        e = find(maps);
+    }
+    if (!e) return std::nullopt;
+    VmaFacts f;
+    f.exec = e->exec;
+    f.shared = e->shared;
+    if (!is_anonymous_path(e->path)) f.file = e->path;
+    return f;
+}
+
+void RegionClassifier::note_huge(uint32_t tgid, uint64_t ptr, uint64_t size) {
+    const uint64_t end = ptr + ((size + PMT_ZEND_PAGE_SIZE - 1) & ~uint64_t{PMT_ZEND_PAGE_SIZE - 1});
+    huge_[tgid][ptr] = end;
+}
+
+void RegionClassifier::forget_huge(uint32_t tgid, uint64_t ptr) {
+    auto it = huge_.find(tgid);
+    if (it != huge_.end()) it->second.erase(ptr);
+}
+
+void RegionClassifier::on_fork(uint32_t parent, uint32_t child) {
+    auto it = huge_.find(parent);
+    if (it != huge_.end()) huge_[child] = it->second;  // the child has a copy of the heap
+}
+
+void RegionClassifier::on_exit(uint32_t tgid) {
+    huge_.erase(tgid);
+    maps_.erase(tgid);
+}
+
+bool RegionClassifier::in_huge(uint32_t tgid, uint64_t addr) const {
+    auto it = huge_.find(tgid);
+    if (it == huge_.end() || it->second.empty()) return false;
+    auto block = it->second.upper_bound(addr);
+    if (block == it->second.begin()) return false;
+    --block;
+    return addr >= block->first && addr < block->second;
+}
+
+}  // namespace pmt
