@@ -30,13 +30,7 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Per traced process state; a process is traced iff it has an entry here. */
-struct pmt_proc_state {
-	__u64 bias;        /* load bias of the PHP binary, learnt at the first entry probe */
-	__u8 has_executed; /* a PHP frame has been seen: no longer in start-up */
-	__u8 reserved[7];
-};
-
+/* A process is traced iff it has an entry here (struct in phpmemtrace.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);

@@ -28,6 +28,7 @@ struct inflight_call {
 	__u64 bias;
 	__u64 size;
 	__u64 old_ptr;
+	__u64 old_size; /* realloc: old block's size from the page map (0: unknown) */
 	__u32 vaddr_lo; /* cookie vaddr (low 32 bits) of the entry, matched at return */
 	__u8 probe;
 	__u8 real;
@@ -75,28 +76,36 @@ static __always_inline __u64 note_bias(struct pt_regs *ctx, __u64 cookie, struct
 	return bias;
 }
 
-static __always_inline void remember_call(struct pt_regs *ctx, __u64 cookie, __u64 size,
-					  __u64 old_ptr, __u8 real, struct pmt_proc_state *state)
+static __always_inline struct inflight_call *remember_call(struct pt_regs *ctx, __u64 cookie,
+							 __u64 size, __u64 old_ptr, __u8 real,
+							 struct pmt_proc_state *state)
 {
 	struct inflight_key key = entry_key(ctx);
 	struct inflight_call call = {
 		.bias = note_bias(ctx, cookie, state),
 		.size = size,
 		.old_ptr = old_ptr,
+		.old_size = 0,
 		.vaddr_lo = (__u32)PMT_COOKIE_VADDR(cookie),
 		.probe = PMT_COOKIE_KIND(cookie),
 		.real = real,
 	};
 	bpf_map_update_elem(&inflight, &key, &call, BPF_ANY);
+	return bpf_map_lookup_elem(&inflight, &key);
 }
 
-/* Takes the entry matching this return, or returns 0 (counted) if there is none. */
-static __always_inline int take_call(struct pt_regs *ctx, __u64 cookie, struct inflight_call *out)
+/*
+ * Takes the entry matching this return, or returns 0 if there is none (counted
+ * when `expected`: a realloc of NULL has no entry on purpose, see realloc_entry).
+ */
+static __always_inline int take_call(struct pt_regs *ctx, __u64 cookie, struct inflight_call *out,
+				     bool expected)
 {
 	struct inflight_key key = return_key(ctx);
 	struct inflight_call *call = bpf_map_lookup_elem(&inflight, &key);
 	if (!call || call->vaddr_lo != (__u32)PMT_COOKIE_VADDR(cookie)) {
-		count(PMT_CNT_UNPAIRED_RETURNS);
+		if (expected)
+			count(PMT_CNT_UNPAIRED_RETURNS);
 		return 0;
 	}
 	*out = *call;
@@ -140,16 +149,16 @@ int BPF_KPROBE(alloc_entry)
 	if (!state)
 		return 0;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u64 size;
+	__u64 arg1 = PT_REGS_PARM1(ctx), arg2 = PT_REGS_PARM2(ctx);
+	barrier_var(arg1);
+	barrier_var(arg2);
+	__u64 size = arg1; /* _emalloc, _emalloc_large, _emalloc_huge */
 	switch (PMT_COOKIE_KIND(cookie)) {
 	case PMT_PROBE_EMALLOC_FIXED:
 		size = PMT_COOKIE_ARG(cookie);
 		break;
 	case PMT_PROBE_ZEND_MM_ALLOC:
-		size = PT_REGS_PARM2(ctx);
-		break;
-	default: /* _emalloc, _emalloc_large, _emalloc_huge */
-		size = PT_REGS_PARM1(ctx);
+		size = arg2;
 		break;
 	}
 	remember_call(ctx, cookie, size, 0, 0, state);
@@ -163,17 +172,21 @@ int BPF_KPROBE(realloc_entry)
 	if (!state)
 		return 0;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u64 ptr, size;
+	/* Read every register first: the verifier rejects ctx loads at merged offsets. */
+	__u64 arg1 = PT_REGS_PARM1(ctx), arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
+	barrier_var(arg1);
+	barrier_var(arg2);
+	barrier_var(arg3);
+	__u64 ptr = arg1, size = arg2;
 	if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_ZEND_MM_REALLOC) {
-		ptr = PT_REGS_PARM2(ctx);
-		size = PT_REGS_PARM3(ctx);
-	} else {
-		ptr = PT_REGS_PARM1(ctx);
-		size = PT_REGS_PARM2(ctx);
+		ptr = arg2;
+		size = arg3;
 	}
 	if (!ptr)
 		return 0; /* realloc(NULL) jumps to _zend_mm_alloc, which reports it */
-	remember_call(ctx, cookie, size, ptr, 0, state);
+	struct inflight_call *call = remember_call(ctx, cookie, size, ptr, 0, state);
+	if (call) /* known only here: the page map entry changes with the realloc */
+		call->old_size = block_size_from_page_map(ptr);
 	return 0;
 }
 
@@ -193,7 +206,7 @@ static __always_inline int report_allocation(struct pt_regs *ctx, struct infligh
 	rec->ptr = ptr;
 	rec->size = call->size;
 	rec->old_ptr = call->old_ptr;
-	rec->old_size = 0;
+	rec->old_size = call->old_size;
 	rec->probe = call->probe;
 	rec->reserved = 0;
 	rec->reserved2 = 0;
@@ -214,7 +227,7 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return)
 {
 	struct inflight_call call;
-	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call))
+	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call, true))
 		return 0;
 	return report_allocation(ctx, &call, PMT_REC_ALLOC);
 }
@@ -223,7 +236,7 @@ SEC("uretprobe")
 int BPF_KRETPROBE(realloc_return)
 {
 	struct inflight_call call;
-	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call))
+	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call, false))
 		return 0;
 	return report_allocation(ctx, &call, PMT_REC_REALLOC);
 }
@@ -239,20 +252,19 @@ int BPF_KPROBE(free_entry)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct pmt_free_record rec = {};
 	__u32 kind = PMT_COOKIE_KIND(cookie);
+	__u64 arg1 = PT_REGS_PARM1(ctx), arg2 = PT_REGS_PARM2(ctx);
+	barrier_var(arg1);
+	barrier_var(arg2);
+	rec.ptr = arg1; /* _efree */
 	switch (kind) {
 	case PMT_PROBE_EFREE_FIXED:
-		rec.ptr = PT_REGS_PARM1(ctx);
 		rec.size = PMT_COOKIE_ARG(cookie);
 		break;
 	case PMT_PROBE_EFREE_SIZED:
-		rec.ptr = PT_REGS_PARM1(ctx);
-		rec.size = PT_REGS_PARM2(ctx);
+		rec.size = arg2;
 		break;
 	case PMT_PROBE_ZEND_MM_FREE:
-		rec.ptr = PT_REGS_PARM2(ctx);
-		break;
-	default: /* _efree */
-		rec.ptr = PT_REGS_PARM1(ctx);
+		rec.ptr = arg2;
 		break;
 	}
 	if (!rec.ptr)
@@ -281,7 +293,7 @@ SEC("uretprobe")
 int BPF_KRETPROBE(memory_usage_return)
 {
 	struct inflight_call call;
-	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call))
+	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call, true))
 		return 0;
 	struct pmt_checkpoint_record rec = {};
 	fill_header(&rec.hdr, PMT_REC_CHECKPOINT, current_tgid());

@@ -250,6 +250,12 @@ static __always_inline __u32 walk_php_stack(struct pt_regs *ctx, __u64 bias, __u
 	*flags = 0;
 	if (!scratch)
 		return 0;
+	if (err && state && !state->has_executed) {
+		/* executor_globals lives in .bss: before start-up touches its page the
+		 * read faults, and the page would read as zeroes anyway. */
+		ex = 0;
+		err = 0;
+	}
 	if (err) {
 		*flags |= PMT_STACK_UNREADABLE;
 		count(PMT_CNT_UNREADABLE_FRAMES);

@@ -1,0 +1,193 @@
+// The collector fed with synthetic ring buffer records, as the BPF side makes them.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "collect/collector.h"
+
+namespace pmt {
+namespace {
+
+constexpr uint32_t kPid = 4242;
+constexpr uint64_t kFuncMain = 0x1000, kFuncKeep = 0x2000, kFuncRepeat = 0x3000;
+
+class RecordFeeder {
+public:
+    explicit RecordFeeder(Collector& c) : c_(c) {}
+
+    void func(uint64_t ptr, uint8_t type, const char* name, const char* cls, const char* file, uint32_t line) {
+        pmt_func_record r{};
+        header(r.hdr, PMT_REC_FUNC);
+        r.func = ptr;
+        r.type = type;
+        r.has_name = name != nullptr;
+        r.line_start = line;
+        if (name) std::strncpy(r.function, name, sizeof(r.function) - 1);
+        if (cls) std::strncpy(r.class_name, cls, sizeof(r.class_name) - 1);
+        if (file) std::strncpy(r.file, file, sizeof(r.file) - 1);
+        c_.on_record(&r, sizeof(r));
+    }
+    // frames leaf first: {func, line}
+    void alloc(uint64_t ptr, uint64_t size, std::vector<std::pair<uint64_t, uint32_t>> frames,
+               uint16_t kind = PMT_REC_ALLOC, uint64_t old_ptr = 0) {
+        auto rec = std::make_unique<pmt_alloc_record>();
+        std::memset(rec.get(), 0, sizeof(*rec));
+        header(rec->hdr, kind);
+        rec->ptr = ptr;
+        rec->size = size;
+        rec->old_ptr = old_ptr;
+        rec->depth = static_cast<uint16_t>(frames.size());
+        for (size_t i = 0; i < frames.size(); ++i) rec->frames[i] = {frames[i].first, frames[i].second, 0};
+        c_.on_record(rec.get(), PMT_ALLOC_RECORD_FIXED_SIZE + frames.size() * sizeof(pmt_frame));
+    }
+    void free(uint64_t ptr, uint64_t size_arg = 0, uint64_t map_size = 0) {
+        pmt_free_record r{};
+        header(r.hdr, PMT_REC_FREE);
+        r.ptr = ptr;
+        r.size = size_arg;
+        r.map_size = map_size;
+        c_.on_record(&r, sizeof(r));
+    }
+    void checkpoint(uint64_t returned) {
+        pmt_checkpoint_record r{};
+        header(r.hdr, PMT_REC_CHECKPOINT);
+        r.returned = returned;
+        c_.on_record(&r, sizeof(r));
+    }
+
+private:
+    void header(pmt_record_header& h, uint16_t kind) {
+        h.kind = kind;
+        h.tgid = kPid;
+        h.ts_ns = ++ts_;
+    }
+    Collector& c_;
+    uint64_t ts_ = 0;
+};
+
+const Stack* find_leaf(const Profile& p, const std::string& leaf) {
+    for (const auto& s : p.stacks)
+        if (!s.frames.empty() && p.symbols[s.frames.back().symbol].function == leaf) return &s;
+    return nullptr;
+}
+
+class CollectorTest : public ::testing::Test {
+protected:
+    Collector collector{CollectorOptions{}};
+    RecordFeeder feed{collector};
+    void SetUp() override {
+        feed.func(kFuncMain, PMT_FUNC_USER, nullptr, nullptr, "/app/x.php", 1);
+        feed.func(kFuncKeep, PMT_FUNC_USER, "keep", "Cache", "/app/x.php", 10);
+        feed.func(kFuncRepeat, PMT_FUNC_INTERNAL, "str_repeat", nullptr, nullptr, 0);
+    }
+};
+
+TEST_F(CollectorTest, CountsAllocationsInZendBinSizesPerStack) {
+    for (uint64_t i = 0; i < 5; ++i) feed.alloc(0x10000 + i * 128, 100, {{kFuncRepeat, 0}, {kFuncKeep, 12}, {kFuncMain, 30}});
+    Profile p = collector.profile();
+    const Stack* s = find_leaf(p, "str_repeat");
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->stats.alloc_count, 5u);
+    EXPECT_EQ(s->stats.alloc_bytes, 5u * 112);
+    EXPECT_EQ(s->stats.live_bytes, 5u * 112);
+    ASSERT_EQ(s->frames.size(), 3u);
+    EXPECT_EQ(p.symbols[s->frames[0].symbol].function, "{main}");  // root first
+    EXPECT_EQ(p.symbols[s->frames[1].symbol].qualified_name(), "Cache::keep");
+    EXPECT_EQ(s->frames[1].line, 12u);
+    EXPECT_EQ(p.symbols[s->frames[2].symbol].kind, FrameKind::Internal);
+}
+
+TEST_F(CollectorTest, FreesAreAttributedToTheAllocatingStack) {
+    feed.alloc(0xa000, 40, {{kFuncKeep, 11}});
+    feed.alloc(0xb000, 40, {{kFuncKeep, 11}});
+    feed.free(0xa000);
+    Profile p = collector.profile();
+    const Stack* s = find_leaf(p, "keep");
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->stats.free_count, 1u);
+    EXPECT_EQ(s->stats.free_bytes, 40u);
+    EXPECT_EQ(s->stats.live_count, 1u);
+    EXPECT_EQ(s->stats.alloc_bytes, s->stats.free_bytes + s->stats.live_bytes);
+    EXPECT_EQ(p.heap.live_bytes, 40u);
+}
+
+TEST_F(CollectorTest, CheckpointComparesPhpFigureWithTracedLiveBytes) {
+    feed.alloc(0xa000, 5000, {{kFuncKeep, 11}});  // large: 8192
+    feed.checkpoint(8192);
+    Profile p = collector.profile();
+    ASSERT_EQ(p.checkpoints.size(), 1u);
+    EXPECT_EQ(p.checkpoints[0].traced_live_bytes, 8192u);
+    EXPECT_EQ(p.checkpoints[0].php_memory_usage, 8192u);
+}
+
+TEST_F(CollectorTest, ReallocInPlaceKeepsSmallBinAndMovingReallocFreesOld) {
+    feed.alloc(0xa000, 20, {{kFuncKeep, 11}});                                // 24
+    feed.alloc(0xa000, 23, {{kFuncMain, 2}}, PMT_REC_REALLOC, 0xa000);         // in place: 24
+    EXPECT_EQ(collector.live_bytes(), 24u);
+    feed.alloc(0xc000, 300, {{kFuncMain, 3}}, PMT_REC_REALLOC, 0xa000);        // moved: 320
+    EXPECT_EQ(collector.live_bytes(), 320u);
+    Profile p = collector.profile();
+    EXPECT_EQ(p.counters.reallocs, 2u);
+    EXPECT_EQ(p.counters.unknown_frees, 0u);
+}
+
+TEST_F(CollectorTest, PeakViewKeepsWhatStacksHeldAtTheLargestHeap) {
+    for (uint64_t i = 0; i < 10; ++i) feed.alloc(0x100000 + i * 4096, 4000, {{kFuncKeep, 11}});  // 10 x 4096
+    for (uint64_t i = 0; i < 10; ++i) feed.free(0x100000 + i * 4096);
+    for (uint64_t i = 0; i < 3; ++i) feed.alloc(0x200000 + i * 4096, 4000, {{kFuncMain, 5}});  // 3 x 4096
+    Profile p = collector.profile();
+    EXPECT_EQ(p.heap.peak_live_bytes, 10u * 4096);
+    const Stack* keep = find_leaf(p, "keep");
+    const Stack* main = find_leaf(p, "{main}");
+    ASSERT_TRUE(keep && main);
+    EXPECT_EQ(keep->stats.peak_live_bytes, 10u * 4096);
+    EXPECT_EQ(keep->stats.live_bytes, 0u);
+    EXPECT_EQ(main->stats.peak_live_bytes, 0u);
+    EXPECT_EQ(main->stats.live_bytes, 3u * 4096);
+}
+
+TEST_F(CollectorTest, FunctionPointerReusedForAnotherFunctionGetsNewName) {
+    feed.alloc(0xa000, 8, {{0x5000, 1}});  // unknown yet: names lost
+    feed.func(0x5000, PMT_FUNC_USER, "{closure}", nullptr, "/app/a.php", 3);
+    feed.alloc(0xb000, 8, {{0x5000, 4}});
+    feed.func(0x5000, PMT_FUNC_USER, "other", nullptr, "/app/b.php", 7);  // memory reused
+    feed.alloc(0xc000, 8, {{0x5000, 8}});
+    Profile p = collector.profile();
+    EXPECT_NE(find_leaf(p, "[unknown function]"), nullptr);
+    EXPECT_NE(find_leaf(p, "{closure}"), nullptr);
+    EXPECT_NE(find_leaf(p, "other"), nullptr);
+}
+
+TEST_F(CollectorTest, FreeOfUnknownBlockIsCountedNotInvented) {
+    feed.free(0xdead0, 0, 0);
+    Profile p = collector.profile();
+    EXPECT_EQ(p.counters.unknown_frees, 1u);
+    EXPECT_EQ(p.heap.live_bytes, 0u);
+}
+
+TEST(CollectorBaseline, FreesOfBlocksLiveBeforeAttachReduceTheBaseline) {
+    CollectorOptions options;
+    options.baseline_bytes[kPid] = 1000;
+    Collector collector(options);
+    RecordFeeder feed(collector);
+    feed.free(0xabc0, 0, 112);
+    feed.checkpoint(888);
+    Profile p = collector.profile();
+    EXPECT_EQ(p.counters.baseline_frees, 1u);
+    EXPECT_EQ(p.counters.baseline_free_bytes, 112u);
+    ASSERT_EQ(p.checkpoints.size(), 1u);
+    EXPECT_EQ(p.checkpoints[0].traced_live_bytes, 888u);
+}
+
+TEST(CollectorMalformed, ShortRecordsAreCountedAndIgnored) {
+    Collector collector(CollectorOptions{});
+    uint8_t junk[4] = {1, 2, 3, 4};
+    collector.on_record(junk, sizeof(junk));
+    pmt_record_header h{PMT_REC_FREE, 0, 1, 1};
+    collector.on_record(&h, sizeof(h));
+    EXPECT_EQ(collector.malformed_records(), 2u);
+}
+
+}  // namespace
+}  // namespace pmt

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything phpmemtrace needs to build, run its example and its tests,
+# from Debian's packages (bookworm). Idempotent; needs root.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+  libcapstone-dev libcli11-dev nlohmann-json3-dev libfmt-dev robin-map-dev
+  libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
+  # tests and benchmarks
+  libgtest-dev libbenchmark-dev golang-go
+  # targets: real PHP processes, and a web stack for FPM
+  php8.2-cli php8.2-fpm php8.2-dev nginx wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,158 @@
+#include "attach/memtrace_probes.h"
+
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "collect/zend_sizes.h"
+#include "memtrace.skel.h"
+
+namespace pmt {
+namespace {
+
+bool g_verbose_libbpf = false;
+
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG && !g_verbose_libbpf) return 0;
+    if (level == LIBBPF_INFO && !g_verbose_libbpf) return 0;
+    std::fputs("libbpf: ", stderr);
+    return std::vfprintf(stderr, format, args);
+}
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+}  // namespace
+
+void quiet_libbpf_logging(bool verbose) {
+    g_verbose_libbpf = verbose;
+    libbpf_set_print(libbpf_print);
+}
+
+void MemtraceProbes::SkelDeleter::operator()(memtrace_bpf* skel) const { memtrace_bpf__destroy(skel); }
+
+MemtraceProbes::~MemtraceProbes() {
+    links_.clear();  // detach before the programs go away
+}
+
+Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& php, const ProbeOptions& options) {
+    if (geteuid() != 0) return Error{"tracing needs root (CAP_BPF and CAP_PERFMON): run with sudo"};
+    std::unique_ptr<MemtraceProbes> probes(new MemtraceProbes());
+    probes->php_ = &php;
+    probes->options_ = options;
+    probes->skel_.reset(memtrace_bpf__open());
+    if (!probes->skel_) return Error{"cannot open the BPF object: " + errno_text(errno)};
+    auto* skel = probes->skel_.get();
+    const pmt_config cfg = php.bpf_config(options.max_frames, options.follow_forks);
+    std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
+    uint64_t ring_bytes = uint64_t(options.ringbuf_mb) << 20;
+    if (bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes)) != 0)
+        return Error{"invalid ring buffer size " + std::to_string(options.ringbuf_mb) + " MiB (power of two needed)"};
+    if (int err = memtrace_bpf__load(skel); err != 0)
+        return Error{"cannot load the BPF programs into the kernel: " + errno_text(err) +
+                     (err == -EPERM ? " (need root / CAP_BPF)" : "")};
+    return probes;
+}
+
+Status MemtraceProbes::attach_uprobe(const char* program, const std::string& function, uint32_t kind, uint32_t arg,
+                                     bool retprobe, bool required) {
+    auto sym = php_->elf().symbol(function);
+    if (!sym) {
+        if (required) return Error{"symbol " + function + " not found in " + php_->path()};
+        return Status::success();
+    }
+    auto offset = php_->elf().file_offset_of(sym->vaddr);
+    if (!offset) return Error{"cannot find " + function + " in the file " + php_->path()};
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, program);
+    if (!prog) return Error{std::string("BPF program ") + program + " missing"};
+    LIBBPF_OPTS(bpf_uprobe_opts, opts);
+    opts.retprobe = retprobe;
+    opts.bpf_cookie = PMT_COOKIE(kind, arg, sym->vaddr);
+    bpf_link* link =
+        bpf_program__attach_uprobe_opts(prog, options_.uprobe_pid, php_->path().c_str(), *offset, &opts);
+    if (!link) return Error{"cannot attach a uprobe to " + function + ": " + errno_text(errno)};
+    links_.emplace_back(link);
+    return Status::success();
+}
+
+Status MemtraceProbes::attach() {
+    struct Probe {
+        std::string function;
+        uint32_t kind;
+        uint32_t arg;
+        const char* entry;
+        const char* exit;  // nullptr: entry only
+        bool required;
+    };
+    std::vector<Probe> probes = {
+        {"_emalloc", PMT_PROBE_EMALLOC, 0, "alloc_entry", "alloc_return", true},
+        {"_emalloc_large", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
+        {"_emalloc_huge", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
+        {"_zend_mm_alloc", PMT_PROBE_ZEND_MM_ALLOC, 0, "alloc_entry", "alloc_return", true},
+        {"_efree", PMT_PROBE_EFREE, 0, "free_entry", nullptr, true},
+        {"_efree_large", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
+        {"_efree_huge", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
+        {"_zend_mm_free", PMT_PROBE_ZEND_MM_FREE, 0, "free_entry", nullptr, true},
+        {"_erealloc", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
+        {"_erealloc2", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
+        {"_zend_mm_realloc", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", true},
+        {"_zend_mm_realloc2", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", false},
+        {"zend_memory_usage", PMT_PROBE_MEMORY_USAGE, 0, "memory_usage_entry", "memory_usage_return", true},
+        {"php_request_startup", PMT_PROBE_REQUEST_STARTUP, 0, "request_boundary", nullptr, false},
+        {"php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, 0, "request_boundary", nullptr, false},
+    };
+    for (uint32_t bin : zend::kBinSizes) {
+        probes.push_back({"_emalloc_" + std::to_string(bin), PMT_PROBE_EMALLOC_FIXED, bin, "alloc_entry",
+                          "alloc_return", true});
+        probes.push_back(
+            {"_efree_" + std::to_string(bin), PMT_PROBE_EFREE_FIXED, bin, "free_entry", nullptr, true});
+    }
+    for (const auto& p : probes) {
+        // Return probe first: its entry half must be in place before the entry
+        // program can record a call whose return would otherwise go unseen.
+        if (p.exit)
+            if (auto s = attach_uprobe(p.exit, p.function, p.kind, p.arg, true, p.required); !s) return s;
+        if (auto s = attach_uprobe(p.entry, p.function, p.kind, p.arg, false, p.required); !s) return s;
+    }
+    for (const char* prog_name : {"on_fork", "on_exit"}) {
+        bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, prog_name);
+        bpf_link* link = prog ? bpf_program__attach(prog) : nullptr;
+        if (!link) return Error{std::string("cannot attach the process tracepoint ") + prog_name + ": " + errno_text(errno)};
+        links_.emplace_back(link);
+    }
+    return Status::success();
+}
+
+Status MemtraceProbes::trace_process(pid_t tgid) {
+    pmt_proc_state state{};
+    uint32_t key = static_cast<uint32_t>(tgid);
+    if (bpf_map__update_elem(skel_->maps.traced, &key, sizeof(key), &state, sizeof(state), BPF_ANY) != 0)
+        return Error{"cannot register process " + std::to_string(tgid) + ": " + errno_text(errno)};
+    return Status::success();
+}
+
+void MemtraceProbes::read_counters(Counters& c) const {
+    int ncpus = libbpf_num_possible_cpus();
+    std::vector<uint64_t> values(ncpus > 0 ? ncpus : 1);
+    auto read = [&](pmt_counter which) {
+        uint32_t key = which;
+        uint64_t total = 0;
+        if (bpf_map__lookup_elem(skel_->maps.counters, &key, sizeof(key), values.data(),
+                                 values.size() * sizeof(uint64_t), 0) == 0)
+            for (uint64_t v : values) total += v;
+        return total;
+    };
+    c.lost_events = read(PMT_CNT_LOST_RECORDS);
+    c.truncated_stacks = read(PMT_CNT_TRUNCATED_STACKS);
+    c.unreadable_frames = read(PMT_CNT_UNREADABLE_FRAMES);
+    c.lost_function_names = read(PMT_CNT_LOST_FUNC_NAMES);
+    c.nested_calls = read(PMT_CNT_NESTED_CALLS);
+    c.unpaired_returns = read(PMT_CNT_UNPAIRED_RETURNS);
+}
+
+int MemtraceProbes::ring_buffer_fd() const { return bpf_map__fd(skel_->maps.events); }
+
+}  // namespace pmt

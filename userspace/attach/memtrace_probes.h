@@ -1,0 +1,63 @@
+// The allocator probes: loads memtrace.bpf.c configured for one PHP binary and
+// attaches it to every exported entry point of the Zend memory manager.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attach/bpf_handles.h"
+#include "model/profile.h"
+#include "target/php_binary.h"
+#include "util/result.h"
+
+struct memtrace_bpf;
+
+namespace pmt {
+
+struct ProbeOptions {
+    uint32_t max_frames = PMT_DEFAULT_FRAMES;
+    uint32_t ringbuf_mb = 64;
+    bool follow_forks = true;
+    // Attach the uprobes for this process only (-1: every process running the binary;
+    // the BPF side still only records processes in the `traced` map).
+    pid_t uprobe_pid = -1;
+};
+
+class MemtraceProbes {
+public:
+    static Result<std::unique_ptr<MemtraceProbes>> load(const PhpBinary& php, const ProbeOptions& options);
+    ~MemtraceProbes();
+    MemtraceProbes(const MemtraceProbes&) = delete;
+    MemtraceProbes& operator=(const MemtraceProbes&) = delete;
+
+    // Attaches every probe; fails if a mandatory one cannot be attached.
+    Status attach();
+    // Starts recording a process (and, with follow_forks, its future children).
+    Status trace_process(pid_t tgid);
+    // Fold the kernel-side counters into `counters`.
+    void read_counters(Counters& counters) const;
+    int ring_buffer_fd() const;
+    size_t attached_probes() const { return links_.size(); }
+    memtrace_bpf* skeleton() { return skel_.get(); }
+
+private:
+    MemtraceProbes() = default;
+    Status attach_uprobe(const char* program, const std::string& function, uint32_t kind, uint32_t arg,
+                         bool retprobe, bool required);
+
+    struct SkelDeleter {
+        void operator()(memtrace_bpf* skel) const;
+    };
+    std::unique_ptr<memtrace_bpf, SkelDeleter> skel_;
+    std::vector<BpfLink> links_;
+    const PhpBinary* php_ = nullptr;
+    ProbeOptions options_;
+};
+
+// Raises libbpf's log level only for errors, with a short prefix.
+void quiet_libbpf_logging(bool verbose);
+
+}  // namespace pmt

@@ -1,0 +1,115 @@
+// `phpmemtrace record`: the command-line face of run_record_session().
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "report/output_writer.h"
+#include "report/text_summary.h"
+#include "session/record_session.h"
+
+namespace pmt::cli {
+namespace {
+
+struct RecordArgs {
+    int pid = 0;
+    std::vector<std::string> command;
+    double duration_s = 0;
+    std::vector<std::string> outputs;
+    std::string view = "alloc";
+    uint32_t max_frames = PMT_DEFAULT_FRAMES;
+    uint32_t ringbuf_mb = 64;
+    bool no_follow_forks = false;
+    size_t top = 10;
+    bool quiet = false;
+    bool verbose = false;
+};
+
+void on_stop_signal(int) { request_session_stop(); }
+
+int run_record(const RecordArgs& args) {
+    auto view = parse_view(args.view);
+    if (!view) {
+        std::cerr << "phpmemtrace: unknown view '" << args.view << "' (alloc, live, count, peak)\n";
+        return 2;
+    }
+    if ((args.pid != 0) == !args.command.empty()) {
+        std::cerr << "phpmemtrace: give either -p PID or -- COMMAND ... (see --help)\n";
+        return 2;
+    }
+    if (args.max_frames < 1 || args.max_frames > PMT_MAX_FRAMES) {
+        std::cerr << "phpmemtrace: --max-frames must be between 1 and " << PMT_MAX_FRAMES << "\n";
+        return 2;
+    }
+    if (args.ringbuf_mb == 0 || (args.ringbuf_mb & (args.ringbuf_mb - 1)) != 0) {
+        std::cerr << "phpmemtrace: --ringbuf-mb must be a power of two\n";
+        return 2;
+    }
+    RecordOptions options;
+    if (args.pid) options.pid = args.pid;
+    options.command = args.command;
+    if (args.duration_s > 0) options.duration_s = args.duration_s;
+    options.probes.max_frames = args.max_frames;
+    options.probes.ringbuf_mb = args.ringbuf_mb;
+    options.probes.follow_forks = !args.no_follow_forks;
+    options.verbose = args.verbose;
+    quiet_libbpf_logging(args.verbose);
+
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+
+    auto profile = run_record_session(options);
+    if (!profile) {
+        std::cerr << "phpmemtrace: " << profile.error().message << "\n";
+        return 1;
+    }
+    if (!args.quiet) write_text_summary(*profile, std::cout, SummaryOptions{args.top});
+    int status = 0;
+    for (const auto& path : args.outputs) {
+        if (auto s = write_output(*profile, path, *view); !s) {
+            std::cerr << "phpmemtrace: " << s.error().message << "\n";
+            status = 1;
+        } else if (!args.quiet) {
+            std::cout << "wrote " << path << "\n";
+        }
+    }
+    return status;
+}
+
+}  // namespace
+
+void register_record_command(CLI::App& app) {
+    auto args = std::make_shared<RecordArgs>();
+    CLI::App* cmd = app.add_subcommand("record", "Trace a PHP process and report which PHP functions allocate, "
+                                                 "free and keep memory");
+    cmd->add_option("-p,--pid", args->pid, "Attach to this running PHP process");
+    cmd->add_option("-d,--duration", args->duration_s, "Stop after this many seconds (default: until the "
+                                                       "process exits or Ctrl-C)");
+    cmd->add_option("-o,--output", args->outputs,
+                    "Write results here; the format comes from the extension (.json, .folded, .txt, "
+                    "...); may be repeated");
+    cmd->add_option("--view", args->view, "Value shown by one-value formats: alloc, live, count, peak")
+        ->capture_default_str();
+    cmd->add_option("--max-frames", args->max_frames, "PHP frames walked per allocation")->capture_default_str();
+    cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two)")
+        ->capture_default_str();
+    cmd->add_flag("--no-follow-forks", args->no_follow_forks,
+                  "Trace only the process itself, not children it forks (probes then fire in it alone)");
+    cmd->add_option("--top", args->top, "Stacks listed in the summary")->capture_default_str();
+    cmd->add_flag("-q,--quiet", args->quiet, "No summary on the terminal");
+    cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
+    // Everything after `--` (or from the first word that is not an option) is the
+    // command to launch, its own options included.
+    cmd->prefix_command();
+    cmd->footer("Launch mode: phpmemtrace record [OPTIONS] -- php8.2 script.php [ARGS...]");
+    cmd->callback([args, cmd] {
+        args->command = cmd->remaining();
+        if (!args->command.empty() && args->command.front() == "--") args->command.erase(args->command.begin());
+        std::exit(run_record(*args));
+    });
+}
+
+}  // namespace pmt::cli

@@ -1,0 +1,264 @@
+#include "collect/collector.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "collect/zend_sizes.h"
+
+namespace pmt {
+
+Collector::Collector(CollectorOptions options) : options_(std::move(options)) {
+    for (const auto& [tgid, bytes] : options_.baseline_bytes) process(tgid).baseline_remaining = bytes;
+}
+
+void Collector::add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler) {
+    extensions_.push_back({first_kind, last_kind, std::move(handler)});
+}
+
+double Collector::seconds_since_start(uint64_t ts_ns) const {
+    return ts_ns > options_.start_ns ? double(ts_ns - options_.start_ns) / 1e9 : 0.0;
+}
+
+Collector::Process& Collector::process(uint32_t tgid) {
+    auto [it, inserted] = processes_.try_emplace(tgid);
+    if (inserted) process_order_.push_back(tgid);
+    return it->second;
+}
+
+uint64_t Collector::process_live_bytes(uint32_t tgid) const {
+    auto it = processes_.find(tgid);
+    return it == processes_.end() ? 0 : it->second.live_bytes;
+}
+
+std::optional<int> Collector::exit_code(uint32_t tgid) const {
+    auto it = processes_.find(tgid);
+    return it == processes_.end() ? std::nullopt : it->second.exit_code;
+}
+
+Collector::StackFigures& Collector::figures(uint32_t stack) {
+    if (stack >= figures_.size()) figures_.resize(stack + 1);
+    return figures_[stack];
+}
+
+// Peak attribution in O(1) per event: every time the live total reaches a new
+// peak the epoch advances; a stack about to change for the first time since then
+// still holds exactly what it held at the peak, so that value is saved first.
+void Collector::note_change(StackFigures& f) {
+    if (f.peak_epoch != peak_epoch_) {
+        f.stats.peak_live_bytes = f.stats.live_bytes;
+        f.stats.peak_live_count = f.stats.live_count;
+        f.peak_epoch = peak_epoch_;
+    }
+}
+
+void Collector::add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stack) {
+    auto existing = p.live.find(ptr);
+    if (existing != p.live.end()) {
+        // A free we never saw (lost record): drop the stale block first.
+        ++counters_.unknown_frees;
+        remove_block(p, ptr);
+    }
+    auto& f = figures(stack);
+    note_change(f);
+    f.stats.alloc_count += 1;
+    f.stats.alloc_bytes += size;
+    f.stats.live_count += 1;
+    f.stats.live_bytes += size;
+    p.live.insert({ptr, Block{size, stack}});
+    p.live_bytes += size;
+    live_total_ += size;
+    if (live_total_ > peak_total_) {
+        peak_total_ = live_total_;
+        peak_ts_ns_ = last_ts_ns_;
+        ++peak_epoch_;
+    }
+}
+
+uint64_t Collector::remove_block(Process& p, uint64_t ptr) {
+    auto it = p.live.find(ptr);
+    if (it == p.live.end()) return 0;
+    Block block = it->second;
+    p.live.erase(it);
+    auto& f = figures(block.stack);
+    note_change(f);
+    f.stats.free_count += 1;
+    f.stats.free_bytes += block.size;
+    f.stats.live_count -= 1;
+    f.stats.live_bytes -= block.size;
+    p.live_bytes -= block.size;
+    live_total_ -= block.size;
+    return block.size;
+}
+
+void Collector::account_untracked_free(Process& p, uint64_t size) {
+    if (size && p.baseline_remaining >= size) {
+        ++counters_.baseline_frees;
+        counters_.baseline_free_bytes += size;
+        p.baseline_remaining -= size;
+    } else {
+        ++counters_.unknown_frees;
+    }
+}
+
+uint32_t Collector::record_stack(const pmt_alloc_record& r, size_t size) {
+    size_t depth = std::min<size_t>(r.depth, PMT_MAX_FRAMES);
+    size_t available = (size - PMT_ALLOC_RECORD_FIXED_SIZE) / sizeof(pmt_frame);
+    depth = std::min(depth, available);
+    return stacks_.intern_record_frames(r.hdr.tgid, std::span<const pmt_frame>(r.frames, depth));
+}
+
+void Collector::on_alloc(const pmt_alloc_record& r, size_t size) {
+    ++counters_.allocs;
+    add_block(process(r.hdr.tgid), r.ptr, zend::block_size(r.size), record_stack(r, size));
+}
+
+// A realloc is a free of the old block and an allocation of the new one by the
+// realloc's stack; in place, a small block keeps its bin (zend_sizes.h).
+void Collector::on_realloc(const pmt_alloc_record& r, size_t size) {
+    ++counters_.reallocs;
+    Process& p = process(r.hdr.tgid);
+    uint32_t stack = record_stack(r, size);
+    uint64_t old_size = remove_block(p, r.old_ptr);
+    if (!old_size) {
+        old_size = r.old_size;
+        account_untracked_free(p, old_size);
+    }
+    uint64_t new_size = (r.ptr == r.old_ptr && old_size) ? zend::in_place_realloc_size(old_size, r.size)
+                                                         : zend::block_size(r.size);
+    add_block(p, r.ptr, new_size, stack);
+}
+
+void Collector::on_free(const pmt_free_record& r) {
+    ++counters_.frees;
+    Process& p = process(r.hdr.tgid);
+    if (!remove_block(p, r.ptr)) account_untracked_free(p, r.size ? zend::block_size(r.size) : r.map_size);
+}
+
+void Collector::on_checkpoint(const pmt_checkpoint_record& r) {
+    Process& p = process(r.hdr.tgid);
+    Checkpoint c;
+    c.t_s = seconds_since_start(r.hdr.ts_ns);
+    c.pid = r.hdr.tgid;
+    c.real = r.real != 0;
+    if (c.real) {
+        c.php_real_usage = r.returned;
+        c.php_memory_usage = r.heap_read_ok ? r.heap_size : 0;
+    } else {
+        c.php_memory_usage = r.returned;
+        if (r.heap_read_ok) c.php_real_usage = r.heap_real_size;
+    }
+    c.traced_live_bytes = p.live_bytes + p.baseline_remaining;
+    checkpoints_.push_back(c);
+}
+
+std::vector<Collector::StackFigures> Collector::resolved_peaks(const std::vector<StackFigures>& stacks) const {
+    std::vector<StackFigures> out = stacks;
+    for (auto& f : out)
+        if (f.peak_epoch != peak_epoch_) {
+            f.stats.peak_live_bytes = f.stats.live_bytes;
+            f.stats.peak_live_count = f.stats.live_count;
+        }
+    return out;
+}
+
+void Collector::on_request_end(const pmt_request_record& r) {
+    if (options_.freeze_at_script_end_of == r.hdr.tgid)
+        frozen_ = Frozen{resolved_peaks(figures_), live_total_};
+}
+
+void Collector::on_fork(const pmt_proc_record& r) {
+    // The child's heap is a copy of the parent's: so is its table of live blocks.
+    Process parent = process(r.hdr.tgid);  // copy before process() may rehash
+    Process& child = process(r.child_tgid);
+    child.live = parent.live;
+    child.live_bytes = parent.live_bytes;
+    child.baseline_remaining = parent.baseline_remaining;
+    for (const auto& [ptr, block] : child.live) {
+        auto& f = figures(block.stack);
+        note_change(f);
+        f.stats.live_count += 1;
+        f.stats.live_bytes += block.size;
+        f.stats.alloc_count += 1;  // keeps alloc = free + live per stack
+        f.stats.alloc_bytes += block.size;
+    }
+    live_total_ += child.live_bytes;
+    functions_.copy_process(r.hdr.tgid, r.child_tgid);
+}
+
+void Collector::on_exit(const pmt_proc_record& r) {
+    // What is still live when a process exits stays in the figures: it was held
+    // until the end (the heap is released wholesale by zend_mm_shutdown).
+    process(r.hdr.tgid).exit_code = (r.exit_code >> 8) & 0xff;
+}
+
+void Collector::on_record(const void* data, size_t size) {
+    if (size < sizeof(pmt_record_header)) {
+        ++malformed_;
+        return;
+    }
+    pmt_record_header hdr;
+    std::memcpy(&hdr, data, sizeof(hdr));
+    if (hdr.ts_ns > last_ts_ns_) last_ts_ns_ = hdr.ts_ns;
+    auto fits = [&](size_t need) {
+        if (size >= need) return true;
+        ++malformed_;
+        return false;
+    };
+    switch (hdr.kind) {
+        case PMT_REC_FUNC:
+            if (fits(sizeof(pmt_func_record))) functions_.on_func_record(*static_cast<const pmt_func_record*>(data));
+            return;
+        case PMT_REC_ALLOC:
+            if (fits(PMT_ALLOC_RECORD_FIXED_SIZE)) on_alloc(*static_cast<const pmt_alloc_record*>(data), size);
+            return;
+        case PMT_REC_REALLOC:
+            if (fits(PMT_ALLOC_RECORD_FIXED_SIZE)) on_realloc(*static_cast<const pmt_alloc_record*>(data), size);
+            return;
+        case PMT_REC_FREE:
+            if (fits(sizeof(pmt_free_record))) on_free(*static_cast<const pmt_free_record*>(data));
+            return;
+        case PMT_REC_CHECKPOINT:
+            if (fits(sizeof(pmt_checkpoint_record))) on_checkpoint(*static_cast<const pmt_checkpoint_record*>(data));
+            return;
+        case PMT_REC_REQUEST_END:
+            if (fits(sizeof(pmt_request_record))) on_request_end(*static_cast<const pmt_request_record*>(data));
+            break;  // extensions may want it too
+        case PMT_REC_PROC_FORK:
+            if (fits(sizeof(pmt_proc_record))) on_fork(*static_cast<const pmt_proc_record*>(data));
+            break;
+        case PMT_REC_PROC_EXIT:
+            if (fits(sizeof(pmt_proc_record))) on_exit(*static_cast<const pmt_proc_record*>(data));
+            break;
+        default:
+            break;
+    }
+    for (auto& ext : extensions_)
+        if (hdr.kind >= ext.first && hdr.kind <= ext.last) ext.handler(*this, hdr, data, size);
+}
+
+Profile Collector::profile() const {
+    Profile p;
+    p.counters = counters_;
+    p.counters.unknown_frees = counters_.unknown_frees;
+    p.symbols = symbols_.symbols();
+    p.checkpoints = checkpoints_;
+    const std::vector<StackFigures> stacks = frozen_ ? frozen_->stacks : resolved_peaks(figures_);
+    p.live_point = frozen_ ? "script_end" : "session_end";
+    p.heap.live_bytes = frozen_ ? frozen_->live_total : live_total_;
+    p.heap.peak_live_bytes = peak_total_;
+    p.heap.peak_at_s = seconds_since_start(peak_ts_ns_);
+    if (!options_.baseline_bytes.empty()) {
+        uint64_t baseline = 0;
+        for (const auto& [tgid, bytes] : options_.baseline_bytes) baseline += bytes;
+        p.heap.baseline_bytes = baseline;
+    }
+    for (uint32_t id = 0; id < stacks.size(); ++id) {
+        const auto& s = stacks[id].stats;
+        if (!s.alloc_count && !s.free_count) continue;
+        p.stacks.push_back(Stack{stacks_.frames(id), s});
+    }
+    for (uint32_t tgid : process_order_) p.target.pids.push_back(tgid);
+    return p;
+}
+
+}  // namespace pmt

@@ -1,0 +1,124 @@
+// Turns the ordered stream of ring buffer records into per-stack figures.
+//
+// Keeps, per traced process, a table of live blocks (address -> size, stack), and
+// per stack: allocation, free, live and peak-time figures. Sizes are the Zend
+// memory manager's (zend_sizes.h), so the live total can be compared with
+// memory_get_usage() at every checkpoint.
+#pragma once
+
+#include <tsl/robin_map.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "collect/stack_table.h"
+#include "collect/symbol_table.h"
+#include "model/profile.h"
+#include "phpmemtrace.h"
+
+namespace pmt {
+
+struct CollectorOptions {
+    uint64_t start_ns = 0;  // bpf_ktime_get_ns() at session start
+    // Launch mode: freeze the figures when this process starts request shutdown,
+    // so "live" means what the script still held when it finished.
+    std::optional<uint32_t> freeze_at_script_end_of;
+    // Attach by PID: heap->size of each process at attach time (live before us).
+    std::unordered_map<uint32_t, uint64_t> baseline_bytes;
+};
+
+// A handler for record kinds the allocation collector does not own (heap
+// structure, page faults). Receives the raw record and the collector, to look up
+// stacks or live blocks.
+class Collector;
+using ExtensionHandler = std::function<void(Collector&, const pmt_record_header&, const void* data, size_t size)>;
+
+class Collector {
+public:
+    explicit Collector(CollectorOptions options);
+
+    // One ring buffer record. Malformed records are counted, never trusted.
+    void on_record(const void* data, size_t size);
+    // Route record kinds [first, last] to an extension handler.
+    void add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler);
+
+    // The profile as of now (or as frozen at script end in launch mode).
+    Profile profile() const;
+
+    // For extensions and tests.
+    double seconds_since_start(uint64_t ts_ns) const;
+    uint32_t intern_record_stack(uint32_t tgid, std::span<const pmt_frame> leaf_first) {
+        return stacks_.intern_record_frames(tgid, leaf_first);
+    }
+    uint64_t live_bytes() const { return live_total_; }
+    uint64_t process_live_bytes(uint32_t tgid) const;
+    Counters& counters() { return counters_; }
+    const std::vector<uint32_t>& processes() const { return process_order_; }
+    std::optional<int> exit_code(uint32_t tgid) const;
+    uint64_t malformed_records() const { return malformed_; }
+
+private:
+    struct Block {
+        uint64_t size;
+        uint32_t stack;
+    };
+    struct Process {
+        tsl::robin_map<uint64_t, Block> live;
+        uint64_t live_bytes = 0;
+        uint64_t baseline_remaining = 0;
+        std::optional<int> exit_code;
+    };
+    struct StackFigures {
+        StackStats stats;
+        uint64_t peak_epoch = 0;  // see note_change()
+    };
+    struct Frozen {
+        std::vector<StackFigures> stacks;
+        uint64_t live_total;
+    };
+
+    Process& process(uint32_t tgid);
+    StackFigures& figures(uint32_t stack);
+    void note_change(StackFigures& f);
+    void add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stack);
+    // Removes ptr if live; returns its size (0 if not found).
+    uint64_t remove_block(Process& p, uint64_t ptr);
+    void account_untracked_free(Process& p, uint64_t size);
+    void on_alloc(const pmt_alloc_record& r, size_t size);
+    void on_realloc(const pmt_alloc_record& r, size_t size);
+    void on_free(const pmt_free_record& r);
+    void on_checkpoint(const pmt_checkpoint_record& r);
+    void on_request_end(const pmt_request_record& r);
+    void on_fork(const pmt_proc_record& r);
+    void on_exit(const pmt_proc_record& r);
+    uint32_t record_stack(const pmt_alloc_record& r, size_t size);
+    std::vector<StackFigures> resolved_peaks(const std::vector<StackFigures>& stacks) const;
+
+    CollectorOptions options_;
+    SymbolTable symbols_;
+    FunctionResolver functions_{symbols_};
+    StackTable stacks_{functions_};
+    std::vector<StackFigures> figures_;
+    std::unordered_map<uint32_t, Process> processes_;
+    std::vector<uint32_t> process_order_;
+    Counters counters_;
+    std::vector<Checkpoint> checkpoints_;
+    uint64_t live_total_ = 0;
+    uint64_t peak_total_ = 0;
+    uint64_t peak_ts_ns_ = 0;
+    uint64_t peak_epoch_ = 1;
+    uint64_t last_ts_ns_ = 0;
+    uint64_t malformed_ = 0;
+    std::optional<Frozen> frozen_;
+    struct Extension {
+        uint16_t first, last;
+        ExtensionHandler handler;
+    };
+    std::vector<Extension> extensions_;
+};
+
+}  // namespace pmt

@@ -1,0 +1,51 @@
+// Interns stacks (root-first vectors of symbolized frames) and keeps their figures.
+//
+// Decoding an allocation record means resolving every frame's zend_function* to a
+// symbol and hashing the result. Most records repeat a stack seen before, so a
+// second table maps the raw record frames (process, pointers, lines) straight to
+// the stack id; it is dropped whenever a pointer changes meaning.
+#pragma once
+
+#include <tsl/robin_map.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "collect/symbol_table.h"
+#include "model/profile.h"
+#include "phpmemtrace.h"
+
+namespace pmt {
+
+class StackTable {
+public:
+    explicit StackTable(FunctionResolver& resolver) : resolver_(resolver) {}
+
+    // Stack id for the frames of an allocation record (leaf first, as walked).
+    uint32_t intern_record_frames(uint32_t tgid, std::span<const pmt_frame> leaf_first);
+    uint32_t intern(const std::vector<Frame>& root_first);
+
+    size_t size() const { return stacks_.size(); }
+    const std::vector<Frame>& frames(uint32_t id) const { return stacks_[id]; }
+
+private:
+    struct FramesHash {
+        size_t operator()(const std::vector<Frame>& frames) const;
+    };
+    struct RawEntry {
+        uint32_t tgid;
+        uint32_t stack;
+        std::vector<pmt_frame> frames;
+    };
+    static uint64_t raw_hash(uint32_t tgid, std::span<const pmt_frame> frames);
+
+    FunctionResolver& resolver_;
+    std::vector<std::vector<Frame>> stacks_;
+    tsl::robin_map<std::vector<Frame>, uint32_t, FramesHash> index_;
+    tsl::robin_map<uint64_t, RawEntry> raw_cache_;
+    uint64_t raw_cache_generation_ = 0;
+    std::vector<Frame> scratch_;
+};
+
+}  // namespace pmt

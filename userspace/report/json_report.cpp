@@ -1,0 +1,89 @@
+#include "report/json_report.h"
+
+namespace pmt {
+namespace {
+
+using nlohmann::json;
+
+json frame_json(const Profile& p, const Frame& f) {
+    const Symbol& s = p.symbols.at(f.symbol);
+    json j;
+    j["function"] = s.function;
+    j["class"] = s.class_name ? json(*s.class_name) : json(nullptr);
+    j["file"] = s.file.empty() ? json(nullptr) : json(s.file);
+    j["line"] = f.line;
+    j["kind"] = frame_kind_name(s.kind);
+    return j;
+}
+
+json counters_json(const Counters& c) {
+    return {
+        {"allocs", c.allocs},
+        {"frees", c.frees},
+        {"reallocs", c.reallocs},
+        {"lost_events", c.lost_events},
+        {"truncated_stacks", c.truncated_stacks},
+        {"unreadable_frames", c.unreadable_frames},
+        {"lost_function_names", c.lost_function_names},
+        {"unpaired_returns", c.unpaired_returns},
+        {"unknown_frees", c.unknown_frees},
+        {"baseline_frees", c.baseline_frees},
+        {"baseline_free_bytes", c.baseline_free_bytes},
+    };
+}
+
+}  // namespace
+
+nlohmann::json profile_to_json(const Profile& p) {
+    json j;
+    j["schema"] = kJsonSchema;
+    j["target"] = {
+        {"pid", p.target.pid},
+        {"pids", p.target.pids},
+        {"binary", p.target.binary},
+        {"php_version", p.target.php_version},
+    };
+    if (!p.target.command.empty()) j["target"]["command"] = p.target.command;
+    if (p.target.exit_code) j["target"]["exit_code"] = *p.target.exit_code;
+    j["started_at"] = p.started_at;
+    j["duration_s"] = p.duration_s;
+    j["counters"] = counters_json(p.counters);
+    j["heap"] = {
+        {"live_bytes", p.heap.live_bytes},
+        {"peak_live_bytes", p.heap.peak_live_bytes},
+        {"peak_at_s", p.heap.peak_at_s},
+        {"live_point", p.live_point},
+    };
+    if (p.heap.baseline_bytes) j["heap"]["baseline_bytes"] = *p.heap.baseline_bytes;
+    json checkpoints = json::array();
+    for (const auto& c : p.checkpoints) {
+        json cj = {{"t_s", c.t_s},
+                   {"pid", c.pid},
+                   {"real", c.real},
+                   {"php_memory_usage", c.php_memory_usage},
+                   {"traced_live_bytes", c.traced_live_bytes}};
+        if (c.php_real_usage) cj["php_real_usage"] = *c.php_real_usage;
+        checkpoints.push_back(std::move(cj));
+    }
+    j["checkpoints"] = std::move(checkpoints);
+    json stacks = json::array();
+    for (const auto& s : p.stacks) {
+        json frames = json::array();
+        for (const auto& f : s.frames) frames.push_back(frame_json(p, f));
+        stacks.push_back({{"frames", std::move(frames)},
+                          {"alloc_count", s.stats.alloc_count},
+                          {"alloc_bytes", s.stats.alloc_bytes},
+                          {"free_count", s.stats.free_count},
+                          {"free_bytes", s.stats.free_bytes},
+                          {"live_count", s.stats.live_count},
+                          {"live_bytes", s.stats.live_bytes},
+                          {"peak_live_count", s.stats.peak_live_count},
+                          {"peak_live_bytes", s.stats.peak_live_bytes}});
+    }
+    j["stacks"] = std::move(stacks);
+    return j;
+}
+
+void write_json_report(const Profile& profile, std::ostream& out) { out << profile_to_json(profile).dump(1) << '\n'; }
+
+}  // namespace pmt

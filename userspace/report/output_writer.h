@@ -1,0 +1,19 @@
+// Writes a Profile to a file whose format is chosen by the file name's extension.
+#pragma once
+
+#include <string>
+
+#include "model/profile.h"
+#include "util/result.h"
+
+namespace pmt {
+
+// .json (report "phpmemtrace/1"), .folded (folded stacks), .txt (the terminal
+// summary); more formats register in output_writer.cpp. `view` applies to the
+// formats that show one value per stack (folded, flame graphs, ...).
+Status write_output(const Profile& profile, const std::string& path, View view);
+
+// The extensions write_output() knows, for error messages and --help.
+std::string supported_output_extensions();
+
+}  // namespace pmt

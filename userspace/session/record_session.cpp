@@ -1,0 +1,165 @@
+#include "session/record_session.h"
+
+#include <bpf/libbpf.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+#include "target/launcher.h"
+#include "target/php_binary.h"
+#include "target/process.h"
+
+namespace pmt {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+std::string utc_now_iso8601() {
+    std::time_t now = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    return buf;
+}
+
+std::string join(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+}
+
+int handle_record(void* ctx, void* data, size_t size) {
+    static_cast<Collector*>(ctx)->on_record(data, size);
+    return 0;
+}
+
+bool zend_alloc_disabled(const std::optional<std::string>& value) { return value && *value == "0"; }
+
+// heap->size of a running process, read from outside before attaching.
+std::optional<uint64_t> read_heap_size(pid_t pid, const PhpBinary& php) {
+    const HeapLayout& layout = php.heap_layout();
+    if (!layout.heap_ptr_vaddr || !layout.heap_size) return std::nullopt;
+    auto bias = load_bias_in_process(pid, php.path());
+    if (!bias) return std::nullopt;
+    uint64_t heap = 0, size = 0;
+    if (!read_process_memory(pid, *bias + layout.heap_ptr_vaddr, &heap, sizeof(heap)) || !heap) return std::nullopt;
+    if (!read_process_memory(pid, heap + layout.heap_size, &size, sizeof(size))) return std::nullopt;
+    return size;
+}
+
+}  // namespace
+
+void request_session_stop() { g_stop = true; }
+
+Result<Profile> run_record_session(const RecordOptions& options, const std::vector<SessionHooks>& hooks) {
+    g_stop = false;
+    const bool launch = !options.command.empty();
+    if (launch == options.pid.has_value()) return Error{"give either -p PID or -- COMMAND ..."};
+
+    // 1. The PHP binary, and refusals that need no privilege.
+    std::string image;
+    if (launch) {
+        auto resolved = resolve_command_binary(options.command);
+        if (!resolved) return resolved.error();
+        image = *resolved;
+        if (zend_alloc_disabled(getenv("USE_ZEND_ALLOC") ? std::optional<std::string>(getenv("USE_ZEND_ALLOC"))
+                                                          : std::nullopt))
+            return Error{"USE_ZEND_ALLOC=0 is set: PHP would use malloc instead of the Zend memory manager, "
+                         "so there is nothing to trace (unset it)"};
+    } else {
+        auto found = php_image_of_process(*options.pid);
+        if (!found) return found.error();
+        image = *found;
+        if (zend_alloc_disabled(process_env(*options.pid, "USE_ZEND_ALLOC")))
+            return Error{"process " + std::to_string(*options.pid) +
+                         " runs with USE_ZEND_ALLOC=0 (malloc instead of the Zend memory manager): nothing to trace"};
+    }
+    auto php = PhpBinary::open(image);
+    if (!php) return php.error();
+
+    // 2. Probes, loaded before the target runs anything we want to see.
+    ProbeOptions probe_options = options.probes;
+    std::optional<HeldChild> child;
+    pid_t main_pid;
+    CollectorOptions collector_options;
+    if (launch) {
+        auto spawned = HeldChild::spawn(options.command);
+        if (!spawned) return spawned.error();
+        child.emplace(std::move(*spawned));
+        main_pid = child->pid();
+        collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid);
+    } else {
+        main_pid = *options.pid;
+        if (auto baseline = read_heap_size(main_pid, *php)) collector_options.baseline_bytes[main_pid] = *baseline;
+    }
+    if (!probe_options.follow_forks) probe_options.uprobe_pid = main_pid;
+    auto probes = MemtraceProbes::load(*php, probe_options);
+    if (!probes) return probes.error();
+    collector_options.start_ns = monotonic_ns();
+    Collector collector(collector_options);
+    for (const auto& hook : hooks)
+        if (hook.before_start)
+            if (auto s = hook.before_start(**probes, collector, *php); !s) return s.error();
+    if (auto s = (*probes)->trace_process(main_pid); !s) return s.error();
+    if (auto s = (*probes)->attach(); !s) return s.error();
+
+    RingBuffer ring(ring_buffer__new((*probes)->ring_buffer_fd(), handle_record, &collector, nullptr));
+    if (!ring) return Error{"cannot open the BPF ring buffer"};
+    const std::string started_at = utc_now_iso8601();
+    if (child)
+        if (auto s = child->release(); !s) return s.error();
+
+    // 3. Stream until the target is gone, time is up, or Ctrl-C.
+    std::optional<int> wait_status;
+    const auto deadline = options.duration_s ? std::optional(std::chrono::steady_clock::now() +
+                                                             std::chrono::duration<double>(*options.duration_s))
+                                             : std::nullopt;
+    while (!g_stop) {
+        int n = ring_buffer__poll(ring.get(), 100);
+        if (n < 0 && n != -EINTR) return Error{"reading the ring buffer failed: " + std::to_string(n)};
+        if (child) {
+            wait_status = child->wait(false);
+            if (wait_status) break;
+        } else if (!process_exists(main_pid)) {
+            break;
+        }
+        if (deadline && std::chrono::steady_clock::now() >= *deadline) break;
+    }
+    while (ring_buffer__consume(ring.get()) > 0) {
+    }
+
+    // 4. The result.
+    Profile profile = collector.profile();
+    (*probes)->read_counters(profile.counters);
+    profile.started_at = started_at;
+    profile.duration_s = double(monotonic_ns() - collector_options.start_ns) / 1e9;
+    profile.target.pid = main_pid;
+    profile.target.binary = php->path();
+    profile.target.php_version = php->version().text;
+    if (launch) {
+        profile.target.binary = image;
+        profile.target.command = join(options.command);
+        if (!wait_status) {  // Ctrl-C: the child got it too; collect its status
+            child->kill_child();
+        } else if (WIFEXITED(*wait_status)) {
+            profile.target.exit_code = WEXITSTATUS(*wait_status);
+        } else if (WIFSIGNALED(*wait_status)) {
+            profile.target.exit_code = 128 + WTERMSIG(*wait_status);
+        }
+    }
+    if (profile.target.pids.empty()) profile.target.pids.push_back(main_pid);
+    for (const auto& hook : hooks)
+        if (hook.finish) hook.finish(profile);
+    return profile;
+}
+
+}  // namespace pmt

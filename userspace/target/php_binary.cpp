@@ -1,0 +1,68 @@
+#include "target/php_binary.h"
+
+#include <cctype>
+
+#include "collect/zend_sizes.h"
+
+namespace pmt {
+
+std::optional<std::string> read_php_version(const ElfFile& elf) {
+    static constexpr std::string_view kMarker = "X-Powered-By: PHP/";
+    auto pos = elf.find(kMarker);
+    if (!pos) return std::nullopt;
+    auto bytes = elf.contents();
+    std::string version;
+    for (size_t i = *pos + kMarker.size(); i < bytes.size() && version.size() < 32; ++i) {
+        char c = static_cast<char>(bytes[i]);
+        if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') break;
+        version += c;
+    }
+    if (version.empty()) return std::nullopt;
+    return version;
+}
+
+Result<PhpBinary> PhpBinary::open(const std::string& path) {
+    auto elf = ElfFile::open(path);
+    if (!elf) return elf.error();
+    PhpBinary php;
+    php.elf_ = std::move(*elf);
+
+    auto eg = php.elf_.symbol("executor_globals");
+    auto emalloc = php.elf_.symbol("_emalloc");
+    if (!emalloc) return Error{path + " is not a PHP binary (no _emalloc symbol)"};
+    if (!eg) {
+        if (php.elf_.symbol("executor_globals_offset"))
+            return Error{path + " is a thread-safe (ZTS) PHP build, which is not supported yet"};
+        return Error{path + " is not a PHP binary (no executor_globals symbol)"};
+    }
+    auto version_text = read_php_version(php.elf_);
+    if (!version_text) return Error{"cannot find the PHP version in " + path};
+    auto version = PhpVersion::parse(*version_text);
+    if (!version) return Error{"cannot parse PHP version '" + *version_text + "' in " + path};
+    auto offsets = php_offsets_for(*version);
+    if (!offsets)
+        return Error{"unsupported PHP version " + version->text + " (supported: " + supported_php_versions() + ")"};
+    php.version_ = *version;
+    php.offsets_ = *offsets;
+    php.eg_vaddr_ = eg->vaddr;
+    if (auto cg = php.elf_.symbol("compiler_globals")) php.cg_vaddr_ = cg->vaddr;
+    php.heap_ = discover_heap_layout(php.elf_);
+    php.offsets_.heap_size = php.heap_.heap_size;
+    php.offsets_.heap_real_size = php.heap_.heap_real_size;
+    php.offsets_.chunk_map = php.heap_.chunk_map;
+    return php;
+}
+
+pmt_config PhpBinary::bpf_config(uint32_t max_frames, bool follow_forks) const {
+    pmt_config cfg{};
+    cfg.off = offsets_;
+    cfg.eg_vaddr = eg_vaddr_;
+    cfg.cg_vaddr = cg_vaddr_;
+    cfg.heap_ptr_vaddr = heap_.heap_ptr_vaddr;
+    cfg.max_frames = max_frames;
+    cfg.follow_forks = follow_forks ? 1 : 0;
+    for (size_t i = 0; i < zend::kBinSizes.size(); ++i) cfg.bin_sizes[i] = zend::kBinSizes[i];
+    return cfg;
+}
+
+}  // namespace pmt

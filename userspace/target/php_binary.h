@@ -1,0 +1,40 @@
+// A PHP binary (php8.2, php-fpm8.2, or an embedding libphp*.so) and everything the
+// probes need from it: version, offsets, symbol addresses, heap layout.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "phpmemtrace.h"
+#include "target/elf_file.h"
+#include "target/heap_layout.h"
+#include "target/php_offsets.h"
+#include "util/result.h"
+
+namespace pmt {
+
+class PhpBinary {
+public:
+    // Fails with a one-line reason: not ELF, not PHP, unsupported version.
+    static Result<PhpBinary> open(const std::string& path);
+
+    const std::string& path() const { return elf_.path(); }
+    const ElfFile& elf() const { return elf_; }
+    const PhpVersion& version() const { return version_; }
+    const HeapLayout& heap_layout() const { return heap_; }
+    // The configuration the BPF programs are loaded with.
+    pmt_config bpf_config(uint32_t max_frames, bool follow_forks) const;
+
+private:
+    ElfFile elf_;
+    PhpVersion version_;
+    pmt_php_offsets offsets_{};
+    HeapLayout heap_;
+    uint64_t eg_vaddr_ = 0;
+    uint64_t cg_vaddr_ = 0;
+};
+
+// The version string a PHP build carries ("X-Powered-By: PHP/8.2.35"), if any.
+std::optional<std::string> read_php_version(const ElfFile& elf);
+
+}  // namespace pmt

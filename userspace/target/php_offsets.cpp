@@ -1,0 +1,73 @@
+#include "target/php_offsets.h"
+
+#include <array>
+#include <cstdio>
+
+namespace pmt {
+namespace {
+
+// Offsets that differ between versions. Sources: offsetof() against each
+// version's php*-dev headers (7.4, 8.2, 8.4, 8.5) and phpspy / the OpenTelemetry
+// eBPF profiler's tables (8.0, 8.1, 8.3), see ../shared/docs/php-internals.md.
+// 8.2 is verified against the real binary by the runtime tests.
+struct VersionRow {
+    int major, minor;
+    uint32_t eg_current_execute_data;
+    uint32_t op_last, op_opcodes, op_filename, op_line_start;
+    uint32_t eg_flags, cg_in_compilation;  // 0 = not known for this version
+};
+
+constexpr std::array<VersionRow, 7> kRows = {{
+    {7, 4, 488, 60, 64, 136, 144, 0, 0},
+    {8, 0, 488, 68, 72, 144, 152, 0, 0},
+    {8, 1, 488, 68, 72, 144, 152, 0, 0},
+    {8, 2, 488, 80, 88, 152, 160, 993, 81},
+    {8, 3, 488, 68, 72, 144, 152, 0, 0},
+    {8, 4, 488, 96, 104, 168, 176, 0, 0},
+    {8, 5, 512, 96, 104, 168, 176, 0, 0},
+}};
+
+}  // namespace
+
+std::optional<PhpVersion> PhpVersion::parse(const std::string& text) {
+    PhpVersion v;
+    if (std::sscanf(text.c_str(), "%d.%d.%d", &v.major, &v.minor, &v.patch) < 2) return std::nullopt;
+    v.text = text;
+    return v;
+}
+
+std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
+    for (const auto& row : kRows) {
+        if (row.major != version.major || row.minor != version.minor) continue;
+        pmt_php_offsets off{};
+        off.eg_current_execute_data = row.eg_current_execute_data;
+        off.eg_flags = row.eg_flags;
+        off.cg_in_compilation = row.cg_in_compilation;
+        // Identical in 7.4 - 8.5.
+        off.ex_opline = 0;
+        off.ex_func = 24;
+        off.ex_prev_execute_data = 48;
+        off.func_type = 0;
+        off.func_name = 8;
+        off.func_scope = 16;
+        off.opline_lineno = 24;
+        off.opline_size = 32;
+        off.ce_name = 8;
+        off.zstr_val = 24;
+        off.op_last = row.op_last;
+        off.op_opcodes = row.op_opcodes;
+        off.op_filename = row.op_filename;
+        off.op_line_start = row.op_line_start;
+        return off;
+    }
+    return std::nullopt;
+}
+
+std::string supported_php_versions() {
+    std::string list;
+    for (const auto& row : kRows)
+        list += (list.empty() ? "" : ", ") + std::to_string(row.major) + "." + std::to_string(row.minor);
+    return list;
+}
+
+}  // namespace pmt
