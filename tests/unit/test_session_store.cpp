@@ -30,6 +30,15 @@ void expect_same_profile(const Profile& a, const Profile& b) {
     EXPECT_EQ(a.heap.peak_live_bytes, b.heap.peak_live_bytes);
     EXPECT_EQ(a.heap.peak_at_s, b.heap.peak_at_s);
     EXPECT_EQ(a.heap.baseline_bytes, b.heap.baseline_bytes);
+    ASSERT_EQ(a.faults.has_value(), b.faults.has_value());
+    if (a.faults) {
+        EXPECT_EQ(a.faults->count, b.faults->count);
+        EXPECT_EQ(a.faults->histogram, b.faults->histogram);
+        EXPECT_EQ(0, std::memcmp(&a.faults->latency_ns, &b.faults->latency_ns, sizeof(FaultLatency)));
+        EXPECT_EQ(0, std::memcmp(&a.faults->counters, &b.faults->counters, sizeof(FaultCounters)));
+        EXPECT_EQ(0, std::memcmp(a.faults->by_region.data(), b.faults->by_region.data(),
+                                 sizeof(RegionFaultStats) * kFaultRegionCount));
+    }
     ASSERT_EQ(a.checkpoints.size(), b.checkpoints.size());
     for (size_t i = 0; i < a.checkpoints.size(); ++i) {
         const auto &x = a.checkpoints[i], &y = b.checkpoints[i];
@@ -64,6 +73,16 @@ TEST(SessionStore, RoundTripIsExact) {
     p.symbols[2].class_name = std::string();  // empty class differs from no class
     p.symbols.push_back(Symbol{FrameKind::Unknown, "f\xc3\xa9t\xe2\x82\xac", std::nullopt, "/srv/\"quoted\".php", 9});
     p.stacks.push_back(Stack{{{6, 1}}, StackStats{1, UINT64_MAX, 0, 0, 0, 0, 0, 0}});
+    p.stacks[1].stats.fault_count = 17;
+    p.stacks[1].stats.fault_ns = 123456;
+    FaultReport faults;
+    faults.count = 40;
+    faults.by_region[static_cast<size_t>(FaultRegion::Opcache)] = RegionFaultStats{5, 1, 4, 0, 999};
+    faults.by_region[static_cast<size_t>(FaultRegion::Code)] = RegionFaultStats{7, 0, 7, 2, 1234};
+    faults.latency_ns = FaultLatency{100, 200, 300, 4000, 150};
+    faults.histogram[3] = 11;
+    faults.counters.no_vma = 2;
+    p.faults = faults;
     const std::string path = dir.file("s.db");
     ASSERT_TRUE(save_session(p, path).ok());
     auto loaded = load_session(path);

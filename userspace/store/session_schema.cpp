@@ -34,7 +34,9 @@ CREATE TABLE stacks (
     live_count      INTEGER NOT NULL,
     live_bytes      INTEGER NOT NULL,
     peak_live_count INTEGER NOT NULL,
-    peak_live_bytes INTEGER NOT NULL
+    peak_live_bytes INTEGER NOT NULL,
+    fault_count     INTEGER NOT NULL DEFAULT 0,
+    fault_ns        INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE stack_frames (
     stack_id  INTEGER NOT NULL REFERENCES stacks(id),
@@ -52,6 +54,20 @@ CREATE TABLE checkpoints (
     php_memory_usage  INTEGER NOT NULL,
     php_real_usage    INTEGER,
     traced_live_bytes INTEGER NOT NULL
+);
+-- record --faults: one row per key ("count", "latency_p50", "counter.starts",
+-- "histogram.3", ...) and one row per region. No rows: faults were not traced.
+CREATE TABLE faults (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE fault_regions (
+    region      TEXT PRIMARY KEY,
+    count       INTEGER NOT NULL,
+    cow         INTEGER NOT NULL,
+    first_touch INTEGER NOT NULL,
+    major       INTEGER NOT NULL,
+    ns_total    INTEGER NOT NULL
 );
 CREATE VIEW leaf_frames AS
     SELECT f.stack_id, f.depth, f.symbol_id, f.line

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "store/session_faults.h"
 #include "store/session_schema.h"
 #include "store/sqlite_db.h"
 
@@ -14,12 +15,6 @@ namespace {
 
 using sqlite::Database;
 using sqlite::Statement;
-
-// Returns early from the enclosing function with the error of a failed Status.
-#define PMT_TRY(expr)                                  \
-    do {                                               \
-        if (Status status_ = (expr); !status_) return status_.error(); \
-    } while (0)
 
 // Counters are stored by name, one row each, so adding a counter needs no new column.
 constexpr std::array<std::pair<const char*, uint64_t Counters::*>, 12> kCounterFields = {{
@@ -104,7 +99,7 @@ Status save_symbols(Database& db, const Profile& p) {
 Status save_stacks(Database& db, const Profile& p) {
     auto stack = db.prepare(
         "INSERT INTO stacks(id, alloc_count, alloc_bytes, free_count, free_bytes, live_count, live_bytes,"
-        " peak_live_count, peak_live_bytes) VALUES (?,?,?,?,?,?,?,?,?)");
+        " peak_live_count, peak_live_bytes, fault_count, fault_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     if (!stack) return stack.error();
     auto frame = db.prepare("INSERT INTO stack_frames(stack_id, depth, symbol_id, line) VALUES (?,?,?,?)");
     if (!frame) return frame.error();
@@ -115,6 +110,7 @@ Status save_stacks(Database& db, const Profile& p) {
                     .bind(4, s.free_count).bind(5, s.free_bytes)
                     .bind(6, s.live_count).bind(7, s.live_bytes)
                     .bind(8, s.peak_live_count).bind(9, s.peak_live_bytes)
+                    .bind(10, s.fault_count).bind(11, s.fault_ns)
                     .run());
         const auto& frames = p.stacks[i].frames;
         for (size_t d = 0; d < frames.size(); ++d) {
@@ -151,6 +147,7 @@ Status write_all(Database& db, const Profile& p) {
     PMT_TRY(save_symbols(db, p));
     PMT_TRY(save_stacks(db, p));
     PMT_TRY(save_checkpoints(db, p));
+    PMT_TRY(save_session_faults(db, p));
     PMT_TRY(db.exec("COMMIT;"));
     return Status::success();
 }
@@ -229,13 +226,22 @@ Status load_symbols(Database& db, Profile& p) {
 Status load_stacks(Database& db, Profile& p) {
     auto stacks = db.prepare(
         "SELECT id, alloc_count, alloc_bytes, free_count, free_bytes, live_count, live_bytes,"
-        " peak_live_count, peak_live_bytes FROM stacks ORDER BY id");
+        " peak_live_count, peak_live_bytes, fault_count, fault_ns FROM stacks ORDER BY id");
     if (!stacks) return stacks.error();
     while (stacks->next()) {
         if (stacks->i64(0) != int64_t(p.stacks.size())) return Error{"stack ids are not 0..n-1"};
         Stack s;
-        s.stats = StackStats{stacks->u64(1), stacks->u64(2), stacks->u64(3), stacks->u64(4),
-                             stacks->u64(5), stacks->u64(6), stacks->u64(7), stacks->u64(8)};
+        StackStats& st = s.stats;
+        st.alloc_count = stacks->u64(1);
+        st.alloc_bytes = stacks->u64(2);
+        st.free_count = stacks->u64(3);
+        st.free_bytes = stacks->u64(4);
+        st.live_count = stacks->u64(5);
+        st.live_bytes = stacks->u64(6);
+        st.peak_live_count = stacks->u64(7);
+        st.peak_live_bytes = stacks->u64(8);
+        st.fault_count = stacks->u64(9);
+        st.fault_ns = stacks->u64(10);
         p.stacks.push_back(std::move(s));
     }
     if (stacks->error()) return *stacks->error();
@@ -301,7 +307,8 @@ Result<Profile> load_session(const std::string& path) {
         return Error{path + " is not a phpmemtrace session file"};
     }
     Profile p;
-    for (auto load : {load_meta, load_target_pids, load_counters, load_symbols, load_stacks, load_checkpoints}) {
+    for (auto load : {load_meta, load_target_pids, load_counters, load_symbols, load_stacks, load_checkpoints,
+                      load_session_faults}) {
         if (Status s = load(*db, p); !s) return Error{"cannot read session " + path + ": " + s.error().message};
     }
     return p;

@@ -11,6 +11,13 @@
 
 #include "util/result.h"
 
+// Returns the error of a failed Status from the enclosing function (which
+// returns Status or Result<T>); keeps long lists of SQL steps readable.
+#define PMT_TRY(expr)                                                    \
+    do {                                                                 \
+        if (::pmt::Status status_ = (expr); !status_) return status_.error(); \
+    } while (0)
+
 namespace pmt::sqlite {
 
 class Statement;

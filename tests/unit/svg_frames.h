@@ -1,0 +1,90 @@
+// Reads the frames of a phpmemtrace flame graph SVG back with a real XML parser
+// (tinyxml2), for the unit and runtime tests.
+#pragma once
+
+#include <tinyxml2.h>
+
+#include <string>
+#include <vector>
+
+namespace pmt::testing {
+
+struct SvgFrame {
+    std::string name;
+    std::string kind;
+    std::string info;  // the tooltip text
+    int depth = 0;
+    double x = 0, width = 0;
+    std::string fill;
+};
+
+struct SvgDoc {
+    bool parsed = false;
+    std::string error;
+    std::string title;
+    double width = 0;
+    double pad = 0;
+    std::vector<SvgFrame> frames;
+
+    std::vector<SvgFrame> named(const std::string& name) const {
+        std::vector<SvgFrame> out;
+        for (const auto& f : frames)
+            if (f.name == name) out.push_back(f);
+        return out;
+    }
+    double usable_width() const { return width - 2 * pad; }
+};
+
+inline void collect_frames(const tinyxml2::XMLElement* e, SvgDoc& doc) {
+    for (; e; e = e->NextSiblingElement()) {
+        const char* cls = e->Attribute("class");
+        if (std::string(e->Name()) == "g" && cls && (std::string(cls) == "f" || std::string(cls).rfind("f ", 0) == 0)) {
+            SvgFrame f;
+            f.name = e->Attribute("data-name") ? e->Attribute("data-name") : "";
+            f.kind = e->Attribute("data-kind") ? e->Attribute("data-kind") : "";
+            f.info = e->Attribute("data-info") ? e->Attribute("data-info") : "";
+            f.depth = e->IntAttribute("data-d");
+            if (const auto* r = e->FirstChildElement("rect")) {
+                f.x = r->DoubleAttribute("x");
+                f.width = r->DoubleAttribute("width");
+                f.fill = r->Attribute("fill") ? r->Attribute("fill") : "";
+            }
+            doc.frames.push_back(f);
+        }
+        collect_frames(e->FirstChildElement(), doc);
+    }
+}
+
+inline SvgDoc parse_flamegraph(const std::string& text) {
+    SvgDoc doc;
+    tinyxml2::XMLDocument xml;
+    if (xml.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS) {
+        doc.error = xml.ErrorStr() ? xml.ErrorStr() : "parse error";
+        return doc;
+    }
+    const auto* root = xml.RootElement();
+    if (!root || std::string(root->Name()) != "svg") {
+        doc.error = "root element is not <svg>";
+        return doc;
+    }
+    doc.parsed = true;
+    doc.width = root->DoubleAttribute("data-fw");
+    doc.pad = root->DoubleAttribute("data-pad");
+    for (const auto* t = root->FirstChildElement("text"); t; t = t->NextSiblingElement("text")) {
+        if (t->Attribute("id", "title") && t->GetText()) doc.title = t->GetText();
+    }
+    collect_frames(root->FirstChildElement(), doc);
+    return doc;
+}
+
+// "rgb(r,g,b)" -> components (all -1 if not in that form).
+struct Rgb3 {
+    int r = -1, g = -1, b = -1;
+};
+inline Rgb3 parse_rgb(const std::string& fill) {
+    Rgb3 c;
+    if (std::sscanf(fill.c_str(), "rgb(%d,%d,%d)", &c.r, &c.g, &c.b) != 3) return Rgb3{};
+    return c;
+}
+
+}  // namespace pmt::testing

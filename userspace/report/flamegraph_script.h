@@ -1,0 +1,11 @@
+// The CSS and JavaScript embedded in every flame graph SVG.
+#pragma once
+
+namespace pmt {
+
+extern const char* const kFlameGraphCss;
+// Runs when the SVG has loaded: hover details, click to zoom, search, and the
+// URL parameters ?s=REGEX (search) and ?x=NAME (zoom) used by tests and links.
+extern const char* const kFlameGraphJs;
+
+}  // namespace pmt

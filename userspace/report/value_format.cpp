@@ -1,0 +1,47 @@
+#include "report/value_format.h"
+
+#include <cstdio>
+
+namespace pmt {
+
+std::string group_thousands(uint64_t n) {
+    std::string digits = std::to_string(n);
+    std::string out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string format_bytes(uint64_t bytes) {
+    static const char* const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (bytes < 1024) return std::to_string(bytes) + " B";
+    double v = static_cast<double>(bytes) / 1024;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < std::size(units)) v /= 1024, ++u;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
+}
+
+std::string format_view_value(uint64_t value, View view) {
+    if (view == View::Count) return group_thousands(value) + (value == 1 ? " allocation" : " allocations");
+    return format_bytes(value);
+}
+
+std::string format_view_delta(int64_t delta, View view) {
+    uint64_t magnitude = delta < 0 ? uint64_t(0) - uint64_t(delta) : uint64_t(delta);
+    const char* sign = delta > 0 ? "+" : delta < 0 ? "-" : "";
+    return sign + format_view_value(magnitude, view);
+}
+
+std::string format_percent(uint64_t part, uint64_t total) {
+    if (total == 0) return "0%";
+    char buf[32];
+    double pct = 100.0 * static_cast<double>(part) / static_cast<double>(total);
+    std::snprintf(buf, sizeof buf, pct >= 10 || pct == 0 ? "%.1f%%" : "%.2f%%", pct);
+    return buf;
+}
+
+}  // namespace pmt
