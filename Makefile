@@ -1,0 +1,36 @@
+# The two README commands live here:
+#   sudo make example   trace the bundled example PHP program, write its reports to out/
+#   sudo make test      run the whole test suite
+# Both install what they need (tools/install-deps.sh) and build first.
+
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+OUT ?= out
+
+.PHONY: all deps build example test unit-test bench bench-quick clean
+
+all: build
+
+deps:
+	bash tools/install-deps.sh
+
+$(BUILD_DIR)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD_DIR)/Makefile
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+example: build
+	mkdir -p $(OUT)
+	$(BUILD_DIR)/phpmemtrace record -o $(OUT)/example.json -o $(OUT)/example.folded \
+	  $(EXAMPLE_OUTPUTS) -- php8.2 -n examples/leaky_worker.php
+
+# Runtime tests need root; without it they are reported as skipped, with the reason.
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -R '^(ZendSizes|Collector|unit)'
+
+clean:
+	rm -rf $(BUILD_DIR) $(OUT)
