@@ -245,8 +245,11 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, __u32 majo
 	rec->vm_flags = vma.flags;
 	rec->vm_pgoff = vma.pgoff;
 	__builtin_memcpy(rec->file, vma.file, sizeof(rec->file));
-	/* Chunks are private anonymous memory (or unknown when the VMA was not read). */
-	if (!vma.file[0] && !(vma.flags & PMT_VM_SHARED) && in_zend_chunk(rec->addr))
+	/*
+	 * Chunks are private memory: anonymous, or a MAP_PRIVATE snapshot image mapped
+	 * over the heap (then the header is the image's). Unknown VMA: try anyway.
+	 */
+	if (!(vma.flags & (PMT_VM_SHARED | PMT_VM_EXEC)) && in_zend_chunk(rec->addr))
 		rec->flags |= PMT_FAULT_ZEND_CHUNK;
 
 	__u64 bias = php_bias(state);
