@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "faults/fault_session.h"
+#include "faults/fault_summary.h"
 #include "report/output_writer.h"
 #include "report/text_summary.h"
 #include "session/record_session.h"
@@ -24,6 +26,8 @@ struct RecordArgs {
     size_t top = 10;
     bool quiet = false;
     bool verbose = false;
+    bool faults = false;
+    uint32_t fault_frames = PMT_FAULT_DEFAULT_FRAMES;
 };
 
 void on_stop_signal(int) { request_session_stop(); }
@@ -61,12 +65,15 @@ int run_record(const RecordArgs& args) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 
-    auto profile = run_record_session(options);
+    std::vector<SessionHooks> hooks;
+    if (args.faults) hooks.push_back(fault_session_hooks(FaultSessionOptions{args.fault_frames}));
+    auto profile = run_record_session(options, hooks);
     if (!profile) {
         std::cerr << "phpmemtrace: " << profile.error().message << "\n";
         return 1;
     }
     if (!args.quiet) write_text_summary(*profile, std::cout, SummaryOptions{args.top});
+    if (!args.quiet && profile->faults) write_fault_summary(*profile->faults, std::cout);
     int status = 0;
     for (const auto& path : args.outputs) {
         if (auto s = write_output(*profile, path, *view); !s) {
@@ -99,6 +106,10 @@ void register_record_command(CLI::App& app) {
     cmd->add_flag("--no-follow-forks", args->no_follow_forks,
                   "Trace only the process itself, not children it forks (probes then fire in it alone)");
     cmd->add_option("--top", args->top, "Stacks listed in the summary")->capture_default_str();
+    cmd->add_flag("--faults", args->faults,
+                  "Also trace page faults (kind, region, kernel time, PHP stack); see docs/page-faults.md");
+    cmd->add_option("--fault-frames", args->fault_frames, "PHP frames walked per page fault")
+        ->capture_default_str();
     cmd->add_flag("-q,--quiet", args->quiet, "No summary on the terminal");
     cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
     // Everything after `--` (or from the first word that is not an option) is the

@@ -208,15 +208,15 @@ void Collector::on_record(const void* data, size_t size) {
         case PMT_REC_FUNC:
             if (fits(sizeof(pmt_func_record))) functions_.on_func_record(*static_cast<const pmt_func_record*>(data));
             return;
-        case PMT_REC_ALLOC:
+        case PMT_REC_ALLOC:  // extensions may want these too (the fault tracer learns huge blocks)
             if (fits(PMT_ALLOC_RECORD_FIXED_SIZE)) on_alloc(*static_cast<const pmt_alloc_record*>(data), size);
-            return;
+            break;
         case PMT_REC_REALLOC:
             if (fits(PMT_ALLOC_RECORD_FIXED_SIZE)) on_realloc(*static_cast<const pmt_alloc_record*>(data), size);
-            return;
+            break;
         case PMT_REC_FREE:
             if (fits(sizeof(pmt_free_record))) on_free(*static_cast<const pmt_free_record*>(data));
-            return;
+            break;
         case PMT_REC_CHECKPOINT:
             if (fits(sizeof(pmt_checkpoint_record))) on_checkpoint(*static_cast<const pmt_checkpoint_record*>(data));
             return;

@@ -54,6 +54,8 @@ public:
     uint32_t intern_record_stack(uint32_t tgid, std::span<const pmt_frame> leaf_first) {
         return stacks_.intern_record_frames(tgid, leaf_first);
     }
+    // Frames (root first) of a stack id from intern_record_stack().
+    const std::vector<Frame>& stack_frames(uint32_t id) const { return stacks_.frames(id); }
     uint64_t live_bytes() const { return live_total_; }
     uint64_t process_live_bytes(uint32_t tgid) const;
     Counters& counters() { return counters_; }

@@ -1,5 +1,7 @@
 #include "report/json_report.h"
 
+#include "faults/fault_json.h"
+
 namespace pmt {
 namespace {
 
@@ -79,8 +81,13 @@ nlohmann::json profile_to_json(const Profile& p) {
                           {"live_bytes", s.stats.live_bytes},
                           {"peak_live_count", s.stats.peak_live_count},
                           {"peak_live_bytes", s.stats.peak_live_bytes}});
+        if (p.faults) {
+            stacks.back()["fault_count"] = s.stats.fault_count;
+            stacks.back()["fault_ns"] = s.stats.fault_ns;
+        }
     }
     j["stacks"] = std::move(stacks);
+    if (p.faults) j["faults"] = faults_to_json(*p.faults);
     return j;
 }
 

@@ -1,0 +1,95 @@
+#include "faults/fault_session.h"
+
+#include <bpf/libbpf.h>
+
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "faults/fault_collector.h"
+#include "faults/fault_tracer.h"
+#include "memtrace.skel.h"
+
+namespace pmt {
+namespace {
+
+struct FramesHash {
+    size_t operator()(const std::vector<Frame>& frames) const {
+        size_t h = frames.size();
+        for (const auto& f : frames) h = h * 1000003u ^ (size_t(f.symbol) << 20 ^ f.line);
+        return h;
+    }
+};
+
+struct FaultSession {
+    FaultSessionOptions options;
+    std::unique_ptr<FaultTracer> tracer;
+    FaultCollector faults;
+    Collector* collector = nullptr;
+    struct Figures {
+        uint64_t count = 0, ns = 0;
+    };
+    std::unordered_map<uint32_t, Figures> per_stack;  // Collector stack id -> faults
+
+    Status start(MemtraceProbes& probes, Collector& c) {
+        memtrace_bpf* skel = probes.skeleton();
+        FaultTracerOptions o;
+        std::memcpy(&o.config, const_cast<const pmt_config*>(&skel->rodata->cfg), sizeof(o.config));
+        o.max_frames = options.max_frames;
+        o.traced_fd = bpf_map__fd(skel->maps.traced);
+        o.events_fd = bpf_map__fd(skel->maps.events);
+        o.counters_fd = bpf_map__fd(skel->maps.counters);
+        o.announced_funcs_fd = bpf_map__fd(skel->maps.announced_funcs);
+        auto t = FaultTracer::start(o);
+        if (!t) return t.error();
+        tracer = std::move(*t);
+        collector = &c;
+        auto handler = [this](Collector& col, const pmt_record_header& hdr, const void* data, size_t size) {
+            auto a = faults.on_record(hdr, data, size);
+            if (!a || a->leaf_first.empty()) return;
+            auto& f = per_stack[col.intern_record_stack(a->tgid, a->leaf_first)];
+            ++f.count;
+            f.ns += a->ns;
+        };
+        c.add_extension(PMT_REC_FAULT, PMT_REC_FAULT, handler);
+        // Huge blocks are learnt from these (see RegionClassifier).
+        c.add_extension(PMT_REC_ALLOC, PMT_REC_REALLOC, handler);
+        c.add_extension(PMT_REC_PROC_FORK, PMT_REC_PROC_EXIT, handler);
+        return Status::success();
+    }
+
+    void finish(Profile& p) {
+        if (!tracer) return;
+        faults.set_kernel_counters(tracer->counters());
+        tracer.reset();  // detach now, not when the hooks are destroyed
+        p.faults = faults.report();
+        std::unordered_map<std::vector<Frame>, size_t, FramesHash> index;
+        for (size_t i = 0; i < p.stacks.size(); ++i) index.emplace(p.stacks[i].frames, i);
+        for (const auto& [id, f] : per_stack) {
+            const std::vector<Frame>& frames = collector->stack_frames(id);
+            auto it = index.find(frames);
+            if (it == index.end()) {
+                it = index.emplace(frames, p.stacks.size()).first;
+                p.stacks.push_back(Stack{frames, {}});
+            }
+            p.stacks[it->second].stats.fault_count += f.count;
+            p.stacks[it->second].stats.fault_ns += f.ns;
+        }
+    }
+};
+
+}  // namespace
+
+SessionHooks fault_session_hooks(const FaultSessionOptions& options) {
+    auto session = std::make_shared<FaultSession>();
+    session->options = options;
+    SessionHooks hooks;
+    hooks.before_start = [session](MemtraceProbes& probes, Collector& c, const PhpBinary&) {
+        return session->start(probes, c);
+    };
+    hooks.finish = [session](Profile& p) { session->finish(p); };
+    return hooks;
+}
+
+}  // namespace pmt

@@ -1,0 +1,24 @@
+// `phpmemtrace record --faults`: joins the page-fault tracer to a record session.
+//
+// before_start loads faults.bpf.c sharing the allocation object's maps (traced set,
+// ring buffer, counters, function-name cache) and routes fault records, plus the
+// allocation/free/fork/exit records it needs for huge blocks, to a FaultCollector;
+// each fault's PHP stack is interned in the session's Collector. finish() puts the
+// FaultReport in Profile::faults and fault_count / fault_ns on the stacks (stacks
+// that only faulted are added), then detaches the tracer.
+#pragma once
+
+#include <cstdint>
+
+#include "phpmemtrace.h"
+#include "session/record_session.h"
+
+namespace pmt {
+
+struct FaultSessionOptions {
+    uint32_t max_frames = PMT_FAULT_DEFAULT_FRAMES;
+};
+
+SessionHooks fault_session_hooks(const FaultSessionOptions& options);
+
+}  // namespace pmt
