@@ -4,9 +4,12 @@
 #include <functional>
 #include <vector>
 
+#include "report/flamegraph_svg.h"
 #include "report/folded.h"
 #include "report/json_report.h"
+#include "report/pprof_writer.h"
 #include "report/text_summary.h"
+#include "store/session_store.h"
 
 namespace pmt {
 namespace {
@@ -26,19 +29,34 @@ const std::vector<StreamFormat>& stream_formats() {
         {".json", [](const Profile& p, View, std::ostream& out) { write_json_report(p, out); }},
         {".folded", [](const Profile& p, View v, std::ostream& out) { write_folded(p, v, out); }},
         {".txt", [](const Profile& p, View, std::ostream& out) { write_text_summary(p, out); }},
+        {".svg", [](const Profile& p, View v, std::ostream& out) { write_flamegraph_svg(p, v, out); }},
+        {".pb.gz", [](const Profile& p, View, std::ostream& out) {
+             if (!write_pprof(p, out)) out.setstate(std::ios::failbit);
+         }},
     };
     return formats;
 }
 
 }  // namespace
 
+// A session file is a database, written by path rather than through a stream.
+constexpr const char* kSessionExtension = ".db";
+
 std::string supported_output_extensions() {
-    std::string list;
+    std::string list = kSessionExtension;
     for (const auto& f : stream_formats()) list += std::string(list.empty() ? "" : ", ") + f.extension;
     return list;
 }
 
+bool is_supported_output(const std::string& path) {
+    if (ends_with(path, kSessionExtension)) return true;
+    for (const auto& f : stream_formats())
+        if (ends_with(path, f.extension)) return true;
+    return false;
+}
+
 Status write_output(const Profile& profile, const std::string& path, View view) {
+    if (ends_with(path, kSessionExtension)) return save_session(profile, path);
     for (const auto& format : stream_formats()) {
         if (!ends_with(path, format.extension)) continue;
         std::ofstream out(path, std::ios::binary | std::ios::trunc);

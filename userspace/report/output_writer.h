@@ -9,9 +9,13 @@
 namespace pmt {
 
 // .json (report "phpmemtrace/1"), .folded (folded stacks), .txt (the terminal
-// summary); more formats register in output_writer.cpp. `view` applies to the
-// formats that show one value per stack (folded, flame graphs, ...).
+// summary), .svg (flame graph), .pb.gz (pprof), .db (session file); more formats
+// register in output_writer.cpp. `view` applies to the formats that show one
+// value per stack (folded, flame graphs, ...).
 Status write_output(const Profile& profile, const std::string& path, View view);
+
+// Whether write_output() knows the format of `path` (to check before tracing).
+bool is_supported_output(const std::string& path);
 
 // The extensions write_output() knows, for error messages and --help.
 std::string supported_output_extensions();

@@ -1,0 +1,81 @@
+// `phpmemtrace diff A.db B.db`: what grew and shrank between two sessions (for
+// "what did this deploy do to memory"), as tables on the terminal and, with
+// -o diff.svg, as a differential flame graph.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "report/diff.h"
+#include "store/session_store.h"
+
+namespace pmt::cli {
+namespace {
+
+struct DiffArgs {
+    std::string before;
+    std::string after;
+    std::vector<std::string> outputs;
+    std::string view = "alloc";
+    size_t top = 15;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+int run_diff(const DiffArgs& args) {
+    auto view = parse_view(args.view);
+    if (!view) {
+        std::cerr << "phpmemtrace: unknown view '" << args.view << "' (alloc, live, count, peak)\n";
+        return 2;
+    }
+    for (const auto& path : args.outputs) {
+        if (!ends_with(path, ".svg") && !ends_with(path, ".txt")) {
+            std::cerr << "phpmemtrace: unknown diff output format for '" << path << "' (known: .svg, .txt)\n";
+            return 2;
+        }
+    }
+    auto before = load_session(args.before);
+    if (!before) {
+        std::cerr << "phpmemtrace: " << before.error().message << "\n";
+        return 1;
+    }
+    auto after = load_session(args.after);
+    if (!after) {
+        std::cerr << "phpmemtrace: " << after.error().message << "\n";
+        return 1;
+    }
+    const ProfileDiff diff = diff_profiles(*before, *after, std::filesystem::path(args.before).filename().string(),
+                                           std::filesystem::path(args.after).filename().string());
+    write_diff_table(diff, *view, std::cout, args.top);
+    int status = 0;
+    for (const auto& path : args.outputs) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        if (ends_with(path, ".svg")) write_diff_flamegraph_svg(diff, *view, out);
+        else write_diff_table(diff, *view, out, args.top);
+        out.flush();
+        if (!out) {
+            std::cerr << "phpmemtrace: cannot write " << path << "\n";
+            status = 1;
+        }
+    }
+    return status;
+}
+
+}  // namespace
+
+void register_diff_command(CLI::App& app) {
+    auto args = std::make_shared<DiffArgs>();
+    CLI::App* cmd = app.add_subcommand("diff", "Compare two sessions: which stacks grew or shrank from A to B");
+    cmd->add_option("before", args->before, "Session A (.db), the baseline")->required();
+    cmd->add_option("after", args->after, "Session B (.db), compared with A")->required();
+    cmd->add_option("-o,--output", args->outputs,
+                    "Also write .svg (differential flame graph: red grew, blue shrank) or .txt (the tables)");
+    cmd->add_option("--view", args->view, "Value compared: alloc, live, count, peak")->capture_default_str();
+    cmd->add_option("--top", args->top, "Rows per table")->capture_default_str();
+    cmd->callback([args] { std::exit(run_diff(*args)); });
+}
+
+}  // namespace pmt::cli
