@@ -16,93 +16,13 @@
 
 #include "faults/fault_collector.h"
 #include "faults/fault_tracer.h"
+#include "fault_run.h"
 
 namespace pmt {
 namespace {
 
-struct Fault {
-    pmt_fault_record r;  // fixed part
-    FaultRegion region;
-    FaultKind kind;
-};
+using namespace testing_faults;
 
-struct TracedRun {
-    nlohmann::json out;      // what the program printed
-    std::vector<Fault> faults;  // records of its process
-    rusage usage{};          // the kernel's counts for the process
-    FaultCounters counters;
-};
-
-struct Drain {
-    uint32_t pid;
-    FaultCollector* collector;
-    std::vector<Fault>* faults;
-};
-
-int on_event(void* ctx, void* data, size_t size) {
-    auto* d = static_cast<Drain*>(ctx);
-    pmt_record_header hdr;
-    std::memcpy(&hdr, data, sizeof(hdr));
-    if (hdr.tgid != d->pid) return 0;
-    auto a = d->collector->on_record(hdr, data, size);
-    if (!a) return 0;
-    Fault f{};
-    std::memcpy(&f.r, data, PMT_FAULT_RECORD_FIXED_SIZE);
-    f.region = a->region;
-    f.kind = a->kind;
-    d->faults->push_back(f);
-    return 0;
-}
-
-// Runs snapshot_restore under the tracer: the child waits on a pipe until its pid is
-// in the traced set, so every fault after the wait is traced.
-TracedRun run_traced(FaultTracer& tracer, const std::vector<std::string>& args) {
-    TracedRun run;
-    int go[2], out[2];
-    EXPECT_EQ(pipe(go), 0);
-    EXPECT_EQ(pipe(out), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(go[1]);
-        close(out[0]);
-        dup2(out[1], 1);
-        std::string prog = std::string(PMT_BUILD_DIR) + "/tests/snapshot_restore";
-        std::vector<std::string> argv_s{prog, "--wait-fd", std::to_string(go[0])};
-        argv_s.insert(argv_s.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& s : argv_s) argv.push_back(s.data());
-        argv.push_back(nullptr);
-        execv(prog.c_str(), argv.data());
-        _exit(127);
-    }
-    close(go[0]);
-    close(out[1]);
-    pmt_proc_state state{};
-    uint32_t key = static_cast<uint32_t>(pid);
-    EXPECT_EQ(bpf_map_update_elem(tracer.traced_fd(), &key, &state, BPF_ANY), 0);
-    EXPECT_EQ(write(go[1], "g", 1), 1);
-    close(go[1]);
-    std::string text;
-    char buf[4096];
-    for (ssize_t n; (n = read(out[0], buf, sizeof(buf))) > 0;) text.append(buf, n);
-    close(out[0]);
-    int status = 0;
-    EXPECT_EQ(wait4(pid, &status, 0, &run.usage), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
-    bpf_map_delete_elem(tracer.traced_fd(), &key);
-
-    FaultCollector collector;
-    Drain drain{key, &collector, &run.faults};
-    ring_buffer* rb = ring_buffer__new(tracer.events_fd(), on_event, &drain, nullptr);
-    EXPECT_NE(rb, nullptr);
-    if (rb) {
-        ring_buffer__consume(rb);
-        ring_buffer__free(rb);
-    }
-    run.counters = tracer.counters();
-    run.out = nlohmann::json::parse(text, nullptr, false);
-    return run;
-}
 
 class FaultTracing : public ::testing::Test {
 protected:
@@ -156,7 +76,7 @@ protected:
 // fault = one 4 KiB page), nothing else maps or unmaps it, and no fault there fails.
 
 TEST_F(FaultTracing, CopyBackRestoreFaultsOnlyOnFirstTouch) {
-    TracedRun run = run_traced(*tracer_, {"--strategy", "copy", "--pages", "100", "--rounds", "3"});
+    TracedRun run = run_traced(tracer_, {"--strategy", "copy", "--pages", "100", "--rounds", "3"});
     ASSERT_TRUE(run.out.is_object());
     InRegion c = in_region(run);
     EXPECT_EQ(c.first_touch, 512u);  // the touch; the copies and writes hit mapped pages
@@ -167,7 +87,7 @@ TEST_F(FaultTracing, CopyBackRestoreFaultsOnlyOnFirstTouch) {
 }
 
 TEST_F(FaultTracing, CopyOnWriteRestoreCostsOneFaultPerWrittenPage) {
-    TracedRun run = run_traced(*tracer_, {"--strategy", "cow", "--pages", "100", "--rounds", "3"});
+    TracedRun run = run_traced(tracer_, {"--strategy", "cow", "--pages", "100", "--rounds", "3"});
     ASSERT_TRUE(run.out.is_object());
     InRegion c = in_region(run);
     EXPECT_EQ(c.first_touch, 512u);
@@ -183,7 +103,7 @@ TEST_F(FaultTracing, CopyOnWriteRestoreCostsOneFaultPerWrittenPage) {
 }
 
 TEST_F(FaultTracing, WritesAfterReadsAreProtectionCopyOnWriteFaults) {
-    TracedRun run = run_traced(*tracer_, {"--strategy", "cow-read", "--pages", "64", "--rounds", "2"});
+    TracedRun run = run_traced(tracer_, {"--strategy", "cow-read", "--pages", "64", "--rounds", "2"});
     ASSERT_TRUE(run.out.is_object());
     InRegion c = in_region(run);
     EXPECT_EQ(c.present_write, 128u);  // the page was mapped read-only by the read: CoW
@@ -196,7 +116,7 @@ TEST_F(FaultTracing, WritesAfterReadsAreProtectionCopyOnWriteFaults) {
 }
 
 TEST_F(FaultTracing, RecordsAgreeWithTheKernelsFaultCountForTheProcess) {
-    TracedRun run = run_traced(*tracer_, {"--strategy", "cow", "--pages", "200", "--rounds", "2"});
+    TracedRun run = run_traced(tracer_, {"--strategy", "cow", "--pages", "200", "--rounds", "2"});
     ASSERT_TRUE(run.out.is_object());
     const uint64_t kernel = run.usage.ru_minflt + run.usage.ru_majflt;
     const uint64_t traced = run.faults.size();
