@@ -1,0 +1,47 @@
+// `phpmemtrace record --faults` on a real PHP process that forks: the child's
+// copy-on-write faults must land in the Zend heap and be attributed to the PHP
+// function that wrote.
+#include "runtime_helpers.h"
+
+namespace pmt::testing {
+namespace {
+
+TEST(FaultsPhp, ForkChildCopyOnWriteFaultsAreAttributedToTheWritingFunction) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    const std::string json_path = dir.file("report.json");
+    // Options before -o: the CLI takes the words after -o's value up to `--` as more
+    // -o values only when no other option sits in between.
+    CommandResult r = run_command({phpmemtrace_binary(), "record", "--faults", "-q", "-o", json_path, "--",
+                                   "php8.2", "-n", php_script("fork_cow.php"), "60000", "30000"});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    const nlohmann::json report = read_json(json_path);
+    const std::string& out = r.out;
+    ASSERT_EQ(script_value(out, "CHILD_EXIT"), "0") << out;
+    ASSERT_TRUE(report.contains("faults")) << "no faults section";
+    const auto& faults = report["faults"];
+    for (const char* region : {"zend_heap", "zend_huge", "opcache", "anon", "file"})
+        for (const char* field : {"count", "cow", "first_touch", "major", "ns_total"})
+            ASSERT_TRUE(faults["by_region"][region].contains(field)) << region << "." << field;
+    for (const char* field : {"p50", "p90", "p99", "max", "mean"}) ASSERT_TRUE(faults["latency_ns"].contains(field));
+
+    // The child wrote MODIFIED_BYTES contiguous bytes of the array's data: that spans
+    // ceil(bytes / 4096) pages, or one more when the data does not start on a page.
+    const uint64_t bytes = std::stoull(script_value(out, "MODIFIED_BYTES"));
+    const uint64_t pages = (bytes + 4095) / 4096;
+    const uint64_t in_child = sum_for_innermost_user(report, "modify_in_child", "fault_count");
+    // Margin of 3 above the spanned pages: a fault on the function's own VM stack
+    // frame or on a bookkeeping page while it is the running frame; none is expected.
+    EXPECT_GE(in_child, pages);
+    EXPECT_LE(in_child, pages + 1 + 3);
+    EXPECT_GT(sum_for_innermost_user(report, "modify_in_child", "fault_ns"), 0u);
+    // Those faults are copy-on-write faults in the Zend heap (the parent's faults on
+    // the same pages, while build_array filled them, were first touches).
+    EXPECT_GE(faults["by_region"]["zend_heap"]["cow"].get<uint64_t>(), pages);
+    EXPECT_GE(faults["by_region"]["zend_heap"]["first_touch"].get<uint64_t>(), pages);
+    EXPECT_GT(sum_for_innermost_user(report, "build_array", "fault_count"), pages);
+    EXPECT_EQ(faults["counters"]["malformed_records"], 0);
+}
+
+}  // namespace
+}  // namespace pmt::testing
