@@ -6,10 +6,18 @@
 namespace pmt {
 namespace {
 
-// Offsets that differ between versions. Sources: offsetof() against each
-// version's php*-dev headers (7.4, 8.2, 8.4, 8.5) and phpspy / the OpenTelemetry
-// eBPF profiler's tables (8.0, 8.1, 8.3), see ../shared/docs/php-internals.md.
-// 8.2 is verified against the real binary by the runtime tests.
+// Offsets that differ between versions. Every row is offsetof() computed by
+// tools/php_offsets/compute_offsets.sh (x86_64, NTS, ZEND_DEBUG 0):
+//   7.4  Debian php7.4-dev 7.4.33 headers; php-src tag php-7.4.27 agrees
+//   8.0  php-src tag php-8.0.15 (hand-made config); 8.0.17 headers agree
+//   8.1  php-src tag php-8.1.2 (hand-made config)
+//   8.2  Debian php8.2-dev 8.2.35 headers (also tests/unit/test_php_offsets.cpp)
+//   8.3  php-src 8.3.0 release tree (hand-made config)
+//   8.4  Debian php8.4-dev 8.4.27 headers
+//   8.5  Debian php8.5-dev 8.5.7 headers
+// Details in docs/php-versions.md. 8.2 is also verified against the real binary
+// by the runtime tests. EG(flags) and CG(in_compilation) are one byte in all of
+// them, with EG_FLAGS_IN_SHUTDOWN = 1<<0.
 struct VersionRow {
     int major, minor;
     uint32_t eg_current_execute_data;
@@ -18,13 +26,13 @@ struct VersionRow {
 };
 
 constexpr std::array<VersionRow, 7> kRows = {{
-    {7, 4, 488, 60, 64, 136, 144, 0, 0},
-    {8, 0, 488, 68, 72, 144, 152, 0, 0},
-    {8, 1, 488, 68, 72, 144, 152, 0, 0},
+    {7, 4, 488, 60, 64, 136, 144, 993, 137},
+    {8, 0, 488, 68, 72, 144, 152, 993, 81},
+    {8, 1, 488, 68, 72, 144, 152, 993, 81},
     {8, 2, 488, 80, 88, 152, 160, 993, 81},
-    {8, 3, 488, 68, 72, 144, 152, 0, 0},
-    {8, 4, 488, 96, 104, 168, 176, 0, 0},
-    {8, 5, 512, 96, 104, 168, 176, 0, 0},
+    {8, 3, 488, 76, 80, 144, 152, 993, 81},
+    {8, 4, 488, 96, 104, 168, 176, 1065, 81},
+    {8, 5, 512, 96, 104, 168, 176, 1089, 81},
 }};
 
 }  // namespace

@@ -1,0 +1,124 @@
+// The per-version offset table (userspace/target/php_offsets.cpp) against
+// offsetof() computed from real PHP headers by tools/php_offsets/compute_offsets.sh.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "target/php_offsets.h"
+
+#ifndef PMT_SOURCE_DIR
+#error "PMT_SOURCE_DIR must be defined (tests/CMakeLists.txt)"
+#endif
+
+namespace {
+
+struct RunResult {
+    int status = -1;  // exit code, or -1 when the command did not exit normally
+    std::string out;
+};
+
+// Runs a shell command and returns its exit code and stdout (stderr passes through).
+RunResult run(const std::string& cmd) {
+    RunResult r;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = pclose(p);
+    r.status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// "name value" lines -> map.
+std::map<std::string, std::string> parse(const std::string& text) {
+    std::map<std::string, std::string> kv;
+    std::istringstream in(text);
+    std::string name, value;
+    while (in >> name >> value) kv[name] = value;
+    return kv;
+}
+
+}  // namespace
+
+TEST(PhpOffsets, Php82RowMatchesOffsetofFromInstalledHeaders) {
+    RunResult which = run("command -v php-config8.2 2>/dev/null");
+    if (which.status != 0 || trim(which.out).empty())
+        GTEST_SKIP() << "php-config8.2 not found (install php8.2-dev to compare the 8.2 row "
+                        "with offsetof() from its headers)";
+    RunResult inc = run("php-config8.2 --include-dir");
+    ASSERT_EQ(inc.status, 0) << "php-config8.2 --include-dir failed";
+    const std::string include_dir = trim(inc.out);
+    ASSERT_FALSE(include_dir.empty());
+
+    const std::string script = std::string(PMT_SOURCE_DIR) + "/tools/php_offsets/compute_offsets.sh";
+    RunResult res = run("bash '" + script + "' '" + include_dir + "'");
+    ASSERT_EQ(res.status, 0) << script << " failed on " << include_dir << ":\n" << res.out;
+    auto kv = parse(res.out);
+
+    ASSERT_TRUE(kv.count("php_version")) << res.out;
+    auto version = pmt::PhpVersion::parse(kv["php_version"]);
+    ASSERT_TRUE(version) << kv["php_version"];
+    ASSERT_EQ(version->major, 8);
+    ASSERT_EQ(version->minor, 2);
+    EXPECT_EQ(kv["zend_debug"], "0") << "the table is for release (non-debug) builds";
+    EXPECT_EQ(kv["sizeof_pointer"], "8") << "the table is for x86_64";
+
+    auto off = pmt::php_offsets_for(*version);
+    ASSERT_TRUE(off) << "8.2 missing from the table";
+
+    auto expect_field = [&](const char* name, uint32_t table_value) {
+        ASSERT_TRUE(kv.count(name)) << name << " not printed by " << script;
+        EXPECT_EQ(std::to_string(table_value), kv[name]) << name << " (table vs offsetof)";
+    };
+    // Per-version rows.
+    expect_field("eg_current_execute_data", off->eg_current_execute_data);
+    expect_field("eg_flags", off->eg_flags);
+    expect_field("cg_in_compilation", off->cg_in_compilation);
+    expect_field("op_last", off->op_last);
+    expect_field("op_opcodes", off->op_opcodes);
+    expect_field("op_filename", off->op_filename);
+    expect_field("op_line_start", off->op_line_start);
+    // Values the table assumes constant across versions.
+    expect_field("ex_opline", off->ex_opline);
+    expect_field("ex_func", off->ex_func);
+    expect_field("ex_prev_execute_data", off->ex_prev_execute_data);
+    expect_field("func_type", off->func_type);
+    expect_field("func_name", off->func_name);
+    expect_field("func_scope", off->func_scope);
+    expect_field("opline_lineno", off->opline_lineno);
+    expect_field("opline_size", off->opline_size);
+    expect_field("ce_name", off->ce_name);
+    expect_field("zstr_val", off->zstr_val);
+    // op_array fields are read through the zend_function pointer.
+    EXPECT_EQ(kv["func_op_array"], "0");
+}
+
+TEST(PhpOffsets, EveryListedVersionHasACompleteRow) {
+    for (const char* text : {"7.4.33", "8.0.30", "8.1.31", "8.2.35", "8.3.15", "8.4.27", "8.5.7"}) {
+        SCOPED_TRACE(text);
+        auto version = pmt::PhpVersion::parse(text);
+        ASSERT_TRUE(version);
+        auto off = pmt::php_offsets_for(*version);
+        ASSERT_TRUE(off);
+        EXPECT_NE(off->eg_current_execute_data, 0u);
+        EXPECT_NE(off->eg_flags, 0u);
+        EXPECT_NE(off->cg_in_compilation, 0u);
+        // uint32_t last; then the (8-aligned) zend_op *opcodes; line_start right after
+        // the zend_string *filename.
+        EXPECT_GE(off->op_opcodes, off->op_last + 4);
+        EXPECT_EQ(off->op_opcodes % 8, 0u);
+        EXPECT_EQ(off->op_line_start, off->op_filename + 8);
+    }
+    EXPECT_FALSE(pmt::php_offsets_for(*pmt::PhpVersion::parse("7.3.33")));
+}
