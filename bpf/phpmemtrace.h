@@ -48,7 +48,13 @@ enum pmt_record_kind {
 	PMT_REC_REQUEST_END = 7,   /* php_request_shutdown() entered: the script has finished */
 	PMT_REC_PROC_FORK = 8,     /* a traced process forked a child that is now traced too */
 	PMT_REC_PROC_EXIT = 9,     /* a traced process exited */
-	/* 16..31: heap structure records (chunks, huge blocks, GC), see the heap issue */
+	/* 16..31: heap structure records (chunks, huge blocks, GC), heap.bpf.c */
+	PMT_REC_HEAP_MAP = 16,     /* the Zend heap mapped a 2 MiB chunk or a huge block */
+	PMT_REC_HEAP_UNMAP = 17,   /* ... and unmapped one (chunk released, huge block freed) */
+	PMT_REC_GC_BEGIN = 18,     /* zend_gc_collect_cycles() entered */
+	PMT_REC_GC_END = 19,       /* zend_gc_collect_cycles() returned (collected items) */
+	PMT_REC_FATAL_ERROR = 20,  /* zend_error_zstr_at() with a fatal type (memory_limit!) */
+	PMT_REC_HEAP_REQUEST = 21, /* request boundary with SG(request_info) and heap figures */
 	/* 32..47: page-fault records, see the page-fault issue */
 	PMT_REC_FAULT = 32,        /* a user page fault of a traced process (faults.bpf.c) */
 };
@@ -298,6 +304,81 @@ struct pmt_config {
 	__u32 follow_forks;   /* trace children of traced processes */
 	__u32 bin_sizes[PMT_ZEND_BIN_COUNT];
 	__u32 reserved;
+};
+
+/* ---- heap structure (heap.bpf.c, records 16..31) ------------------------------ */
+
+/* Heap figures read from zend_mm_heap when a heap record is made (0: unknown/unread). */
+struct pmt_heap_state {
+	__u64 size;      /* heap->size: memory_get_usage() */
+	__u64 real_size; /* heap->real_size: memory_get_usage(true) */
+	__u64 peak;      /* heap->peak: memory_get_peak_usage() */
+	__u64 limit;     /* heap->limit: memory_limit in bytes */
+};
+
+/* pmt_record_header.flags of heap records */
+#define PMT_HEAP_HUGE 0x1        /* MAP/UNMAP: a huge block (else a 2 MiB chunk) */
+#define PMT_HEAP_STATE_OK 0x2    /* heap state was read */
+#define PMT_HEAP_REQ_BEGIN 0x4   /* HEAP_REQUEST: php_request_startup (else shutdown) */
+
+/* PMT_REC_HEAP_MAP / UNMAP; only `depth` frames are sent. */
+struct pmt_heap_map_record {
+	struct pmt_record_header hdr;
+	__u64 addr;
+	__u64 size;      /* bytes mapped or unmapped */
+	struct pmt_heap_state heap;
+	__u16 depth;
+	__u16 reserved;
+	__u32 stack_flags;
+	struct pmt_frame frames[PMT_MAX_FRAMES];
+};
+#define PMT_HEAP_MAP_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_heap_map_record *)0)->frames)
+
+/* PMT_REC_GC_BEGIN / GC_END */
+struct pmt_gc_record {
+	struct pmt_record_header hdr;
+	__s64 collected;  /* GC_END: return value of zend_gc_collect_cycles() */
+	struct pmt_heap_state heap;
+};
+
+#define PMT_ERROR_MESSAGE_LEN 160
+/* PMT_REC_FATAL_ERROR: where the fatal error was raised and what it said. */
+struct pmt_error_record {
+	struct pmt_record_header hdr;
+	__u32 type;      /* E_ERROR, ... */
+	__u32 lineno;
+	struct pmt_heap_state heap;
+	char message[PMT_ERROR_MESSAGE_LEN];
+	__u16 depth;
+	__u16 reserved;
+	__u32 stack_flags;
+	struct pmt_frame frames[PMT_MAX_FRAMES];
+};
+#define PMT_ERROR_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_error_record *)0)->frames)
+
+#define PMT_REQ_METHOD_LEN 16
+#define PMT_REQ_URI_LEN 224
+#define PMT_REQ_QUERY_LEN 128
+/* PMT_REC_HEAP_REQUEST: a request boundary, with SG(request_info) as the SAPI set it. */
+struct pmt_heap_request_record {
+	struct pmt_record_header hdr;
+	struct pmt_heap_state heap;
+	char method[PMT_REQ_METHOD_LEN];
+	char uri[PMT_REQ_URI_LEN];     /* SG(request_info).request_uri, else path_translated */
+	char query[PMT_REQ_QUERY_LEN]; /* SG(request_info).query_string */
+};
+
+/* Offsets heap.bpf.c needs beyond pmt_config (0: unknown, the field is not read). */
+struct pmt_heap_config {
+	__u32 heap_peak;          /* zend_mm_heap.peak (zend_memory_peak_usage) */
+	__u32 heap_limit;         /* zend_mm_heap.limit (zend_set_memory_limit) */
+	__u64 sg_vaddr;           /* sapi_globals, link-time address (0: no request info) */
+	__u32 sg_request_method;  /* offsetof(sapi_globals_struct, request_info.request_method) */
+	__u32 sg_query_string;
+	__u32 sg_path_translated;
+	__u32 sg_request_uri;
+	__u32 zstr_val;           /* offsetof(zend_string, val) */
+	__u32 max_frames;         /* PHP frames walked per heap record */
 };
 
 #endif /* PHPMEMTRACE_SHARED_H */

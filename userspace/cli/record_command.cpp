@@ -3,10 +3,13 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <regex>
 
 #include "cli/commands.h"
 #include "faults/fault_session.h"
 #include "faults/fault_summary.h"
+#include "heap/heap_session.h"
 #include "report/output_writer.h"
 #include "report/text_summary.h"
 #include "session/record_session.h"
@@ -28,7 +31,28 @@ struct RecordArgs {
     bool verbose = false;
     bool faults = false;
     uint32_t fault_frames = PMT_FAULT_DEFAULT_FRAMES;
+    bool no_heap = false;
+    std::string limit_margin;
+    std::string request_filter;
 };
+
+// "65536", "512K", "8M", "1G" -> bytes
+std::optional<uint64_t> parse_bytes(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    size_t used = 0;
+    unsigned long long value = 0;
+    try {
+        value = std::stoull(text, &used);
+    } catch (...) {
+        return std::nullopt;
+    }
+    const std::string unit = text.substr(used);
+    if (unit.empty()) return value;
+    if (unit == "K" || unit == "k") return value << 10;
+    if (unit == "M" || unit == "m") return value << 20;
+    if (unit == "G" || unit == "g") return value << 30;
+    return std::nullopt;
+}
 
 void on_stop_signal(int) { request_session_stop(); }
 
@@ -67,6 +91,31 @@ int run_record(const RecordArgs& args) {
 
     std::vector<SessionHooks> hooks;
     if (args.faults) hooks.push_back(fault_session_hooks(FaultSessionOptions{args.fault_frames}));
+    if (!args.no_heap) {
+        HeapSessionOptions heap;
+        heap.max_frames = args.max_frames;
+        heap.follow_forks = !args.no_follow_forks;
+        if (args.pid) heap.attach_pid = args.pid;
+        if (!args.limit_margin.empty()) {
+            auto margin = parse_bytes(args.limit_margin);
+            if (!margin) {
+                std::cerr << "phpmemtrace: --limit-margin: not a size: " << args.limit_margin << "\n";
+                return 2;
+            }
+            heap.tracker.limit_margin_bytes = *margin;
+        }
+        if (!args.request_filter.empty()) {
+            try {
+                std::regex check(args.request_filter);
+            } catch (const std::regex_error&) {
+                std::cerr << "phpmemtrace: --request-filter: not a regular expression: " << args.request_filter
+                          << "\n";
+                return 2;
+            }
+            heap.tracker.request_filter = args.request_filter;
+        }
+        hooks.push_back(make_heap_session_hooks(heap));
+    }
     auto profile = run_record_session(options, hooks);
     if (!profile) {
         std::cerr << "phpmemtrace: " << profile.error().message << "\n";
@@ -110,6 +159,14 @@ void register_record_command(CLI::App& app) {
                   "Also trace page faults (kind, region, kernel time, PHP stack); see docs/page-faults.md");
     cmd->add_option("--fault-frames", args->fault_frames, "PHP frames walked per page fault")
         ->capture_default_str();
+    cmd->add_flag("--no-heap", args->no_heap,
+                  "Do not trace the heap's structure (chunks, huge blocks, GC, requests, memory_limit); "
+                  "see docs/heap.md");
+    cmd->add_option("--limit-margin", args->limit_margin,
+                    "Record the stacks holding memory when a process comes within this many bytes of its "
+                    "memory_limit (e.g. 1M); the fatal 'Allowed memory size' error is always recorded");
+    cmd->add_option("--request-filter", args->request_filter,
+                    "Keep only requests whose URI (with ?query) matches this regular expression");
     cmd->add_flag("-q,--quiet", args->quiet, "No summary on the terminal");
     cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
     // Everything after `--` (or from the first word that is not an option) is the

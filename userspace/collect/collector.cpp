@@ -65,6 +65,7 @@ void Collector::add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stac
     f.stats.live_count += 1;
     f.stats.live_bytes += size;
     p.live.insert({ptr, Block{size, stack}});
+    for (auto& observe : block_observers_) observe(record_tgid_, ptr, size, stack, true);
     p.live_bytes += size;
     live_total_ += size;
     if (live_total_ > peak_total_) {
@@ -79,6 +80,7 @@ uint64_t Collector::remove_block(Process& p, uint64_t ptr) {
     if (it == p.live.end()) return 0;
     Block block = it->second;
     p.live.erase(it);
+    for (auto& observe : block_observers_) observe(record_tgid_, ptr, block.size, block.stack, false);
     auto& f = figures(block.stack);
     note_change(f);
     f.stats.free_count += 1;
@@ -199,6 +201,7 @@ void Collector::on_record(const void* data, size_t size) {
     pmt_record_header hdr;
     std::memcpy(&hdr, data, sizeof(hdr));
     if (hdr.ts_ns > last_ts_ns_) last_ts_ns_ = hdr.ts_ns;
+    record_tgid_ = hdr.tgid;
     auto fits = [&](size_t need) {
         if (size >= need) return true;
         ++malformed_;
@@ -219,7 +222,7 @@ void Collector::on_record(const void* data, size_t size) {
             break;
         case PMT_REC_CHECKPOINT:
             if (fits(sizeof(pmt_checkpoint_record))) on_checkpoint(*static_cast<const pmt_checkpoint_record*>(data));
-            return;
+            break;  // the heap tracer adds its real size to each checkpoint
         case PMT_REC_REQUEST_END:
             if (fits(sizeof(pmt_request_record))) on_request_end(*static_cast<const pmt_request_record*>(data));
             break;  // extensions may want it too
@@ -234,6 +237,13 @@ void Collector::on_record(const void* data, size_t size) {
     }
     for (auto& ext : extensions_)
         if (hdr.kind >= ext.first && hdr.kind <= ext.last) ext.handler(*this, hdr, data, size);
+}
+
+std::vector<std::pair<uint32_t, StackStats>> Collector::live_stacks() const {
+    std::vector<std::pair<uint32_t, StackStats>> out;
+    for (uint32_t id = 0; id < figures_.size(); ++id)
+        if (figures_[id].stats.live_bytes) out.emplace_back(id, figures_[id].stats);
+    return out;
 }
 
 Profile Collector::profile() const {

@@ -36,6 +36,10 @@ struct CollectorOptions {
 // stacks or live blocks.
 class Collector;
 using ExtensionHandler = std::function<void(Collector&, const pmt_record_header&, const void* data, size_t size)>;
+// Told of every block the collector adds (added) or removes while handling a record
+// of process `tgid` (not of the copies a fork makes): per-request and per-GC-run
+// figures of the heap tracer.
+using BlockObserver = std::function<void(uint32_t tgid, uint64_t ptr, uint64_t size, uint32_t stack, bool added)>;
 
 class Collector {
 public:
@@ -45,6 +49,7 @@ public:
     void on_record(const void* data, size_t size);
     // Route record kinds [first, last] to an extension handler.
     void add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler);
+    void add_block_observer(BlockObserver observer) { block_observers_.push_back(std::move(observer)); }
 
     // The profile as of now (or as frozen at script end in launch mode).
     Profile profile() const;
@@ -57,6 +62,8 @@ public:
     // Frames (root first) of a stack id from intern_record_stack().
     const std::vector<Frame>& stack_frames(uint32_t id) const { return stacks_.frames(id); }
     uint64_t live_bytes() const { return live_total_; }
+    // The stacks holding memory now (id, figures).
+    std::vector<std::pair<uint32_t, StackStats>> live_stacks() const;
     uint64_t process_live_bytes(uint32_t tgid) const;
     Counters& counters() { return counters_; }
     const std::vector<uint32_t>& processes() const { return process_order_; }
@@ -121,6 +128,8 @@ private:
         ExtensionHandler handler;
     };
     std::vector<Extension> extensions_;
+    std::vector<BlockObserver> block_observers_;
+    uint32_t record_tgid_ = 0;  // process of the record being handled
 };
 
 }  // namespace pmt

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/faults.h"
+#include "model/heap_timeline.h"
 
 namespace pmt {
 
@@ -116,6 +117,7 @@ struct Checkpoint {
     uint64_t php_memory_usage = 0;     // heap->size
     std::optional<uint64_t> php_real_usage;  // heap->real_size
     uint64_t traced_live_bytes = 0;    // the tracer's live total (+ baseline still live)
+    std::optional<uint64_t> traced_real_bytes;  // heap tracer: chunks + huge bytes mapped then
 };
 
 struct Profile {
@@ -132,6 +134,8 @@ struct Profile {
     std::string live_point = "session_end";
     // Page faults (record --faults): totals, per region, latency.
     std::optional<FaultReport> faults;
+    // The Zend heap over time (chunks, huge blocks, GC, requests, memory_limit).
+    std::optional<HeapTimeline> heap_timeline;
 };
 
 }  // namespace pmt

@@ -1,6 +1,7 @@
 #include "report/json_report.h"
 
 #include "faults/fault_json.h"
+#include "report/heap_json.h"
 
 namespace pmt {
 namespace {
@@ -65,6 +66,7 @@ nlohmann::json profile_to_json(const Profile& p) {
                    {"php_memory_usage", c.php_memory_usage},
                    {"traced_live_bytes", c.traced_live_bytes}};
         if (c.php_real_usage) cj["php_real_usage"] = *c.php_real_usage;
+        if (c.traced_real_bytes) cj["traced_real_bytes"] = *c.traced_real_bytes;
         checkpoints.push_back(std::move(cj));
     }
     j["checkpoints"] = std::move(checkpoints);
@@ -87,6 +89,7 @@ nlohmann::json profile_to_json(const Profile& p) {
         }
     }
     j["stacks"] = std::move(stacks);
+    add_heap_timeline_json(p, j);
     if (p.faults) j["faults"] = faults_to_json(*p.faults);
     return j;
 }

@@ -12,6 +12,7 @@
 #include "target/launcher.h"
 #include "target/php_binary.h"
 #include "target/process.h"
+#include "target/process_tree.h"
 
 namespace pmt {
 namespace {
@@ -91,6 +92,7 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     std::optional<HeldChild> child;
     pid_t main_pid;
     CollectorOptions collector_options;
+    std::vector<pid_t> existing_children;
     if (launch) {
         auto spawned = HeldChild::spawn(options.command);
         if (!spawned) return spawned.error();
@@ -100,6 +102,13 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     } else {
         main_pid = *options.pid;
         if (auto baseline = read_heap_size(main_pid, *php)) collector_options.baseline_bytes[main_pid] = *baseline;
+        // FPM: workers the master forked before we attached are traced too (later
+        // ones through the fork tracepoint).
+        if (probe_options.follow_forks)
+            for (pid_t child : descendant_processes(main_pid)) {
+                existing_children.push_back(child);
+                if (auto baseline = read_heap_size(child, *php)) collector_options.baseline_bytes[child] = *baseline;
+            }
     }
     if (!probe_options.follow_forks) probe_options.uprobe_pid = main_pid;
     auto probes = MemtraceProbes::load(*php, probe_options);
@@ -110,6 +119,9 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
         if (hook.before_start)
             if (auto s = hook.before_start(**probes, collector, *php); !s) return s.error();
     if (auto s = (*probes)->trace_process(main_pid); !s) return s.error();
+    for (pid_t child : existing_children)
+        if (process_exists(child))
+            if (auto s = (*probes)->trace_process(child); !s) return s.error();
     if (auto s = (*probes)->attach(); !s) return s.error();
 
     RingBuffer ring(ring_buffer__new((*probes)->ring_buffer_fd(), handle_record, &collector, nullptr));

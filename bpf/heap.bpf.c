@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The Zend heap's structure: chunks, huge blocks, garbage collector runs, fatal
+ * errors (memory_limit) and request boundaries. Uprobes only (no kprobes, no fentry).
+ *
+ * Chunks and huge blocks: every mapping the memory manager makes goes through two
+ * static functions of zend_alloc.c, zend_mm_chunk_alloc_int(size, alignment) and
+ * zend_mm_chunk_free(heap, addr, size). A stripped binary has no symbol for them;
+ * user space finds them by disassembling exported functions (_emalloc_huge jumps to
+ * zend_mm_alloc_huge, which calls zend_mm_chunk_alloc_int; _efree_huge jumps to
+ * zend_mm_free_huge, which calls zend_mm_chunk_free) and attaches here with the
+ * function's link-time address in the cookie, like memtrace.bpf.c. A mapping is a
+ * huge block when zend_mm_chunk_alloc_int was called from inside zend_mm_alloc_huge:
+ * the return address at entry is one of the call sites user space found there.
+ *
+ * The maps `events`, `traced`, `counters` and `announced_funcs` are the allocation
+ * object's (bpf_map__reuse_fd before load), so records of both objects are ordered
+ * in one ring buffer and function names are announced once.
+ */
+#include "common.bpf.h"
+#include "php_stack.bpf.h"
+
+const volatile struct pmt_heap_config heap_cfg = {};
+/* Link-time return addresses of the calls to zend_mm_chunk_alloc_int made by
+ * zend_mm_alloc_huge (0: unused slot). */
+#define PMT_HUGE_CALL_SITES 4
+const volatile __u64 huge_call_returns[PMT_HUGE_CALL_SITES] = {};
+
+struct map_key {
+	__u32 tid;
+	__u32 reserved;
+	__u64 sp;
+};
+
+struct map_call {
+	__u64 bias;
+	__u64 size;
+	__u32 huge;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct map_key);
+	__type(value, struct map_call);
+} map_inflight SEC(".maps");
+
+/* GC runs in flight, per thread (the GC is not reentrant: gc_active guards it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} gc_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pmt_heap_map_record);
+} map_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pmt_error_record);
+} error_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pmt_heap_request_record);
+} request_scratch SEC(".maps");
+
+/* Fills `out` from AG(mm_heap); returns PMT_HEAP_STATE_OK when it could be read. */
+static __always_inline __u16 read_heap_state(__u64 bias, struct pmt_heap_state *out)
+{
+	__u64 heap = zend_heap(bias);
+	if (!heap || !cfg.off.heap_size || !cfg.off.heap_real_size)
+		return 0;
+	int err = 0;
+	out->size = read_user_u64(heap + cfg.off.heap_size, &err);
+	out->real_size = read_user_u64(heap + cfg.off.heap_real_size, &err);
+	if (heap_cfg.heap_peak)
+		out->peak = read_user_u64(heap + heap_cfg.heap_peak, &err);
+	if (heap_cfg.heap_limit)
+		out->limit = read_user_u64(heap + heap_cfg.heap_limit, &err);
+	if (err) {
+		count(PMT_CNT_BAD_HEAP_READ);
+		return 0;
+	}
+	return PMT_HEAP_STATE_OK;
+}
+
+static __always_inline __u32 walk_into(struct pt_regs *ctx, __u64 bias, __u32 tgid, struct pmt_frame *frames,
+				       __u32 *flags)
+{
+	__u32 depth = walk_php_stack(ctx, bias, tgid, frames, flags);
+	if (depth > PMT_MAX_FRAMES)
+		depth = PMT_MAX_FRAMES;
+	return depth;
+}
+
+static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flags, __u64 bias, __u64 addr,
+				     __u64 size)
+{
+	__u32 zero = 0;
+	struct pmt_heap_map_record *rec = bpf_map_lookup_elem(&map_scratch, &zero);
+	if (!rec)
+		return;
+	__u32 tgid = current_tgid();
+	fill_header(&rec->hdr, kind, tgid);
+	rec->addr = addr;
+	rec->size = size;
+	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
+	rec->hdr.flags = flags | read_heap_state(bias, &rec->heap);
+	rec->reserved = 0;
+	__u32 stack_flags = 0;
+	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
+	rec->depth = depth;
+	rec->stack_flags = stack_flags;
+	__u64 bytes = PMT_HEAP_MAP_RECORD_FIXED_SIZE + (__u64)depth * sizeof(struct pmt_frame);
+	if (bytes > sizeof(*rec))
+		bytes = sizeof(*rec);
+	emit(rec, bytes);
+}
+
+/* ---- chunks and huge blocks ---------------------------------------------------- */
+
+SEC("uprobe")
+int BPF_KPROBE(chunk_alloc_entry)
+{
+	if (!traced_state(current_tgid()))
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 bias = load_bias(ctx, cookie);
+	__u64 size = PT_REGS_PARM1(ctx);
+	__u64 sp = PT_REGS_SP(ctx);
+	int err = 0;
+	__u64 ret = read_user_u64(sp, &err) - bias; /* the caller's return address */
+	struct map_call call = { .bias = bias, .size = size };
+	for (int i = 0; i < PMT_HUGE_CALL_SITES; i++)
+		if (huge_call_returns[i] && ret == huge_call_returns[i])
+			call.huge = 1;
+	struct map_key key = { .tid = (__u32)bpf_get_current_pid_tgid(), .sp = sp };
+	bpf_map_update_elem(&map_inflight, &key, &call, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(chunk_alloc_return)
+{
+	struct map_key key = { .tid = (__u32)bpf_get_current_pid_tgid(), .sp = PT_REGS_SP(ctx) - 8 };
+	struct map_call *found = bpf_map_lookup_elem(&map_inflight, &key);
+	if (!found) {
+		if (traced_state(current_tgid()))
+			count(PMT_CNT_UNPAIRED_RETURNS);
+		return 0;
+	}
+	struct map_call call = *found;
+	bpf_map_delete_elem(&map_inflight, &key);
+	__u64 addr = PT_REGS_RC(ctx);
+	if (!addr)
+		return 0; /* mmap failed: nothing was mapped (PHP reports the error) */
+	emit_map(ctx, PMT_REC_HEAP_MAP, call.huge ? PMT_HEAP_HUGE : 0, call.bias, addr, call.size);
+	return 0;
+}
+
+/* zend_mm_chunk_free(heap, addr, size): chunks released and huge blocks freed. */
+SEC("uprobe")
+int BPF_KPROBE(chunk_free_entry)
+{
+	if (!traced_state(current_tgid()))
+		return 0;
+	__u64 addr = PT_REGS_PARM2(ctx), size = PT_REGS_PARM3(ctx);
+	barrier_var(addr);
+	barrier_var(size);
+	emit_map(ctx, PMT_REC_HEAP_UNMAP, 0, load_bias(ctx, bpf_get_attach_cookie(ctx)), addr, size);
+	return 0;
+}
+
+/* ---- garbage collector ---------------------------------------------------------- */
+
+static __always_inline void emit_gc(struct pt_regs *ctx, __u16 kind, __s64 collected)
+{
+	struct pmt_gc_record rec = {};
+	fill_header(&rec.hdr, kind, current_tgid());
+	rec.collected = collected;
+	rec.hdr.flags = read_heap_state(load_bias(ctx, bpf_get_attach_cookie(ctx)), &rec.heap);
+	emit(&rec, sizeof(rec));
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gc_entry)
+{
+	if (!traced_state(current_tgid()))
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+	bpf_map_update_elem(&gc_inflight, &tid, &sp, BPF_ANY);
+	emit_gc(ctx, PMT_REC_GC_BEGIN, 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(gc_return)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *sp = bpf_map_lookup_elem(&gc_inflight, &tid);
+	if (!sp)
+		return 0; /* attached mid-run, or not traced */
+	bpf_map_delete_elem(&gc_inflight, &tid);
+	/* zend_gc_collect_cycles returns int: sign-extend the low 32 bits */
+	emit_gc(ctx, PMT_REC_GC_END, (__s64)(__s32)PT_REGS_RC(ctx));
+	return 0;
+}
+
+/* ---- fatal errors: zend_error_zstr_at(type, filename, lineno, message) ----------- */
+
+#define PMT_E_FATAL_MASK (1u | 16u | 64u | 256u) /* E_ERROR, E_CORE_, E_COMPILE_, E_USER_ERROR */
+
+SEC("uprobe")
+int BPF_KPROBE(error_entry)
+{
+	__u32 tgid = current_tgid();
+	if (!traced_state(tgid))
+		return 0;
+	__u64 type = PT_REGS_PARM1(ctx), lineno = PT_REGS_PARM3(ctx), message = PT_REGS_PARM4(ctx);
+	barrier_var(type);
+	barrier_var(lineno);
+	barrier_var(message);
+	if (!((__u32)type & PMT_E_FATAL_MASK))
+		return 0; /* warnings and notices are not our business */
+	__u32 zero = 0;
+	struct pmt_error_record *rec = bpf_map_lookup_elem(&error_scratch, &zero);
+	if (!rec)
+		return 0;
+	__u64 bias = load_bias(ctx, bpf_get_attach_cookie(ctx));
+	fill_header(&rec->hdr, PMT_REC_FATAL_ERROR, tgid);
+	rec->type = (__u32)type;
+	rec->lineno = (__u32)lineno;
+	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
+	rec->hdr.flags = read_heap_state(bias, &rec->heap);
+	rec->message[0] = 0;
+	if (message)
+		bpf_probe_read_user_str(rec->message, sizeof(rec->message), (void *)(message + heap_cfg.zstr_val));
+	rec->reserved = 0;
+	__u32 stack_flags = 0;
+	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
+	rec->depth = depth;
+	rec->stack_flags = stack_flags;
+	__u64 bytes = PMT_ERROR_RECORD_FIXED_SIZE + (__u64)depth * sizeof(struct pmt_frame);
+	if (bytes > sizeof(*rec))
+		bytes = sizeof(*rec);
+	emit(rec, bytes);
+	return 0;
+}
+
+/* ---- requests: php_request_startup / php_request_shutdown entries ------------------ */
+
+static __always_inline void read_sg_string(char *dst, __u32 len, __u64 bias, __u32 offset)
+{
+	dst[0] = 0;
+	if (!offset)
+		return;
+	int err = 0;
+	__u64 ptr = read_user_u64(bias + heap_cfg.sg_vaddr + offset, &err);
+	if (!err && ptr)
+		bpf_probe_read_user_str(dst, len, (void *)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(request_entry)
+{
+	__u32 tgid = current_tgid();
+	if (!traced_state(tgid))
+		return 0;
+	__u32 zero = 0;
+	struct pmt_heap_request_record *rec = bpf_map_lookup_elem(&request_scratch, &zero);
+	if (!rec)
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 bias = load_bias(ctx, cookie);
+	fill_header(&rec->hdr, PMT_REC_HEAP_REQUEST, tgid);
+	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
+	rec->hdr.flags = read_heap_state(bias, &rec->heap);
+	if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_REQUEST_STARTUP)
+		rec->hdr.flags |= PMT_HEAP_REQ_BEGIN;
+	rec->method[0] = rec->uri[0] = rec->query[0] = 0;
+	if (heap_cfg.sg_vaddr) {
+		read_sg_string(rec->method, sizeof(rec->method), bias, heap_cfg.sg_request_method);
+		read_sg_string(rec->uri, sizeof(rec->uri), bias, heap_cfg.sg_request_uri);
+		if (!rec->uri[0]) /* CLI: no request_uri, the script path instead */
+			read_sg_string(rec->uri, sizeof(rec->uri), bias, heap_cfg.sg_path_translated);
+		read_sg_string(rec->query, sizeof(rec->query), bias, heap_cfg.sg_query_string);
+	}
+	emit(rec, sizeof(*rec));
+	return 0;
+}

@@ -1,0 +1,119 @@
+#include "heap/heap_probes.h"
+
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "heap.skel.h"
+#include "memtrace.skel.h"
+
+namespace pmt {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// sapi_globals_struct starts with `void *server_context`, then sapi_request_info:
+// request_method, query_string, cookie_data, content_length, path_translated,
+// request_uri. Unchanged from PHP 7.4 to 8.5 (checked with offsetof against the
+// php8.2-dev headers: 8, 16, 40, 48).
+constexpr uint32_t kSgRequestMethod = 8;
+constexpr uint32_t kSgQueryString = 16;
+constexpr uint32_t kSgPathTranslated = 40;
+constexpr uint32_t kSgRequestUri = 48;
+constexpr uint32_t kZendStringVal = 24;
+
+}  // namespace
+
+void HeapProbes::SkelDeleter::operator()(heap_bpf* skel) const { heap_bpf__destroy(skel); }
+
+HeapProbes::~HeapProbes() { links_.clear(); }
+
+Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, MemtraceProbes& shared,
+                                                      const HeapProbeOptions& options) {
+    std::unique_ptr<HeapProbes> probes(new HeapProbes());
+    probes->php_ = &php;
+    probes->points_ = discover_zend_heap_probe_points(php.elf());
+    const ZendHeapProbePoints& points = probes->points_;
+    probes->skel_.reset(heap_bpf__open());
+    if (!probes->skel_) return Error{"heap tracing: cannot open heap.bpf.o: " + errno_text(errno)};
+    heap_bpf* skel = probes->skel_.get();
+
+    const pmt_config cfg = php.bpf_config(options.max_frames, options.follow_forks);
+    std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
+    pmt_heap_config heap_cfg{};
+    heap_cfg.heap_peak = points.heap_peak;
+    heap_cfg.heap_limit = points.heap_limit;
+    if (auto sg = php.elf().symbol("sapi_globals")) {
+        heap_cfg.sg_vaddr = sg->vaddr;
+        heap_cfg.sg_request_method = kSgRequestMethod;
+        heap_cfg.sg_query_string = kSgQueryString;
+        heap_cfg.sg_path_translated = kSgPathTranslated;
+        heap_cfg.sg_request_uri = kSgRequestUri;
+    }
+    heap_cfg.zstr_val = kZendStringVal;
+    heap_cfg.max_frames = options.max_frames;
+    std::memcpy(const_cast<pmt_heap_config*>(&skel->rodata->heap_cfg), &heap_cfg, sizeof(heap_cfg));
+    auto* returns = const_cast<__u64*>(skel->rodata->huge_call_returns);
+    for (size_t i = 0; i < points.huge_call_returns.size() && i < 4; ++i) returns[i] = points.huge_call_returns[i];
+
+    memtrace_bpf* mt = shared.skeleton();
+    for (auto [mine, theirs, name] : {std::tuple{skel->maps.events, mt->maps.events, "events"},
+                                      std::tuple{skel->maps.traced, mt->maps.traced, "traced"},
+                                      std::tuple{skel->maps.counters, mt->maps.counters, "counters"},
+                                      std::tuple{skel->maps.announced_funcs, mt->maps.announced_funcs,
+                                                 "announced_funcs"}})
+        if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)); err)
+            return Error{std::string("heap tracing: cannot share map ") + name + ": " + errno_text(err)};
+    if (int err = heap_bpf__load(skel); err)
+        return Error{"heap tracing: the kernel refused heap.bpf.o: " + errno_text(err)};
+
+    auto symbol = [&](const char* name) -> uint64_t {
+        auto sym = php.elf().symbol(name);
+        return sym ? sym->vaddr : 0;
+    };
+    struct Probe {
+        const char* program;
+        uint64_t vaddr;
+        std::string what;
+        uint32_t kind;
+        bool retprobe;
+    };
+    const std::vector<Probe> wanted = {
+        // Return probes first: an entry must never be recorded without its return.
+        {"chunk_alloc_return", points.chunk_alloc, "zend_mm_chunk_alloc_int", 0, true},
+        {"chunk_alloc_entry", points.chunk_alloc, "zend_mm_chunk_alloc_int", 0, false},
+        {"chunk_free_entry", points.chunk_free, "zend_mm_chunk_free", 0, false},
+        {"gc_return", symbol("zend_gc_collect_cycles"), "zend_gc_collect_cycles", 0, true},
+        {"gc_entry", symbol("zend_gc_collect_cycles"), "zend_gc_collect_cycles", 0, false},
+        {"error_entry", symbol("zend_error_zstr_at"), "zend_error_zstr_at", 0, false},
+        {"request_entry", symbol("php_request_startup"), "php_request_startup", PMT_PROBE_REQUEST_STARTUP, false},
+        {"request_entry", symbol("php_request_shutdown"), "php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN,
+         false},
+    };
+    for (const auto& p : wanted) {
+        if (!p.vaddr) {
+            probes->missing_.push_back(p.what);
+            continue;
+        }
+        if (auto s = probes->attach(p.program, p.vaddr, p.what, p.kind, p.retprobe); !s) return s.error();
+    }
+    return probes;
+}
+
+Status HeapProbes::attach(const char* program, uint64_t vaddr, const std::string& what, uint32_t kind,
+                          bool retprobe) {
+    auto offset = php_->elf().file_offset_of(vaddr);
+    if (!offset) return Error{"heap tracing: cannot find " + what + " in the file " + php_->path()};
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, program);
+    if (!prog) return Error{std::string("heap tracing: BPF program ") + program + " missing"};
+    LIBBPF_OPTS(bpf_uprobe_opts, opts);
+    opts.retprobe = retprobe;
+    opts.bpf_cookie = PMT_COOKIE(kind, 0, vaddr);
+    bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, php_->path().c_str(), *offset, &opts);
+    if (!link) return Error{"heap tracing: cannot attach a uprobe to " + what + ": " + errno_text(errno)};
+    links_.emplace_back(link);
+    return Status::success();
+}
+
+}  // namespace pmt
