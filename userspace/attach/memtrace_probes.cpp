@@ -7,6 +7,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <thread>
 
 #include "collect/zend_sizes.h"
 #include "memtrace.skel.h"
@@ -35,7 +37,45 @@ void quiet_libbpf_logging(bool verbose) {
 void MemtraceProbes::SkelDeleter::operator()(memtrace_bpf* skel) const { memtrace_bpf__destroy(skel); }
 
 MemtraceProbes::~MemtraceProbes() {
-    links_.clear();  // detach before the programs go away
+    // Detach before the programs go away. Each perf-event uprobe waits for an SRCU
+    // grace period when detached; waiting for them in parallel shares the waits.
+    constexpr size_t kThreads = 16;
+    if (links_.size() > kThreads) {
+        std::vector<std::thread> threads;
+        for (size_t t = 0; t < kThreads; ++t)
+            threads.emplace_back([this, t] {
+                for (size_t i = t; i < links_.size(); i += kThreads) links_[i].reset();
+            });
+        for (auto& th : threads) th.join();
+    }
+    links_.clear();
+    multi_links_.clear();
+}
+
+std::vector<AllocatorProbe> allocator_probes() {
+    std::vector<AllocatorProbe> probes = {
+        {"_emalloc", PMT_PROBE_EMALLOC, 0, "alloc_entry", "alloc_return", true},
+        {"_emalloc_large", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
+        {"_emalloc_huge", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
+        {"_zend_mm_alloc", PMT_PROBE_ZEND_MM_ALLOC, 0, "alloc_entry", "alloc_return", true},
+        {"_efree", PMT_PROBE_EFREE, 0, "free_entry", nullptr, true},
+        {"_efree_large", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
+        {"_efree_huge", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
+        {"_zend_mm_free", PMT_PROBE_ZEND_MM_FREE, 0, "free_entry", nullptr, true},
+        {"_erealloc", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
+        {"_erealloc2", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
+        {"_zend_mm_realloc", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", true},
+        {"_zend_mm_realloc2", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", false},
+        {"zend_memory_usage", PMT_PROBE_MEMORY_USAGE, 0, "memory_usage_entry", "memory_usage_return", true},
+        {"php_request_startup", PMT_PROBE_REQUEST_STARTUP, 0, "request_boundary", nullptr, false},
+        {"php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, 0, "request_boundary", nullptr, false},
+    };
+    for (uint32_t bin : zend::kBinSizes) {
+        probes.push_back({"_emalloc_" + std::to_string(bin), PMT_PROBE_EMALLOC_FIXED, bin, "alloc_entry",
+                          "alloc_return", true});
+        probes.push_back({"_efree_" + std::to_string(bin), PMT_PROBE_EFREE_FIXED, bin, "free_entry", nullptr, true});
+    }
+    return probes;
 }
 
 Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& php, const ProbeOptions& options) {
@@ -49,6 +89,12 @@ Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& ph
     const pmt_config cfg = php.bpf_config(options.max_frames, options.follow_forks);
     std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
     uint64_t ring_bytes = uint64_t(options.ringbuf_mb) << 20;
+    if (options.use_uprobe_multi)
+        for (const auto& probe : allocator_probes())
+            for (const char* name : {probe.entry, probe.exit})
+                if (name)
+                    if (bpf_program* prog = bpf_object__find_program_by_name(skel->obj, name))
+                        bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
     if (bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes)) != 0)
         return Error{"invalid ring buffer size " + std::to_string(options.ringbuf_mb) + " MiB (power of two needed)"};
     if (int err = memtrace_bpf__load(skel); err != 0)
@@ -75,48 +121,41 @@ Status MemtraceProbes::attach_uprobe(const char* program, const std::string& fun
         bpf_program__attach_uprobe_opts(prog, options_.uprobe_pid, php_->path().c_str(), *offset, &opts);
     if (!link) return Error{"cannot attach a uprobe to " + function + ": " + errno_text(errno)};
     links_.emplace_back(link);
+    ++attached_probes_;
     return Status::success();
 }
 
-Status MemtraceProbes::attach() {
-    struct Probe {
-        std::string function;
-        uint32_t kind;
-        uint32_t arg;
-        const char* entry;
-        const char* exit;  // nullptr: entry only
-        bool required;
-    };
-    std::vector<Probe> probes = {
-        {"_emalloc", PMT_PROBE_EMALLOC, 0, "alloc_entry", "alloc_return", true},
-        {"_emalloc_large", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
-        {"_emalloc_huge", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
-        {"_zend_mm_alloc", PMT_PROBE_ZEND_MM_ALLOC, 0, "alloc_entry", "alloc_return", true},
-        {"_efree", PMT_PROBE_EFREE, 0, "free_entry", nullptr, true},
-        {"_efree_large", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
-        {"_efree_huge", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
-        {"_zend_mm_free", PMT_PROBE_ZEND_MM_FREE, 0, "free_entry", nullptr, true},
-        {"_erealloc", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
-        {"_erealloc2", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
-        {"_zend_mm_realloc", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", true},
-        {"_zend_mm_realloc2", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", false},
-        {"zend_memory_usage", PMT_PROBE_MEMORY_USAGE, 0, "memory_usage_entry", "memory_usage_return", true},
-        {"php_request_startup", PMT_PROBE_REQUEST_STARTUP, 0, "request_boundary", nullptr, false},
-        {"php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, 0, "request_boundary", nullptr, false},
-    };
-    for (uint32_t bin : zend::kBinSizes) {
-        probes.push_back({"_emalloc_" + std::to_string(bin), PMT_PROBE_EMALLOC_FIXED, bin, "alloc_entry",
-                          "alloc_return", true});
-        probes.push_back(
-            {"_efree_" + std::to_string(bin), PMT_PROBE_EFREE_FIXED, bin, "free_entry", nullptr, true});
-    }
+Status MemtraceProbes::attach_multi(const std::vector<AllocatorProbe>& probes) {
+    // (program, is return probe) -> targets
+    std::map<std::pair<std::string, bool>, std::vector<UprobeMultiTarget>> groups;
     for (const auto& p : probes) {
-        // Return probe first: its entry half must be in place before the entry
-        // program can record a call whose return would otherwise go unseen.
-        if (p.exit)
-            if (auto s = attach_uprobe(p.exit, p.function, p.kind, p.arg, true, p.required); !s) return s;
-        if (auto s = attach_uprobe(p.entry, p.function, p.kind, p.arg, false, p.required); !s) return s;
+        auto sym = php_->elf().symbol(p.function);
+        if (!sym) {
+            if (p.required) return Error{"symbol " + p.function + " not found in " + php_->path()};
+            continue;
+        }
+        auto offset = php_->elf().file_offset_of(sym->vaddr);
+        if (!offset) return Error{"cannot find " + p.function + " in the file " + php_->path()};
+        uint64_t cookie = PMT_COOKIE(p.kind, p.arg, sym->vaddr);
+        groups[{p.entry, false}].push_back({*offset, cookie});
+        if (p.exit) groups[{p.exit, true}].push_back({*offset, cookie});
     }
+    // Return probes first: a call entered before its return probe exists would
+    // leave an entry record whose return is never seen.
+    for (bool retprobe : {true, false})
+        for (const auto& [key, targets] : groups) {
+            if (key.second != retprobe) continue;
+            bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, key.first.c_str());
+            if (!prog) return Error{"BPF program " + key.first + " missing"};
+            auto link = attach_uprobe_multi(prog, php_->path(), targets, retprobe, options_.uprobe_pid);
+            if (!link) return link.error();
+            multi_links_.push_back(std::move(*link));
+            attached_probes_ += targets.size();
+        }
+    return Status::success();
+}
+
+Status MemtraceProbes::attach_tracepoints() {
     for (const char* prog_name : {"on_fork", "on_exit"}) {
         bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, prog_name);
         bpf_link* link = prog ? bpf_program__attach(prog) : nullptr;
@@ -124,6 +163,20 @@ Status MemtraceProbes::attach() {
         links_.emplace_back(link);
     }
     return Status::success();
+}
+
+Status MemtraceProbes::attach() {
+    const auto probes = allocator_probes();
+    if (options_.use_uprobe_multi) {
+        if (auto s = attach_multi(probes); !s) return s;
+        return attach_tracepoints();
+    }
+    for (const auto& p : probes) {
+        if (p.exit)
+            if (auto s = attach_uprobe(p.exit, p.function, p.kind, p.arg, true, p.required); !s) return s;
+        if (auto s = attach_uprobe(p.entry, p.function, p.kind, p.arg, false, p.required); !s) return s;
+    }
+    return attach_tracepoints();
 }
 
 Status MemtraceProbes::trace_process(pid_t tgid) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attach/bpf_handles.h"
+#include "attach/uprobe_multi.h"
 #include "model/profile.h"
 #include "target/php_binary.h"
 #include "util/result.h"
@@ -17,6 +18,20 @@ struct memtrace_bpf;
 
 namespace pmt {
 
+// One probed function of the Zend memory manager and the programs that serve it.
+struct AllocatorProbe {
+    std::string function;
+    uint32_t kind;           // enum pmt_probe_kind
+    uint32_t arg;            // fixed size N of _emalloc_N / _efree_N
+    const char* entry;       // program run at entry
+    const char* exit;        // program run at return, nullptr: entry only
+    bool required;           // missing symbol is an error
+};
+
+// Every exported allocator entry point phpmemtrace probes (wrappers that call or
+// jump to these are not probed, so nothing is counted twice).
+std::vector<AllocatorProbe> allocator_probes();
+
 struct ProbeOptions {
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
     uint32_t ringbuf_mb = 64;
@@ -24,6 +39,9 @@ struct ProbeOptions {
     // Attach the uprobes for this process only (-1: every process running the binary;
     // the BPF side still only records processes in the `traced` map).
     pid_t uprobe_pid = -1;
+    // One multi-uprobe link per program (fast attach and detach) when the kernel
+    // has them; otherwise one perf-event link per probe.
+    bool use_uprobe_multi = true;
 };
 
 class MemtraceProbes {
@@ -40,19 +58,24 @@ public:
     // Fold the kernel-side counters into `counters`.
     void read_counters(Counters& counters) const;
     int ring_buffer_fd() const;
-    size_t attached_probes() const { return links_.size(); }
+    size_t attached_probes() const { return attached_probes_; }
+    bool uses_uprobe_multi() const { return options_.use_uprobe_multi; }
     memtrace_bpf* skeleton() { return skel_.get(); }
 
 private:
     MemtraceProbes() = default;
     Status attach_uprobe(const char* program, const std::string& function, uint32_t kind, uint32_t arg,
                          bool retprobe, bool required);
+    Status attach_multi(const std::vector<AllocatorProbe>& probes);
+    Status attach_tracepoints();
 
     struct SkelDeleter {
         void operator()(memtrace_bpf* skel) const;
     };
     std::unique_ptr<memtrace_bpf, SkelDeleter> skel_;
     std::vector<BpfLink> links_;
+    std::vector<UprobeMultiLink> multi_links_;
+    size_t attached_probes_ = 0;
     const PhpBinary* php_ = nullptr;
     ProbeOptions options_;
 };

@@ -26,6 +26,7 @@ struct RecordArgs {
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
     uint32_t ringbuf_mb = 64;
     bool no_follow_forks = false;
+    bool no_uprobe_multi = false;
     size_t top = 10;
     bool quiet = false;
     bool verbose = false;
@@ -81,6 +82,7 @@ int run_record(const RecordArgs& args) {
     options.probes.max_frames = args.max_frames;
     options.probes.ringbuf_mb = args.ringbuf_mb;
     options.probes.follow_forks = !args.no_follow_forks;
+    options.probes.use_uprobe_multi = !args.no_uprobe_multi;
     options.verbose = args.verbose;
     quiet_libbpf_logging(args.verbose);
 
@@ -154,6 +156,9 @@ void register_record_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_flag("--no-follow-forks", args->no_follow_forks,
                   "Trace only the process itself, not children it forks (probes then fire in it alone)");
+    cmd->add_flag("--no-uprobe-multi", args->no_uprobe_multi,
+                  "Attach one perf-event uprobe per function even if the kernel has multi-uprobe links "
+                  "(slower to attach and detach)");
     cmd->add_option("--top", args->top, "Stacks listed in the summary")->capture_default_str();
     cmd->add_flag("--faults", args->faults,
                   "Also trace page faults (kind, region, kernel time, PHP stack); see docs/page-faults.md");

@@ -24,11 +24,18 @@ constexpr uint64_t round_to_pages(uint64_t size) {
     return (size + PMT_ZEND_PAGE_SIZE - 1) / PMT_ZEND_PAGE_SIZE * PMT_ZEND_PAGE_SIZE;
 }
 
+// Every huge block also gets a zend_mm_huge_list node {ptr, size, next} from the
+// heap's own small-bin allocator (zend_mm_add_huge_block), freed with the block;
+// heap->size counts it, so the tracer charges it to the huge block.
+inline constexpr uint64_t kHugeListNode = 24;
+
 // Bytes heap->size grows by when `requested` bytes are allocated: the bin for
-// small sizes (<= 3072), whole pages for large (<= 2 MiB - 4 KiB) and huge blocks.
+// small sizes (<= 3072), whole pages for large (<= 2 MiB - 4 KiB) and huge blocks,
+// plus the list node for huge ones.
 constexpr uint64_t block_size(uint64_t requested) {
     if (requested <= PMT_ZEND_MAX_SMALL_SIZE) return small_bin_size(requested);
-    return round_to_pages(requested);
+    if (requested <= PMT_ZEND_MAX_LARGE_SIZE) return round_to_pages(requested);
+    return round_to_pages(requested) + kHugeListNode;
 }
 
 constexpr bool is_small(uint64_t block) { return block <= PMT_ZEND_MAX_SMALL_SIZE; }
@@ -39,7 +46,7 @@ constexpr bool is_small(uint64_t block) { return block <= PMT_ZEND_MAX_SMALL_SIZ
 // and huge blocks are cut or extended to whole pages.
 constexpr uint64_t in_place_realloc_size(uint64_t old_block, uint64_t requested) {
     if (is_small(old_block)) return old_block;
-    return round_to_pages(requested);
+    return block_size(requested);  // large stays large, huge stays huge (same list node)
 }
 
 }  // namespace pmt::zend

@@ -111,6 +111,7 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
             }
     }
     if (!probe_options.follow_forks) probe_options.uprobe_pid = main_pid;
+    probe_options.use_uprobe_multi = probe_options.use_uprobe_multi && kernel_has_uprobe_multi();
     auto probes = MemtraceProbes::load(*php, probe_options);
     if (!probes) return probes.error();
     collector_options.start_ns = monotonic_ns();
