@@ -21,7 +21,8 @@
  *   fork      fork(); the child writes the N pages: N present-page CoW faults of
  *             anonymous memory, as in an FPM worker or a pcntl_fork() child.
  * It prints one JSON object: the region, the pages it wrote, and its own timings
- * (CLOCK_MONOTONIC, ns) of each phase, so a tracer's figures can be compared.
+ * (CLOCK_MONOTONIC, ns): totals per phase, and medians of each page write and each
+ * restore timed alone (a median is not moved by preemption on a shared machine).
  *
  * With --wait-fd FD it reads one byte from FD before starting, so a tracer can
  * register the process first.
@@ -70,10 +71,41 @@ static unsigned char *map_chunk(void)
 	return (unsigned char *)base;
 }
 
-static void write_pages(unsigned char *region, unsigned pages, unsigned char value)
+/*
+ * The same writes, each timed on its own: the median of per-page times does not
+ * move when the process is preempted in the middle of a loop (the machine is shared).
+ */
+static void write_pages_timed(unsigned char *region, unsigned pages, unsigned char value,
+			      uint64_t *out)
 {
-	for (unsigned i = 0; i < pages; i++)
-		((volatile unsigned char *)region)[i * PAGE + 8] = value; /* past the header word */
+	for (unsigned i = 0; i < pages; i++) {
+		uint64_t t = now_ns();
+		((volatile unsigned char *)region)[i * PAGE + 8] = value;
+		out[i] = now_ns() - t;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t sum_of(const uint64_t *v, size_t n)
+{
+	uint64_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+/* Sorts v. */
+static uint64_t median_of(uint64_t *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[n / 2];
 }
 
 static unsigned read_pages(unsigned char *region)
@@ -123,9 +155,15 @@ int main(int argc, char **argv)
 	 * pass as a Zend main chunk, so the tracer classifies pages 1..511 as zend_heap.
 	 */
 	*(uint64_t *)region = (uint64_t)(uintptr_t)region + 64; /* faults page 0 */
-	uint64_t t0 = now_ns();
-	memset(region + 8, 0x5a, CHUNK - 8); /* pages 1..511 */
-	uint64_t touch_ns = now_ns() - t0;
+	uint64_t *touch = calloc(PAGES, sizeof(*touch));
+	uint64_t *writes = calloc((size_t)pages * rounds + 1, sizeof(*writes));
+	uint64_t *restores = calloc(rounds, sizeof(*restores));
+	if (!touch || !writes || !restores)
+		die("calloc");
+	write_pages_timed(region + PAGE, PAGES - 1, 0x5a, touch); /* pages 1..511 */
+	memset(region + 8, 0x5a, CHUNK - 8);                      /* no fault: all mapped now */
+	uint64_t touch_ns = sum_of(touch, PAGES - 1);
+	uint64_t t0;
 
 	/* Snapshot. */
 	unsigned char *image = NULL;
@@ -145,7 +183,7 @@ int main(int argc, char **argv)
 	}
 	uint64_t snapshot_ns = now_ns() - t0;
 
-	uint64_t restore_ns = 0, read_ns = 0, write_ns = 0;
+	uint64_t read_ns = 0;
 	for (unsigned r = 0; r < rounds; r++) {
 		if (fork_mode) {
 			int pipefd[2];
@@ -154,21 +192,22 @@ int main(int argc, char **argv)
 			pid_t child = fork();
 			if (child < 0)
 				die("fork");
+			uint64_t *mine = writes + (size_t)r * pages;
 			if (child == 0) {
-				uint64_t t = now_ns();
-				write_pages(region, pages, (unsigned char)r);
-				t = now_ns() - t;
-				if (write(pipefd[1], &t, sizeof(t)) != sizeof(t))
-					_exit(1);
-				_exit(0);
+				write_pages_timed(region, pages, (unsigned char)r, mine);
+				ssize_t want = (ssize_t)(pages * sizeof(*mine));
+				_exit(write(pipefd[1], mine, want) == want ? 0 : 1);
 			}
-			uint64_t t = 0;
-			if (read(pipefd[0], &t, sizeof(t)) != sizeof(t))
-				die("read child timing");
+			size_t got = 0;
+			while (got < pages * sizeof(*mine)) {
+				ssize_t n = read(pipefd[0], (char *)mine + got, pages * sizeof(*mine) - got);
+				if (n <= 0)
+					die("read child timings");
+				got += (size_t)n;
+			}
 			waitpid(child, NULL, 0);
 			close(pipefd[0]);
 			close(pipefd[1]);
-			write_ns += t;
 			continue;
 		}
 		t0 = now_ns();
@@ -178,26 +217,31 @@ int main(int argc, char **argv)
 				memfd, 0) == MAP_FAILED) {
 			die("mmap memfd");
 		}
-		restore_ns += now_ns() - t0;
+		restores[r] = now_ns() - t0;
 		if (cow_read) {
 			t0 = now_ns();
 			if (read_pages(region) == 1) /* keep the reads */
 				fputc(' ', stderr);
 			read_ns += now_ns() - t0;
 		}
-		t0 = now_ns();
-		write_pages(region, pages, (unsigned char)r);
-		write_ns += now_ns() - t0;
+		write_pages_timed(region, pages, (unsigned char)r, writes + (size_t)r * pages);
 	}
+	uint64_t restore_ns = sum_of(restores, rounds), write_ns = sum_of(writes, (size_t)pages * rounds);
+	uint64_t restore_p50 = fork_mode ? 0 : median_of(restores, rounds);
+	uint64_t write_p50 = median_of(writes, (size_t)pages * rounds);
+	uint64_t touch_p50 = median_of(touch, PAGES - 1);
 
 	printf("{\"strategy\": \"%s\", \"pid\": %d, \"region\": %llu, \"region_bytes\": %u, "
 	       "\"pages_total\": %u, \"touch_pages\": %u, \"pages_written\": %u, \"rounds\": %u, "
 	       "\"restore_bytes\": %u, \"touch_ns\": %llu, \"snapshot_ns\": %llu, "
-	       "\"restore_ns\": %llu, \"read_ns\": %llu, \"write_ns\": %llu}\n",
+	       "\"restore_ns\": %llu, \"read_ns\": %llu, \"write_ns\": %llu, "
+	       "\"touch_p50_ns\": %llu, \"restore_p50_ns\": %llu, \"write_p50_ns\": %llu}\n",
 	       strategy, (int)getpid(), (unsigned long long)(uintptr_t)region, CHUNK, PAGES, PAGES - 1,
 	       pages, rounds, copy ? CHUNK * rounds : 0, (unsigned long long)touch_ns,
 	       (unsigned long long)snapshot_ns, (unsigned long long)restore_ns,
-	       (unsigned long long)read_ns, (unsigned long long)write_ns);
+	       (unsigned long long)read_ns, (unsigned long long)write_ns,
+	       (unsigned long long)touch_p50, (unsigned long long)restore_p50,
+	       (unsigned long long)write_p50);
 	fflush(stdout);
 	return 0;
 }
