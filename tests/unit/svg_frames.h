@@ -4,6 +4,7 @@
 
 #include <tinyxml2.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct SvgFrame {
     int depth = 0;
     double x = 0, width = 0;
     std::string fill;
+    std::string cls;  // "f", "f match", "f parent" (set by the script)
+    bool hidden = false;  // display:none (outside a zoomed frame)
 };
 
 struct SvgDoc {
@@ -25,6 +28,7 @@ struct SvgDoc {
     double width = 0;
     double pad = 0;
     std::vector<SvgFrame> frames;
+    std::map<std::string, std::string> root_attributes;  // data-ready, data-zoomed, ...
 
     std::vector<SvgFrame> named(const std::string& name) const {
         std::vector<SvgFrame> out;
@@ -44,6 +48,9 @@ inline void collect_frames(const tinyxml2::XMLElement* e, SvgDoc& doc) {
             f.kind = e->Attribute("data-kind") ? e->Attribute("data-kind") : "";
             f.info = e->Attribute("data-info") ? e->Attribute("data-info") : "";
             f.depth = e->IntAttribute("data-d");
+            f.cls = cls;
+            const char* style = e->Attribute("style");
+            f.hidden = style && std::string(style).find("none") != std::string::npos;
             if (const auto* r = e->FirstChildElement("rect")) {
                 f.x = r->DoubleAttribute("x");
                 f.width = r->DoubleAttribute("width");
@@ -70,6 +77,7 @@ inline SvgDoc parse_flamegraph(const std::string& text) {
     doc.parsed = true;
     doc.width = root->DoubleAttribute("data-fw");
     doc.pad = root->DoubleAttribute("data-pad");
+    for (const auto* a = root->FirstAttribute(); a; a = a->Next()) doc.root_attributes[a->Name()] = a->Value();
     for (const auto* t = root->FirstChildElement("text"); t; t = t->NextSiblingElement("text")) {
         if (t->Attribute("id", "title") && t->GetText()) doc.title = t->GetText();
     }
