@@ -10,6 +10,8 @@ packages=(
   libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
   # tests and benchmarks
   libgtest-dev libbenchmark-dev golang-go
+  # reading outputs back: XML parser for flame graph SVGs, a browser to render them
+  libtinyxml2-dev chromium
   # targets: real PHP processes, and a web stack for FPM
   php8.2-cli php8.2-fpm php8.2-dev nginx wrk
 )
