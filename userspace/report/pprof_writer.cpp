@@ -128,7 +128,7 @@ std::string encode_pprof(const Profile& profile) {
 Result<std::string> gzip_compress(const std::string& data) {
     z_stream zs{};
     // windowBits 15 + 16: write a gzip header and trailer rather than raw zlib.
-    if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         return Error{"zlib: deflateInit2 failed"};
     }
     std::string out(deflateBound(&zs, data.size()), '\0');
