@@ -43,5 +43,23 @@ TEST(FaultsPhp, ForkChildCopyOnWriteFaultsAreAttributedToTheWritingFunction) {
     EXPECT_EQ(faults["counters"]["malformed_records"], 0);
 }
 
+// With 200,000 elements the array's data is one huge block (over 2 MiB): the child's
+// copy-on-write faults land there, which is known only from the allocation records.
+TEST(FaultsPhp, CopyOnWriteFaultsInAHugeBlockAreCountedAsZendHuge) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    const std::string json_path = dir.file("report.json");
+    CommandResult r = run_command({phpmemtrace_binary(), "record", "--faults", "-q", "-o", json_path, "--",
+                                   "php8.2", "-n", php_script("fork_cow.php"), "200000", "100000"});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    const nlohmann::json report = read_json(json_path);
+    ASSERT_EQ(script_value(r.out, "CHILD_EXIT"), "0") << r.out;
+    const uint64_t pages = (std::stoull(script_value(r.out, "MODIFIED_BYTES")) + 4095) / 4096;
+    const uint64_t in_child = sum_for_innermost_user(report, "modify_in_child", "fault_count");
+    EXPECT_GE(in_child, pages);
+    EXPECT_LE(in_child, pages + 1 + 3);
+    EXPECT_GE(report["faults"]["by_region"]["zend_huge"]["cow"].get<uint64_t>(), pages);
+}
+
 }  // namespace
 }  // namespace pmt::testing
