@@ -6,6 +6,7 @@
 
 #include "report/flamegraph_svg.h"
 #include "report/folded.h"
+#include "report/heap_chart_svg.h"
 #include "report/json_report.h"
 #include "report/pprof_writer.h"
 #include "report/text_summary.h"
@@ -29,6 +30,8 @@ const std::vector<StreamFormat>& stream_formats() {
         {".json", [](const Profile& p, View, std::ostream& out) { write_json_report(p, out); }},
         {".folded", [](const Profile& p, View v, std::ostream& out) { write_folded(p, v, out); }},
         {".txt", [](const Profile& p, View, std::ostream& out) { write_text_summary(p, out); }},
+        // Before ".svg": the first matching extension wins.
+        {".heap.svg", [](const Profile& p, View, std::ostream& out) { write_heap_chart_svg(p, out); }},
         {".svg", [](const Profile& p, View v, std::ostream& out) { write_flamegraph_svg(p, v, out); }},
         {".pb.gz", [](const Profile& p, View, std::ostream& out) {
              if (!write_pprof(p, out)) out.setstate(std::ios::failbit);
