@@ -23,6 +23,8 @@ const char* view_name(View view) {
         case View::Live: return "live";
         case View::Count: return "count";
         case View::Peak: return "peak";
+        case View::Faults: return "faults";
+        case View::FaultNs: return "fault-ns";
     }
     return "alloc";
 }
@@ -32,6 +34,8 @@ std::optional<View> parse_view(const std::string& name) {
     if (name == "live") return View::Live;
     if (name == "count") return View::Count;
     if (name == "peak") return View::Peak;
+    if (name == "faults") return View::Faults;
+    if (name == "fault-ns") return View::FaultNs;
     return std::nullopt;
 }
 
@@ -41,10 +45,19 @@ uint64_t stack_value(const StackStats& stats, View view) {
         case View::Live: return stats.live_bytes;
         case View::Count: return stats.alloc_count;
         case View::Peak: return stats.peak_live_bytes;
+        case View::Faults: return stats.fault_count;
+        case View::FaultNs: return stats.fault_ns;
     }
     return 0;
 }
 
-const char* view_unit(View view) { return view == View::Count ? "allocations" : "bytes"; }
+const char* view_unit(View view) {
+    switch (view) {
+        case View::Count: return "allocations";
+        case View::Faults: return "page faults";
+        case View::FaultNs: return "nanoseconds";
+        default: return "bytes";
+    }
+}
 
 }  // namespace pmt

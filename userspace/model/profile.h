@@ -66,7 +66,8 @@ struct Stack {
 };
 
 // Views a flame graph / folded file / pprof can show.
-enum class View : uint8_t { Alloc, Live, Count, Peak };
+// Faults / FaultNs: page faults and their kernel nanoseconds (record --faults).
+enum class View : uint8_t { Alloc, Live, Count, Peak, Faults, FaultNs };
 const char* view_name(View view);
 std::optional<View> parse_view(const std::string& name);
 // The value of a stack in a view (bytes for alloc/live/peak, allocations for count).

@@ -97,7 +97,8 @@ std::string node_info(const FlameNode& node, const Layout& layout, bool is_root)
                 format_view_delta(delta, layout.labels.view) + ")";
     } else {
         info += ": " + format_view_value(node.value, layout.labels.view);
-        if (layout.labels.view != View::Count) info += " (" + group_thousands(node.value) + " bytes)";
+        if (std::string(view_unit(layout.labels.view)) == "bytes")
+            info += " (" + group_thousands(node.value) + " bytes)";
         info += ", " + format_percent(node.value, layout.total);
     }
     return info;
@@ -194,6 +195,8 @@ std::string view_description(const Profile& profile, View view) {
         case View::Alloc: return "bytes allocated during the session";
         case View::Live: return "bytes still allocated at " + profile.live_point;
         case View::Count: return "number of allocations";
+        case View::Faults: return "page faults taken while the stack ran";
+        case View::FaultNs: return "kernel time of the page faults taken while the stack ran";
         case View::Peak: {
             char at[32];
             std::snprintf(at, sizeof at, "%.3f", profile.heap.peak_at_s);

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 #include "pprof_profile.pb.h"
 
@@ -61,6 +62,10 @@ std::string encode_pprof(const Profile& profile) {
     add_sample_type(out, strings, "inuse_space", "bytes");
     add_sample_type(out, strings, "peak_objects", "count");
     add_sample_type(out, strings, "peak_space", "bytes");
+    if (profile.faults) {  // record --faults
+        add_sample_type(out, strings, "faults", "count");
+        add_sample_type(out, strings, "fault_time", "nanoseconds");
+    }
     out.set_default_sample_type(strings.intern("inuse_space"));
     out.mutable_period_type()->set_type(strings.intern("space"));
     out.mutable_period_type()->set_unit(strings.intern("bytes"));
@@ -103,8 +108,9 @@ std::string encode_pprof(const Profile& profile) {
 
     for (const Stack& stack : profile.stacks) {
         const StackStats& st = stack.stats;
-        const uint64_t values[] = {st.alloc_count, st.alloc_bytes, st.live_count, st.live_bytes,
-                                   st.peak_live_count, st.peak_live_bytes};
+        std::vector<uint64_t> values = {st.alloc_count, st.alloc_bytes, st.live_count, st.live_bytes,
+                                        st.peak_live_count, st.peak_live_bytes};
+        if (profile.faults) values.insert(values.end(), {st.fault_count, st.fault_ns});
         bool any = false;
         for (uint64_t v : values) any |= v != 0;
         if (!any) continue;

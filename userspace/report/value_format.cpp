@@ -27,6 +27,8 @@ std::string format_bytes(uint64_t bytes) {
 
 std::string format_view_value(uint64_t value, View view) {
     if (view == View::Count) return group_thousands(value) + (value == 1 ? " allocation" : " allocations");
+    if (view == View::Faults) return group_thousands(value) + (value == 1 ? " page fault" : " page faults");
+    if (view == View::FaultNs) return group_thousands(value) + " ns";
     return format_bytes(value);
 }
 
