@@ -6,8 +6,10 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "render_fixtures.h"
+#include "report/json_report.h"
 #include "store/session_store.h"
 
 namespace pmt {
@@ -88,6 +90,68 @@ TEST(SessionStore, RoundTripIsExact) {
     auto loaded = load_session(path);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     expect_same_profile(p, *loaded);
+}
+
+std::string json_of(const Profile& p) {
+    std::ostringstream out;
+    write_json_report(p, out);
+    return out.str();
+}
+
+HeapTimeline sample_timeline() {
+    HeapTimeline t;
+    t.method = "uprobes";
+    t.request_source = "sapi";
+    t.samples = {HeapSample{0.25, 4242, 1000, 2097152, 1, 0}, HeapSample{0.5, 4243, 5000, 4194304, 2, 3145728}};
+    t.map_events = {HeapMapEvent{0.3, 4242, true, true, 0x7f0000000000, 3145728, {{0, 3}, {1, 12}}},
+                    HeapMapEvent{0.9, 4242, true, false, 0x7f0000000000, 3145728, {}}};
+    t.gc_runs = {GcRun{4242, 0.7, 0.001, 12, 4800, 9000, 4200, {HeapStackBytes{{{0, 4}, {3, 31}}, 4800, 24}}}};
+    t.requests = {RequestFigures{4243, "/index.php", "GET", "a=1", 0.1, 0.2, 7000, 8192, 9000, 100, 2097152}};
+    LimitEvent limit;
+    limit.limit_bytes = 134217728;
+    limit.hit = true;
+    limit.trigger = "fatal_error";
+    limit.message = "Allowed memory size of 134217728 bytes exhausted";
+    limit.stacks = {HeapStackBytes{{{0, 3}}, 100, 1}, HeapStackBytes{{{5, 0}}, 50, 2}};
+    t.limit = limit;
+    t.chunks_peak = 2;
+    t.real_peak_bytes = 7340032;
+    t.real_peak_at_s = 0.55;
+    t.samples_dropped = 9;
+    return t;
+}
+
+TEST(SessionStore, RoundTripKeepsTheHeapTimeline) {
+    TempDir dir;
+    Profile p = testing::small_profile();
+    p.checkpoints[1].traced_real_bytes = 4194304;
+    p.heap_timeline = sample_timeline();
+    ASSERT_TRUE(save_session(p, dir.file("s.db")).ok());
+    auto loaded = load_session(dir.file("s.db"));
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    expect_same_profile(p, *loaded);
+    ASSERT_TRUE(loaded->heap_timeline.has_value());
+    const HeapTimeline& t = *loaded->heap_timeline;
+    EXPECT_EQ(t.samples.size(), 2u);
+    EXPECT_EQ(t.map_events.at(0).frames, (std::vector<Frame>{{0, 3}, {1, 12}}));
+    EXPECT_TRUE(t.map_events.at(1).frames.empty());
+    EXPECT_EQ(t.gc_runs.at(0).stacks.at(0).bytes, 4800u);
+    ASSERT_TRUE(t.limit.has_value());
+    EXPECT_EQ(t.limit->limit_bytes, std::optional<uint64_t>(134217728));
+    EXPECT_EQ(t.limit->stacks.size(), 2u);
+    EXPECT_EQ(loaded->checkpoints[1].traced_real_bytes, std::optional<uint64_t>(4194304));
+    EXPECT_FALSE(loaded->checkpoints[0].traced_real_bytes.has_value());
+    // The JSON report covers every field of the timeline: it must not change.
+    EXPECT_EQ(json_of(*loaded), json_of(p));
+}
+
+TEST(SessionStore, NoHeapTimelineStaysNone) {
+    TempDir dir;
+    ASSERT_TRUE(save_session(testing::small_profile(), dir.file("s.db")).ok());
+    auto loaded = load_session(dir.file("s.db"));
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_FALSE(loaded->heap_timeline.has_value());
+    EXPECT_FALSE(loaded->faults.has_value());
 }
 
 TEST(SessionStore, OptionalFieldsStayAbsent) {

@@ -53,7 +53,8 @@ CREATE TABLE checkpoints (
     real              INTEGER NOT NULL,
     php_memory_usage  INTEGER NOT NULL,
     php_real_usage    INTEGER,
-    traced_live_bytes INTEGER NOT NULL
+    traced_live_bytes INTEGER NOT NULL,
+    traced_real_bytes INTEGER
 );
 -- record --faults: one row per key ("count", "latency_p50", "counter.starts",
 -- "histogram.3", ...) and one row per region. No rows: faults were not traced.
@@ -68,6 +69,87 @@ CREATE TABLE fault_regions (
     first_touch INTEGER NOT NULL,
     major       INTEGER NOT NULL,
     ns_total    INTEGER NOT NULL
+);
+-- record's heap tracer (Profile::heap_timeline). No heap_timeline rows: not traced.
+CREATE TABLE heap_timeline (
+    key   TEXT PRIMARY KEY,
+    value
+);
+CREATE TABLE heap_samples (
+    id         INTEGER PRIMARY KEY,
+    t_s        REAL NOT NULL,
+    pid        INTEGER NOT NULL,
+    used_bytes INTEGER NOT NULL,
+    real_bytes INTEGER NOT NULL,
+    chunks     INTEGER NOT NULL,
+    huge_bytes INTEGER NOT NULL
+);
+-- Stacks of heap events (map/unmap, GC, memory_limit), apart from `stacks`, which
+-- hold the allocation figures.
+CREATE TABLE event_stack_frames (
+    event_stack_id INTEGER NOT NULL,
+    depth          INTEGER NOT NULL,
+    symbol_id      INTEGER NOT NULL REFERENCES symbols(id),
+    line           INTEGER NOT NULL,
+    PRIMARY KEY (event_stack_id, depth)
+) WITHOUT ROWID;
+CREATE TABLE heap_map_events (
+    id             INTEGER PRIMARY KEY,
+    t_s            REAL NOT NULL,
+    pid            INTEGER NOT NULL,
+    huge           INTEGER NOT NULL,
+    mapped         INTEGER NOT NULL,
+    addr           INTEGER NOT NULL,
+    size           INTEGER NOT NULL,
+    event_stack_id INTEGER NOT NULL
+);
+CREATE TABLE gc_runs (
+    id                INTEGER PRIMARY KEY,
+    pid               INTEGER NOT NULL,
+    start_s           REAL NOT NULL,
+    duration_s        REAL NOT NULL,
+    collected         INTEGER NOT NULL,
+    freed_bytes       INTEGER NOT NULL,
+    heap_before_bytes INTEGER NOT NULL,
+    heap_after_bytes  INTEGER NOT NULL
+);
+-- Bytes per allocation stack for a GC run (owner 'gc', owner_id = gc_runs.id) or
+-- the memory_limit event (owner 'limit', owner_id 0), in the recorded order.
+CREATE TABLE heap_stack_bytes (
+    owner          TEXT NOT NULL,
+    owner_id       INTEGER NOT NULL,
+    idx            INTEGER NOT NULL,
+    event_stack_id INTEGER NOT NULL,
+    bytes          INTEGER NOT NULL,
+    count          INTEGER NOT NULL,
+    PRIMARY KEY (owner, owner_id, idx)
+);
+CREATE TABLE requests (
+    id                INTEGER PRIMARY KEY,
+    pid               INTEGER NOT NULL,
+    uri               TEXT NOT NULL,
+    method            TEXT NOT NULL,
+    query             TEXT NOT NULL,
+    start_s           REAL NOT NULL,
+    duration_s        REAL NOT NULL,
+    peak_bytes        INTEGER NOT NULL,
+    php_peak_bytes    INTEGER NOT NULL,
+    alloc_bytes       INTEGER NOT NULL,
+    live_at_end_bytes INTEGER NOT NULL,
+    real_peak_bytes   INTEGER NOT NULL
+);
+-- At most one row: the memory_limit as read, and whether it was hit or neared.
+CREATE TABLE memory_limit (
+    limit_bytes  INTEGER,
+    hit          INTEGER NOT NULL,
+    near         INTEGER NOT NULL,
+    margin_bytes INTEGER NOT NULL,
+    at_s         REAL NOT NULL,
+    pid          INTEGER NOT NULL,
+    trigger      TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    used_bytes   INTEGER NOT NULL,
+    real_bytes   INTEGER NOT NULL
 );
 CREATE VIEW leaf_frames AS
     SELECT f.stack_id, f.depth, f.symbol_id, f.line

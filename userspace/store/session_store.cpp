@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "store/session_faults.h"
+#include "store/session_heap.h"
 #include "store/session_schema.h"
 #include "store/sqlite_db.h"
 
@@ -124,13 +125,14 @@ Status save_stacks(Database& db, const Profile& p) {
 
 Status save_checkpoints(Database& db, const Profile& p) {
     auto stmt = db.prepare(
-        "INSERT INTO checkpoints(id, t_s, pid, real, php_memory_usage, php_real_usage, traced_live_bytes)"
-        " VALUES (?,?,?,?,?,?,?)");
+        "INSERT INTO checkpoints(id, t_s, pid, real, php_memory_usage, php_real_usage, traced_live_bytes,"
+        " traced_real_bytes) VALUES (?,?,?,?,?,?,?,?)");
     if (!stmt) return stmt.error();
     for (size_t i = 0; i < p.checkpoints.size(); ++i) {
         const Checkpoint& c = p.checkpoints[i];
         PMT_TRY(stmt->bind(1, int64_t(i)).bind(2, c.t_s).bind(3, c.pid).bind(4, int64_t{c.real})
                     .bind(5, c.php_memory_usage).bind(6, c.php_real_usage).bind(7, c.traced_live_bytes)
+                    .bind(8, c.traced_real_bytes)
                     .run());
     }
     return Status::success();
@@ -148,6 +150,7 @@ Status write_all(Database& db, const Profile& p) {
     PMT_TRY(save_stacks(db, p));
     PMT_TRY(save_checkpoints(db, p));
     PMT_TRY(save_session_faults(db, p));
+    PMT_TRY(save_session_heap(db, p));
     PMT_TRY(db.exec("COMMIT;"));
     return Status::success();
 }
@@ -262,7 +265,8 @@ Status load_stacks(Database& db, Profile& p) {
 
 Status load_checkpoints(Database& db, Profile& p) {
     auto stmt = db.prepare(
-        "SELECT t_s, pid, real, php_memory_usage, php_real_usage, traced_live_bytes FROM checkpoints ORDER BY id");
+        "SELECT t_s, pid, real, php_memory_usage, php_real_usage, traced_live_bytes, traced_real_bytes"
+        " FROM checkpoints ORDER BY id");
     if (!stmt) return stmt.error();
     while (stmt->next()) {
         Checkpoint c;
@@ -272,6 +276,7 @@ Status load_checkpoints(Database& db, Profile& p) {
         c.php_memory_usage = stmt->u64(3);
         if (!stmt->is_null(4)) c.php_real_usage = stmt->u64(4);
         c.traced_live_bytes = stmt->u64(5);
+        if (!stmt->is_null(6)) c.traced_real_bytes = stmt->u64(6);
         p.checkpoints.push_back(c);
     }
     return stmt->error() ? Status(*stmt->error()) : Status::success();
@@ -308,7 +313,7 @@ Result<Profile> load_session(const std::string& path) {
     }
     Profile p;
     for (auto load : {load_meta, load_target_pids, load_counters, load_symbols, load_stacks, load_checkpoints,
-                      load_session_faults}) {
+                      load_session_faults, load_session_heap}) {
         if (Status s = load(*db, p); !s) return Error{"cannot read session " + path + ": " + s.error().message};
     }
     return p;
