@@ -152,6 +152,26 @@ TEST_F(RenderOutputs, ReportOfTheSessionRewritesTheSameFiles) {
     EXPECT_EQ(read_file(file("again.folded")), read_file(file("f.folded")));
 }
 
+// With every optional tracer on (page faults, the heap timeline, on by default),
+// the session still holds everything the JSON shows.
+TEST(RenderSession, ReportKeepsFaultsAndTheHeapTimeline) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    CommandResult r = run_command({phpmemtrace_binary(), "record", "-q", "--faults", "-o", dir.file("r.json"), "-o",
+                                   dir.file("s.db"), "--", "php8.2", "-n", php_script("render_mix.php")});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    const json report = read_json(dir.file("r.json"));
+    ASSERT_TRUE(report.contains("faults")) << "recorded without page faults";
+    ASSERT_TRUE(report.contains("heap_timeline")) << "recorded without the heap timeline";
+    EXPECT_GT(report["heap_timeline"]["samples"].size(), 0u);
+
+    r = run_command({phpmemtrace_binary(), "report", dir.file("s.db"), "-o", dir.file("again.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(dir.file("again.json")), read_file(dir.file("r.json")));
+    CommandResult rows = run_command({"sqlite3", dir.file("s.db"), "SELECT count(*) FROM heap_samples;"});
+    EXPECT_EQ(rows.out, std::to_string(report["heap_timeline"]["samples"].size()) + "\n");
+}
+
 // Headless Chromium runs the SVG's script: zoom (?x=) and search (?s=) change the
 // DOM it dumps; the screenshot is for people to look at.
 TEST_F(RenderOutputs, FlameGraphRendersInChromium) {
