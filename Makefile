@@ -32,5 +32,13 @@ test: build
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -R '^(ZendSizes|Collector|unit)'
 
+# Benchmarks (root: they load BPF): tables of ratios measured side by side, no
+# pass/fail on figures (BENCHMARKS.md). bench-quick takes a few minutes.
+bench: build
+	python3 bench/run_bench.py --build-dir $(BUILD_DIR)
+
+bench-quick: build
+	python3 bench/run_bench.py --quick --build-dir $(BUILD_DIR)
+
 clean:
 	rm -rf $(BUILD_DIR) $(OUT)

@@ -9,7 +9,9 @@ packages=(
   libcapstone-dev libcli11-dev nlohmann-json3-dev libfmt-dev robin-map-dev
   libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
   # tests and benchmarks
-  libgtest-dev libbenchmark-dev golang-go
+  libgtest-dev libbenchmark-dev golang-go python3
+  # a real PHP program for the benchmarks
+  composer
   # reading outputs back: XML parser for flame graph SVGs, a browser to render them
   libtinyxml2-dev chromium
   # targets: real PHP processes, and a web stack for FPM

@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""phpmemtrace benchmark harness: what the tracer costs, measured side by side.
+
+    sudo python3 bench/run_bench.py [--quick] [--build-dir build] [--only overhead,collector,...]
+
+Sections (BENCHMARKS.md explains each table):
+  overhead   PHP workloads untraced / under bare no-op uprobes on the same functions
+             (the floor) / under `phpmemtrace record`, interleaved; ratios per repetition
+  ladder     where the tracer's own cost goes: the floor, then one ingredient of the
+             recorder at a time (links, programs, records, wake-ups), on one workload
+  collector  Google Benchmark feeding pmt::Collector with streams captured from the
+             workloads and with synthetic deep/wide streams
+  loss       ring buffer: event rates reached with zero loss, and what a stalled
+             consumer costs (what is counted)
+  memory     collector RSS against events, live blocks and unique stacks
+  startup    `phpmemtrace record -p PID` to the first traced allocation
+
+Prints tables of ratios; never fails on a figure, but fails loudly (exit 1) when a
+run itself fails. Raw results go to <build>/bench-results/<UTC time>/results.json.
+
+The workloads run a private copy of the PHP binary: uprobes are attached per inode,
+so other sessions tracing /usr/bin/php8.2 on the machine (tests running at the same
+time) neither slow our runs down nor are slowed down by our probes.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORKLOADS = os.path.join(HERE, "workloads")
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def spread(xs, fmt="{:.2f}"):
+    if not xs:
+        return "-"
+    return (fmt + " [" + fmt + "–" + fmt + "]").format(median(xs), min(xs), max(xs))
+
+
+def run_checked(cmd, env=None, cwd=None, timeout=1800, what=None):
+    """Runs cmd, returns (wall_ns, rusage); raises RunFailed with its stderr if it fails."""
+    t0 = time.monotonic_ns()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, status, rusage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        raise
+    wall = time.monotonic_ns() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RunFailed("{} failed (exit {}): {}\n{}".format(what or cmd[0], proc.returncode, " ".join(cmd), err[-3000:]))
+    return wall, rusage
+
+
+def irq_work_interrupts():
+    """IRQ work interrupts (self-IPIs) on all CPUs so far."""
+    with open("/proc/interrupts") as f:
+        for line in f:
+            parts = line.split()
+            if parts and parts[0] == "IWI:":
+                return sum(int(p) for p in parts[1:] if p.isdigit())
+    return 0
+
+
+def table(headers, rows):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
+    out = ["| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths)) + " |",
+           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+    return "\n".join(out)
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": os.cpu_count(),
+        "kernel": platform.release(),
+        "cpu": cpu,
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "php": subprocess.run(["php8.2", "-n", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout,
+        "git": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip(),
+        "loadavg": open("/proc/loadavg").read().split()[:3],
+    }
+
+
+# ---------------------------------------------------------------------------
+# set-up: private PHP binary, generated include files, composer project
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.build = os.path.abspath(args.build_dir)
+        self.tool = os.path.join(self.build, "phpmemtrace")
+        self.bench_bin = os.path.join(self.build, "bench")
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.results_dir = os.path.abspath(args.results or os.path.join(self.build, "bench-results", stamp))
+        self.work = os.path.join(self.results_dir, "work")
+        os.makedirs(self.work, exist_ok=True)
+        self.results = {"machine": machine(), "quick": self.quick, "command": " ".join(sys.argv)}
+        for exe in [self.tool] + [os.path.join(self.bench_bin, n) for n in
+                                  ("pmt_bench_floor", "pmt_bench_capture", "pmt_bench_collector",
+                                   "pmt_bench_collector_rss", "pmt_bench_timer.so")]:
+            if not os.path.exists(exe):
+                raise RunFailed("missing {} (build first: cmake --build {})".format(exe, self.build))
+        if os.geteuid() != 0:
+            raise RunFailed("the benchmarks load BPF programs: run as root")
+
+        self.php = os.path.join(self.work, "php8.2")
+        shutil.copy2(os.path.realpath(shutil.which("php8.2")), self.php)
+        self.env = dict(os.environ)
+        self.env.pop("USE_ZEND_ALLOC", None)
+        self.env.update({"COMPOSER_HOME": os.path.join(self.work, "composer-home"), "COMPOSER_DISABLE_NETWORK": "1",
+                         "COMPOSER_NO_INTERACTION": "1", "COMPOSER_ALLOW_SUPERUSER": "1"})
+        files = 40 if self.quick else 100
+        self.inc = os.path.join(self.work, "include-files")
+        run_checked([self.php, "-n", os.path.join(WORKLOADS, "include_heavy.php"), "--generate", self.inc, str(files)],
+                    env=self.env, what="generating include files")
+        self.project = os.path.join(self.work, "composer-project")
+        os.makedirs(self.project, exist_ok=True)
+        shutil.copy2(os.path.join(WORKLOADS, "composer-project", "composer.json"), self.project)
+        if not os.path.exists(os.path.join(self.project, "src")):
+            shutil.copytree(self.inc, os.path.join(self.project, "src"))
+        composer = shutil.which("composer")
+        if not composer:
+            raise RunFailed("composer is not installed (apt-get install composer, or make deps)")
+        q = self.quick
+        w = lambda script, *a: [self.php, "-n", os.path.join(WORKLOADS, script), *map(str, a)]
+        self.workloads = [
+            ("alloc_loop", w("alloc_loop.php", 3000 if q else 15000), None),
+            ("object_graph", w("object_graph.php", 1000 if q else 4000), None),
+            ("string_build", w("string_build.php", 2000 if q else 8000), None),
+            ("include_heavy", w("include_heavy.php", self.inc), None),
+            # A real program from Debian's packages, with its extensions (no -n).
+            ("composer_dump_autoload", [self.php, composer, "dump-autoload", "--optimize", "--no-interaction"],
+             self.project),
+        ]
+
+    def timed_env(self, timing_file):
+        env = dict(self.env)
+        env["LD_PRELOAD"] = os.path.join(self.bench_bin, "pmt_bench_timer.so")
+        env["PMT_BENCH_TIMING"] = timing_file
+        return env
+
+    def read_timing(self, path, what):
+        try:
+            with open(path) as f:
+                t = json.loads(f.read())
+        except (OSError, ValueError) as e:
+            raise RunFailed("{}: no timing written by the PHP process ({})".format(what, e))
+        os.unlink(path)
+        return t
+
+    # -----------------------------------------------------------------------
+    # 1. exact mode against the bare-uprobe floor
+
+    def run_config(self, config, name, cmd, cwd):
+        timing = os.path.join(self.work, "timing.json")
+        env = self.timed_env(timing)
+        stats = os.path.join(self.work, "stats.json")
+        what = "{} / {}".format(name, config)
+        if config == "untraced":
+            wall, ru = run_checked(cmd, env=env, cwd=cwd, what=what)
+            extra = {}
+        elif config == "floor":
+            wall, ru = run_checked([os.path.join(self.bench_bin, "pmt_bench_floor"), "--stats", stats, "--", *cmd],
+                                   env=env, cwd=cwd, what=what)
+            extra = json.load(open(stats))
+        else:
+            # "traced": exact mode alone (the allocator probes, as the floor); "traced_default":
+            # `phpmemtrace record` as a user runs it (also the heap structure tracer).
+            flags = ["--no-heap"] if config == "traced" else []
+            wall, ru = run_checked([self.tool, "record", "-q", *flags, "-o", stats, "--", *cmd], env=env, cwd=cwd,
+                                   what=what)
+            report = json.load(open(stats))
+            extra = {"counters": report["counters"], "stacks": len(report["stacks"])}
+        t = self.read_timing(timing, what)
+        t["tool_wall_ns"] = wall
+        t["tool_cpu_us"] = int((ru.ru_utime + ru.ru_stime) * 1e6)
+        t.update(extra)
+        return t
+
+    def overhead(self):
+        reps = self.args.reps or (3 if self.quick else 7)
+        configs = ["untraced", "floor", "traced", "traced_default"]
+        runs = {name: {c: [] for c in configs} for name, _, _ in self.workloads}
+        log("== overhead: {} workloads x {} configurations x {} repetitions, interleaved".format(
+            len(self.workloads), len(configs), reps))
+        for rep in range(reps):
+            for name, cmd, cwd in self.workloads:
+                k = rep % len(configs)
+                order = configs[k:] + configs[:k]  # rotate so no config always runs first
+                for config in order:
+                    r = self.run_config(config, name, cmd, cwd)
+                    runs[name][config].append(r)
+                    log("  rep {} {:<24} {:<9} {:8.1f} ms".format(rep + 1, name, config, r["wall_ns"] / 1e6))
+        rows, summary = [], {}
+        for name, _, _ in self.workloads:
+            R = runs[name]
+            a = [r["wall_ns"] for r in R["untraced"]]
+            b = [r["wall_ns"] for r in R["floor"]]
+            c = [r["wall_ns"] for r in R["traced"]]
+            d = [r["wall_ns"] for r in R["traced_default"]]
+            hits = median([r["entry_hits"] + r["return_hits"] for r in R["floor"]])
+            cnt = R["traced"][0]["counters"]
+            allocs = cnt["allocs"] + cnt["reallocs"]
+            events = allocs + cnt["frees"]
+            floor_ratio = [bi / ai for ai, bi in zip(a, b)]
+            traced_ratio = [ci / ai for ai, ci in zip(a, c)]
+            share = [(ci - bi) / (bi - ai) for ai, bi, ci in zip(a, b, c) if bi > ai]
+            share_default = [(di - bi) / (bi - ai) for ai, bi, di in zip(a, b, d) if bi > ai]
+            per_hit = [(bi - ai) / hits for ai, bi in zip(a, b)]  # ns of floor per uprobe hit
+            # the tracer's own cost per allocation, in units of one bare uprobe hit
+            per_alloc = [((ci - bi) / allocs) / ((bi - ai) / hits) for ai, bi, ci in zip(a, b, c) if bi > ai]
+            per_event = [((ci - bi) / events) / ((bi - ai) / hits) for ai, bi, ci in zip(a, b, c) if bi > ai]
+            lost = sum(r["counters"]["lost_events"] for r in R["traced"])
+            summary[name] = {"untraced_ns": a, "floor_ns": b, "traced_ns": c, "traced_default_ns": d,
+                             "tracer_share_default": share_default, "hits": hits, "allocs": allocs,
+                             "frees": cnt["frees"], "events": events, "stacks": R["traced"][0]["stacks"],
+                             "tracer_share": share, "per_alloc_hits": per_alloc, "per_event_hits": per_event,
+                             "floor_hit_ns": per_hit, "lost_events": lost,
+                             "traced_tool_extra_ns": [r["tool_wall_ns"] - r["wall_ns"] for r in R["traced"]],
+                             "floor_tool_extra_ns": [r["tool_wall_ns"] - r["wall_ns"] for r in R["floor"]],
+                             "sys_us": {k: [r["sys_us"] for r in R[k]] for k in configs}}
+            rows.append([name, "{:,}".format(events), "{:,.0f}".format(hits), spread(floor_ratio, "{:.1f}"),
+                         spread(traced_ratio, "{:.1f}"), spread([s * 100 for s in share], "{:.0f}") + " %",
+                         spread(per_alloc, "{:.2f}"), spread(per_event, "{:.2f}"),
+                         spread([x * 100 for x in share_default], "{:.0f}") + " %", lost])
+        self.results["overhead"] = {"reps": reps, "workloads": summary, "raw": runs}
+        headers = ["workload", "allocator events", "uprobe hits", "floor b/a", "traced c/a",
+                   "tracer share (c-b)/(b-a)", "tracer / alloc (hits)", "tracer / event (hits)",
+                   "default record (d-b)/(b-a)", "lost"]
+        hit_ns = [x for s in summary.values() for x in s["floor_hit_ns"]]
+        text = table(headers, rows)
+        text += ("\n\nmedian [min–max] over {} interleaved repetitions; a = untraced, b = bare no-op uprobes on the "
+                 "same functions, c = phpmemtrace record; times are the PHP process's own lifetime.\n"
+                 "'tracer / alloc (hits)': (c-b) per allocation (alloc+realloc), in units of one bare uprobe hit "
+                 "measured in the same repetition (one hit = {:.1f} µs median on this machine).\n"
+                 "goal: tracer share < 20 %").format(reps, median(hit_ns) / 1000)
+        return text
+
+    # -----------------------------------------------------------------------
+    # 1b. where the tracer's cost goes: a ladder of configurations
+
+    def ladder(self):
+        reps = self.args.reps or (3 if self.quick else 5)
+        name, cmd, cwd = self.workloads[0]
+        floor = os.path.join(self.bench_bin, "pmt_bench_floor")
+        capture = os.path.join(self.bench_bin, "pmt_bench_capture")
+        steps = [
+            ("untraced", []),
+            ("floor: no-op programs, 2 multi-uprobe links", [floor, "--"]),
+            ("no-op programs, 8 links grouped like the recorder's", [floor, "--split-links", "--"]),
+            ("recorder's programs attached, process not traced", [capture, "--skip-trace", "--"]),
+            ("recorder, traced, consumer drains every 10 ms", [capture, "--batch-ms", "10", "--"]),
+            ("recorder, traced, epoll consumer (= record --no-heap)", [capture, "--"]),
+            ("phpmemtrace record (default: + heap tracer)", [self.tool, "record", "-q", "-o",
+                                                             os.path.join(self.work, "ladder.json"), "--"]),
+        ]
+        log("== ladder: {} x {} configurations x {} repetitions".format(name, len(steps), reps))
+        walls = {label: [] for label, _ in steps}
+        irq = {label: [] for label, _ in steps}
+        for rep in range(reps):
+            order = steps[rep % len(steps):] + steps[:rep % len(steps)]
+            for label, prefix in order:
+                timing = os.path.join(self.work, "timing.json")
+                before = irq_work_interrupts()
+                run_checked([*prefix, *cmd], env=self.timed_env(timing), cwd=cwd, what="ladder " + label)
+                irq[label].append(irq_work_interrupts() - before)
+                walls[label].append(self.read_timing(timing, label)["wall_ns"])
+        a = walls[steps[0][0]]
+        b = walls[steps[1][0]]
+        rows = []
+        for label, _ in steps:
+            x = walls[label]
+            rows.append([label, spread([xi / ai for xi, ai in zip(x, a)], "{:.1f}"),
+                         spread([(xi - ai) / (bi - ai) for xi, ai, bi in zip(x, a, b)], "{:.2f}"),
+                         "{:,.0f}".format(median(irq[label]))])
+        self.results["ladder"] = {"workload": name, "walls": walls, "irq_work": irq}
+        return (table(["configuration ({})".format(name), "x untraced", "cost / floor cost", "irq_work IPIs"], rows) +
+                "\n\n'cost / floor cost' = (x - untraced) / (floor - untraced), per repetition; median [min–max] of "
+                "{} interleaved repetitions. irq_work IPIs: IWI interrupts (/proc/interrupts) during the run; the "
+                "ring buffer raises one for each record committed into an empty ring.".format(reps))
+
+    # -----------------------------------------------------------------------
+    # 2. collector throughput
+
+    def capture(self, name, cmd, cwd, out, ringbuf_mb=64):
+        stats = os.path.join(self.work, "capture-{}.json".format(name))
+        run_checked([os.path.join(self.bench_bin, "pmt_bench_capture"), "--out", out, "--stats", stats,
+                     "--ringbuf-mb", str(ringbuf_mb), "--", *cmd], env=self.env, cwd=cwd, what="capture " + name)
+        return json.load(open(stats))
+
+    def collector(self):
+        log("== collector: capturing record streams")
+        streams, info = [], {}
+        for name, cmd, cwd in self.workloads:
+            path = os.path.join(self.work, name + ".rec")
+            s = self.capture(name, cmd, cwd, path)
+            if s["lost_events"]:
+                raise RunFailed("capture of {} lost {} records".format(name, s["lost_events"]))
+            info[name] = s
+            streams.append("--stream={}={}".format(name, path))
+        reps = 3 if self.quick else 5
+        out = os.path.join(self.work, "collector-bench.json")
+        log("== collector: Google Benchmark ({} repetitions)".format(reps))
+        cmd = [os.path.join(self.bench_bin, "pmt_bench_collector"), *streams, "--benchmark_repetitions={}".format(reps),
+               "--benchmark_out={}".format(out), "--benchmark_out_format=json"]
+        if self.quick:
+            cmd.append("--benchmark_min_time=0.2")
+        run_checked(["taskset", "-c", "1", *cmd], what="collector benchmark")
+        data = json.load(open(out))
+        per = {}
+        for b in data["benchmarks"]:
+            if b.get("run_type") != "iteration":
+                continue
+            per.setdefault(b["run_name"], []).append(b["items_per_second"])
+        rows = []
+        for run_name, ips in per.items():
+            label = run_name.replace("BM_Replay/", "replay/").replace("BM_Synthetic/", "synthetic/")
+            extra = ""
+            key = run_name.replace("BM_Replay/", "")
+            if key in info:
+                s = info[key]
+                extra = "{:,} records, mean depth {:.1f} (max {}), {} stacks".format(
+                    s["records"], s["depth_sum"] / max(1, s["stack_records"]), s["depth_max"], s["stacks"])
+            rows.append([label, extra, spread([x / 1e6 for x in ips], "{:.1f}"),
+                         "yes" if median(ips) >= 5e6 else "no"])
+        self.results["collector"] = {"captures": info, "items_per_second": per, "context": data.get("context")}
+        return (table(["stream", "shape", "M records/s, one core", ">= 5 M/s"], rows) +
+                "\n\nmedian [min–max] of {} repetitions, pinned to CPU 1 (taskset); a fresh Collector per "
+                "iteration, so interning of functions and stacks is included.".format(reps))
+
+    # -----------------------------------------------------------------------
+    # 3. ring buffer loss
+
+    def loss(self):
+        log("== loss: parallel workers, small and default ring buffers")
+        iters = 3000 if self.quick else 12000
+        rows, res = [], {"rates": [], "stall": None}
+        script = os.path.join(WORKLOADS, "parallel_alloc.php")
+        for mb in (1, 64):
+            for workers in (1, 2, 4):
+                report = os.path.join(self.work, "loss.json")
+                cmd = [self.tool, "record", "-q", "--ringbuf-mb", str(mb), "-o", report, "--",
+                       self.php, script, str(workers), str(iters)]
+                wall, _ = run_checked(cmd, env=self.env, what="loss run")
+                d = json.load(open(report))
+                c = d["counters"]
+                events = c["allocs"] + c["frees"] + c["reallocs"]
+                rate = events / d["duration_s"]
+                res["rates"].append({"ringbuf_mb": mb, "workers": workers, "events": events, "rate": rate,
+                                     "lost": c["lost_events"], "duration_s": d["duration_s"]})
+                rows.append([mb, workers, "{:,}".format(events), "{:,.0f}".format(rate), c["lost_events"],
+                             c["unknown_frees"]])
+        text = table(["ring MiB", "workers", "events", "events/s (session)", "lost", "unknown frees"], rows)
+
+        # A consumer that stops: SIGSTOP the recorder for a while mid-run.
+        log("== loss: stalled consumer (SIGSTOP 2 s) with a 1 MiB ring")
+        report = os.path.join(self.work, "stall.json")
+        cmd = [self.tool, "record", "-q", "--ringbuf-mb", "1", "-o", report, "--", self.php, "-n",
+               os.path.join(WORKLOADS, "alloc_loop.php"), "12000" if self.quick else "30000"]
+        proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        os.kill(proc.pid, signal.SIGSTOP)
+        time.sleep(2.0)
+        os.kill(proc.pid, signal.SIGCONT)
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RunFailed("stalled-consumer run failed: {}".format(err.decode(errors="replace")[-2000:]))
+        d = json.load(open(report))
+        c = d["counters"]
+        unknown_stacks = sum(1 for s in d["stacks"] for f in s.get("frames", [])
+                             if isinstance(f, dict) and "unknown" in str(f.get("function", "")))
+        res["stall"] = {"counters": c, "duration_s": d["duration_s"]}
+        text += "\n\nstalled consumer (recorder SIGSTOPped for 2 s, 1 MiB ring): " + ", ".join(
+            "{} {}".format(k, c[k]) for k in ("allocs", "frees", "reallocs", "lost_events", "unknown_frees",
+                                              "lost_function_names", "unpaired_returns"))
+        self.results["loss"] = res
+        return text
+
+    # -----------------------------------------------------------------------
+    # 4. memory
+
+    def memory(self):
+        log("== memory: collector RSS")
+        exe = os.path.join(self.bench_bin, "pmt_bench_collector_rss")
+        M = 1000000
+        if self.quick:
+            grid = [(1 * M, 20000, 1000), (4 * M, 20000, 1000), (4 * M, 200000, 1000), (4 * M, 20000, 20000)]
+        else:
+            grid = [(1 * M, 20000, 1000), (4 * M, 20000, 1000), (16 * M, 20000, 1000),
+                    (4 * M, 200000, 1000), (8 * M, 1000000, 1000), (4 * M, 20000, 20000), (4 * M, 20000, 100000)]
+        rows, res = [], []
+        for events, live, stacks in grid:
+            def one(extra):
+                p = subprocess.run([exe, "--events", str(events), "--live", str(live), "--stacks", str(stacks),
+                                    "--depth", "16", *extra], capture_output=True, text=True)
+                if p.returncode != 0:
+                    raise RunFailed("collector_rss failed: " + p.stderr)
+                return json.loads(p.stdout)
+            full, base = one([]), one(["--baseline"])
+            collector_kb = (full["hwm_kb"] - full["rss_before_kb"]) - (base["hwm_kb"] - base["rss_before_kb"])
+            res.append({"events": events, "live": live, "stacks": stacks, "collector_kb": collector_kb,
+                        "full": full, "baseline": base})
+            rows.append(["{:,}".format(events), "{:,}".format(full["live_blocks"]), "{:,}".format(full["stacks"]),
+                         "{:,.1f}".format(collector_kb / 1024)])
+        self.results["memory"] = res
+        return (table(["events", "live blocks at end", "unique stacks", "collector peak RSS (MiB)"], rows) +
+                "\n\nsynthetic streams (mean depth 16), peak RSS (VmHWM) growth while feeding and building the "
+                "Profile, minus the generator's own growth (same stream, no collector).")
+
+    # -----------------------------------------------------------------------
+    # 5. start-up
+
+    def startup(self):
+        reps = 3 if self.quick else 7
+        log("== startup: record -p PID to the first traced allocation ({} repetitions)".format(reps))
+        probe = os.path.join(WORKLOADS, "startup_probe.php")
+        cli, phases = [], []
+        for rep in range(reps):
+            for mode in ("cli", "capture"):
+                out = os.path.join(self.work, "startup-first")
+                for f in (out, out + ".ready"):
+                    if os.path.exists(f):
+                        os.unlink(f)
+                target = subprocess.Popen([self.php, "-n", probe, out, "4000", "120"], env=self.env,
+                                          stdout=subprocess.DEVNULL)
+                deadline = time.monotonic() + 10
+                while not os.path.exists(out + ".ready"):
+                    if time.monotonic() > deadline or target.poll() is not None:
+                        target.kill()
+                        raise RunFailed("startup target did not start")
+                    time.sleep(0.01)
+                time.sleep(0.2)  # let it settle into its loop
+                stats = os.path.join(self.work, "startup-stats.json")
+                t0 = time.monotonic_ns()
+                if mode == "cli":
+                    tracer = subprocess.Popen([self.tool, "record", "-q", "-p", str(target.pid), "-o",
+                                               os.path.join(self.work, "startup.json")], env=self.env,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                else:
+                    tracer = subprocess.Popen([os.path.join(self.bench_bin, "pmt_bench_capture"), "--stats", stats,
+                                               "-p", str(target.pid)], env=self.env, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE)
+                rc = target.wait(timeout=180)
+                _, err = tracer.communicate(timeout=300)
+                t_end = time.monotonic_ns()
+                if rc != 0 or tracer.returncode != 0:
+                    raise RunFailed("startup run failed (target {}, tracer {}): {}".format(
+                        rc, tracer.returncode, err.decode(errors="replace")[-2000:]))
+                first = int(open(out).read())
+                if mode == "cli":
+                    cli.append({"to_first_ns": first - t0, "tracer_exit_after_target_ns": t_end - t0})
+                    log("  rep {} cli: {:.0f} ms to the first traced allocation".format(rep + 1, (first - t0) / 1e6))
+                else:
+                    s = json.load(open(stats))
+                    phases.append({"binary_ns": s["t_binary_ns"] - s["t_main_ns"],
+                                   "load_ns": s["t_loaded_ns"] - s["t_binary_ns"],
+                                   "attach_ns": s["t_attached_ns"] - s["t_loaded_ns"],
+                                   "first_record_ns": s["t_first_alloc_ns"] - s["t_attached_ns"],
+                                   "process_start_ns": s["t_main_ns"] - t0,
+                                   "to_first_ns": s["t_first_alloc_ns"] - t0,
+                                   "target_saw_ns": first - t0})
+        self.results["startup"] = {"cli": cli, "phases": phases}
+        ms = lambda xs: spread([x / 1e6 for x in xs], "{:.0f}")
+        rows = [["phpmemtrace record -p PID -> first traced allocation (seen by the target)",
+                 ms([c["to_first_ns"] for c in cli])]]
+        for key, label in (("process_start_ns", "  exec + dynamic loading of the tracer"),
+                           ("binary_ns", "  PhpBinary::open (ELF symbols, offsets, disassembly)"),
+                           ("load_ns", "  MemtraceProbes::load (BPF verifier)"),
+                           ("attach_ns", "  trace_process + attach (all uprobes)"),
+                           ("first_record_ns", "  attach done -> first allocator record"),
+                           ("to_first_ns", "  total, capture tool (first record's bpf_ktime)")):
+            rows.append([label, ms([p[key] for p in phases])])
+        return (table(["phase", "ms, median [min–max]"], rows) +
+                "\n\nthe breakdown comes from pmt_bench_capture, which runs the same sequence of library calls "
+                "as `phpmemtrace record` and timestamps each phase; {} repetitions each.".format(reps))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller workloads, fewer repetitions (a few minutes)")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--results", help="directory for raw results (default: BUILD/bench-results/TIME)")
+    ap.add_argument("--only", help="comma-separated sections: overhead,ladder,collector,loss,memory,startup")
+    ap.add_argument("--reps", type=int, help="repetitions of the overhead table")
+    args = ap.parse_args()
+    sections = ["overhead", "ladder", "collector", "loss", "memory", "startup"]
+    if args.only:
+        sections = [s for s in args.only.split(",") if s]
+    try:
+        bench = Bench(args)
+        m = bench.results["machine"]
+        header = "phpmemtrace benchmarks ({}), {} CPUs, {}, kernel {}, PHP {}, {} at {}, load {}".format(
+            "quick" if args.quick else "full", m["nproc"], m["cpu"], m["kernel"], m["php"], m["date_utc"], m["git"],
+            " ".join(m["loadavg"]))
+        outputs = [header]
+        for s in sections:
+            text = getattr(bench, s)()
+            outputs.append("## {}\n\n{}".format(s, text))
+            print("\n## {}\n\n{}\n".format(s, text), flush=True)
+            with open(os.path.join(bench.results_dir, "results.json"), "w") as f:
+                json.dump(bench.results, f, indent=1, default=str)
+        with open(os.path.join(bench.results_dir, "tables.md"), "w") as f:
+            f.write("\n\n".join(outputs) + "\n")
+        log("raw results: " + os.path.join(bench.results_dir, "results.json"))
+    except RunFailed as e:
+        print("bench: FAILED: {}".format(e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+// pmt_bench_floor: runs a command with bare uprobes on the recorder's probe list.
+//
+//   pmt_bench_floor [--pid-filter] [--perf-links] [--stats FILE] -- COMMAND [ARGS...]
+//
+// Attaches no-op programs (bench/bpf/bench_nop.bpf.c) to every function, entry
+// and return, that MemtraceProbes::attach() probes (allocator_probes()), with the
+// same kind of links (multi-uprobe links when the kernel has them, like the
+// recorder; --perf-links: one perf-event uprobe per function) and the same
+// process filter as `phpmemtrace record`, then
+// lets the command run. What the command costs more than untraced is the
+// kernel's uprobe floor. Writes the hit counts to FILE as JSON; exits with the
+// command's status.
+#include <bpf/bpf.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "attach/bpf_handles.h"
+#include "attach/memtrace_probes.h"
+#include "attach/uprobe_multi.h"
+#include "bench_nop.skel.h"
+#include "target/launcher.h"
+#include "target/php_binary.h"
+
+namespace {
+
+int fail(const std::string& message) {
+    std::cerr << "pmt_bench_floor: " << message << "\n";
+    return 125;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool pid_filter = false;
+    bool perf_links = false;
+    bool memtrace_programs = false;  // diagnostic: also the recorder's programs, process not traced
+    bool memtrace_load_only = false; // diagnostic: load the recorder's object but attach nothing of it
+    bool no_nop = false;             // diagnostic: do not attach the no-op programs
+    bool split_links = false;        // diagnostic: one multi link per recorder program, as the recorder groups them
+    std::string variant = "nop";     // diagnostic: lookup, cookie (see bench_nop.bpf.c)
+    std::string stats_path;
+    std::vector<std::string> command;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--pid-filter") {
+            pid_filter = true;
+        } else if (arg == "--memtrace-programs") {
+            memtrace_programs = true;
+        } else if (arg == "--memtrace-load-only") {
+            memtrace_programs = memtrace_load_only = true;
+        } else if (arg == "--variant" && i + 1 < argc) {
+            variant = argv[++i];
+        } else if (arg == "--split-links") {
+            split_links = true;
+        } else if (arg == "--no-nop") {
+            no_nop = true;
+        } else if (arg == "--perf-links") {
+            perf_links = true;
+        } else if (arg == "--stats" && i + 1 < argc) {
+            stats_path = argv[++i];
+        } else if (arg == "--") {
+            command.assign(argv + i + 1, argv + argc);
+            break;
+        } else {
+            return fail("usage: pmt_bench_floor [--pid-filter] [--stats FILE] -- COMMAND [ARGS...]");
+        }
+    }
+    if (command.empty()) return fail("no command given");
+    pmt::quiet_libbpf_logging(false);
+
+    auto image = pmt::resolve_command_binary(command);
+    if (!image) return fail(image.error().message);
+    auto php = pmt::PhpBinary::open(*image);
+    if (!php) return fail(php.error().message);
+
+    const bool multi = !perf_links && pmt::kernel_has_uprobe_multi();
+    std::unique_ptr<bench_nop_bpf, pmt::SkeletonDeleter<bench_nop_bpf, bench_nop_bpf__destroy>> skel(
+        bench_nop_bpf__open());
+    if (!skel) return fail(std::string("cannot open the no-op BPF programs: ") + std::strerror(errno));
+    bpf_program* entry_prog = skel->progs.nop_entry;
+    bpf_program* return_prog = skel->progs.nop_return;
+    if (variant == "lookup") {
+        entry_prog = skel->progs.lookup_entry;
+        return_prog = skel->progs.lookup_return;
+    } else if (variant == "cookie") {
+        entry_prog = skel->progs.cookie_entry;
+        return_prog = skel->progs.cookie_return;
+    } else if (variant != "nop") {
+        return fail("unknown variant " + variant);
+    }
+    if (multi)
+        for (bpf_program* prog : {entry_prog, return_prog})
+            bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(pmt::kBpfTraceUprobeMulti));
+    if (int err = bench_nop_bpf__load(skel.get()); err != 0)
+        return fail(std::string("cannot load the no-op BPF programs: ") + std::strerror(-err));
+
+    auto child = pmt::HeldChild::spawn(command);
+    if (!child) return fail(child.error().message);
+    const pid_t filter = pid_filter ? child->pid() : -1;
+
+    std::vector<pmt::BpfLink> links;
+    std::vector<pmt::UprobeMultiLink> multi_links;
+    std::vector<pmt::UprobeMultiTarget> entries, returns;
+    std::map<std::pair<std::string, bool>, std::vector<pmt::UprobeMultiTarget>> groups;
+    auto attach = [&](bpf_program* prog, const pmt::AllocatorProbe& spec, bool retprobe) -> bool {
+        auto sym = php->elf().symbol(spec.function);
+        if (!sym) return !spec.required;
+        auto offset = php->elf().file_offset_of(sym->vaddr);
+        if (!offset) return false;
+        if (multi) {
+            (retprobe ? returns : entries).push_back({*offset, PMT_COOKIE(spec.kind, spec.arg, sym->vaddr)});
+            groups[{retprobe ? spec.exit : spec.entry, retprobe}].push_back(
+                {*offset, PMT_COOKIE(spec.kind, spec.arg, sym->vaddr)});
+            return true;
+        }
+        LIBBPF_OPTS(bpf_uprobe_opts, opts);
+        opts.retprobe = retprobe;
+        opts.bpf_cookie = PMT_COOKIE(spec.kind, spec.arg, sym->vaddr);  // unused, as in the recorder
+        bpf_link* link = bpf_program__attach_uprobe_opts(prog, filter, php->path().c_str(), *offset, &opts);
+        if (!link) return false;
+        links.emplace_back(link);
+        return true;
+    };
+    for (const auto& spec : pmt::allocator_probes()) {
+        if (no_nop) break;
+        if (spec.exit && !attach(return_prog, spec, true))
+            return fail("cannot attach a uretprobe to " + spec.function + ": " + std::strerror(errno));
+        if (!attach(entry_prog, spec, false))
+            return fail("cannot attach a uprobe to " + spec.function + ": " + std::strerror(errno));
+    }
+    if (multi && !no_nop && split_links)
+        for (bool retprobe : {true, false})
+            for (const auto& [key, targets] : groups) {
+                if (key.second != retprobe) continue;
+                auto link = pmt::attach_uprobe_multi(retprobe ? return_prog : entry_prog, php->path(), targets,
+                                                     retprobe, filter);
+                if (!link) return fail(link.error().message);
+                multi_links.push_back(std::move(*link));
+            }
+    if (multi && !no_nop && !split_links)  // return probes first, as the recorder does
+        for (bool retprobe : {true, false}) {
+            auto link = pmt::attach_uprobe_multi(retprobe ? return_prog : entry_prog,
+                                                 php->path(), retprobe ? returns : entries, retprobe, filter);
+            if (!link) return fail(link.error().message);
+            multi_links.push_back(std::move(*link));
+        }
+    std::unique_ptr<pmt::MemtraceProbes> memtrace;
+    if (memtrace_programs) {
+        pmt::ProbeOptions options;
+        options.use_uprobe_multi = multi;
+        auto loaded = pmt::MemtraceProbes::load(*php, options);
+        if (!loaded) return fail(loaded.error().message);
+        memtrace = std::move(*loaded);
+        if (!memtrace_load_only)
+            if (auto s = memtrace->attach(); !s) return fail(s.error().message);
+    }
+    if (auto s = child->release(); !s) return fail(s.error().message);
+    auto status = child->wait(true);
+
+    int ncpus = libbpf_num_possible_cpus();
+    std::vector<uint64_t> values(ncpus > 0 ? ncpus : 1);
+    uint64_t hits[2] = {0, 0};
+    for (uint32_t key = 0; key < 2; ++key)
+        if (bpf_map__lookup_elem(skel->maps.hits, &key, sizeof(key), values.data(), values.size() * sizeof(uint64_t),
+                                 0) == 0)
+            for (uint64_t v : values) hits[key] += v;
+    links.clear();
+    multi_links.clear();
+    memtrace.reset();
+    if (!stats_path.empty()) {
+        std::ofstream out(stats_path);
+        out << "{\"entry_hits\": " << hits[0] << ", \"return_hits\": " << hits[1]
+            << ", \"multi_links\": " << (multi ? "true" : "false") << ", \"wait_status\": " << (status ? *status : -1) << "}\n";
+    }
+    if (!status) return fail("lost the child");
+    if (WIFEXITED(*status)) return WEXITSTATUS(*status);
+    return 128 + (WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
+}
