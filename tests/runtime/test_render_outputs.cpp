@@ -258,6 +258,54 @@ TEST(RenderPeak, PeakViewBlamesTheFunctionHoldingThePeak) {
     EXPECT_EQ(sql.out, "build_big\n");
 }
 
+// 16,384 distinct call paths: the flame graph merges slivers so it stays a few
+// thousand boxes, still adds up, and still renders in a browser.
+TEST(RenderLarge, TenThousandStacksStayDrawable) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    CommandResult r = run_command({phpmemtrace_binary(), "record", "-q", "--no-heap", "-o", dir.file("s.db"), "-o",
+                                   dir.file("f.svg"), "--", "php8.2", "-n", php_script("many_stacks.php")});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    CommandResult count = run_command({"sqlite3", dir.file("s.db"), "SELECT count(*) FROM stacks;"});
+    ASSERT_GE(std::stoul(count.out), 10000u) << count.out;
+
+    const std::string svg = read_file(dir.file("f.svg"));
+    EXPECT_LT(svg.size(), 3u << 20);
+    SvgDoc doc = parse_flamegraph(svg);
+    ASSERT_TRUE(doc.parsed) << doc.error;
+    EXPECT_LT(doc.frames.size(), 8000u);
+    for (const auto& f : doc.frames) ASSERT_GE(f.width, 0.49) << f.name;
+    // Frames wide enough to keep their own box are exactly as wide as their bytes.
+    CommandResult total = run_command({"sqlite3", dir.file("s.db"), "SELECT sum(alloc_bytes) FROM stacks;"});
+    const double px_per_byte = doc.usable_width() / std::stod(total.out);
+    for (const std::string name : {"left_0", "right_0", "right_1"}) {
+        CommandResult bytes = run_command(
+            {"sqlite3", dir.file("s.db"),
+             "SELECT sum(alloc_bytes) FROM stacks WHERE id IN (SELECT f.stack_id FROM stack_frames f"
+             " JOIN symbols sy ON sy.id = f.symbol_id WHERE sy.function = '" + name + "');"});
+        double width = 0;
+        for (const auto& f : doc.named(name)) width += f.width;
+        EXPECT_NEAR(width, std::stod(bytes.out) * px_per_byte, 0.01) << name;
+    }
+    // The deepest levels (16,384 leaves of a few hundred bytes) are merged boxes.
+    size_t merged = 0;
+    for (const auto& f : doc.frames) merged += f.kind == "merged";
+    EXPECT_GT(merged, 100u);
+    EXPECT_TRUE(doc.named("str_repeat").empty());
+
+    if (run_command({"sh", "-c", "command -v chromium"}).exit_code != 0) return;
+    CommandResult dom = run_command({"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                                     "--no-first-run", "--disable-background-networking",
+                                     "--disable-component-update", "--disable-sync",
+                                     "--user-data-dir=" + dir.file("chromium-profile"), "--dump-dom",
+                                     "file://" + dir.file("f.svg") + "?s=^right_3$"});
+    ASSERT_EQ(dom.exit_code, 0) << dom.err;
+    SvgDoc rendered = parse_flamegraph(dom.out);
+    ASSERT_TRUE(rendered.parsed) << rendered.error;
+    EXPECT_EQ(rendered.root_attributes["data-ready"], std::to_string(doc.frames.size()));
+    EXPECT_EQ(rendered.root_attributes["data-matched"], std::to_string(doc.named("right_3").size()));
+}
+
 // Two runs of the same script at different sizes: diff finds what grew.
 TEST(RenderDiff, DiffOfTwoSessionsShowsTheGrowth) {
     PMT_REQUIRE_ROOT();

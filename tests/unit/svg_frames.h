@@ -13,7 +13,7 @@ namespace pmt::testing {
 struct SvgFrame {
     std::string name;
     std::string kind;
-    std::string info;  // the tooltip text
+    std::string info;  // the tooltip text (<title>, also shown on hover)
     int depth = 0;
     double x = 0, width = 0;
     std::string fill;
@@ -46,7 +46,8 @@ inline void collect_frames(const tinyxml2::XMLElement* e, SvgDoc& doc) {
             SvgFrame f;
             f.name = e->Attribute("data-name") ? e->Attribute("data-name") : "";
             f.kind = e->Attribute("data-kind") ? e->Attribute("data-kind") : "";
-            f.info = e->Attribute("data-info") ? e->Attribute("data-info") : "";
+            const auto* title = e->FirstChildElement("title");
+            f.info = title && title->GetText() ? title->GetText() : "";
             f.depth = e->IntAttribute("data-d");
             f.cls = cls;
             const char* style = e->Attribute("style");

@@ -104,7 +104,7 @@ const char* const kFlameGraphJs = R"js(
   }
 
   frames.forEach(function (g) {
-    g.addEventListener('mouseover', function () { details.textContent = g.getAttribute('data-info'); });
+    g.addEventListener('mouseover', function () { details.textContent = g.querySelector('title').textContent; });
     g.addEventListener('mouseout', function () { details.textContent = defaultDetails; });
     g.addEventListener('click', function () { if (g._d === 0) unzoom(); else zoom(g); });
   });

@@ -113,7 +113,7 @@ void write_node(const FlameNode& node, double x, size_t depth, const Layout& lay
     const std::string info = node_info(node, layout, is_root);
     out << "<g class=\"f\" data-d=\"" << depth << "\" data-kind=\""
         << (node.merged ? "merged" : frame_kind_name(node.kind)) << "\" data-v=\"" << node.value
-        << "\" data-name=\"" << xml_escape(node.name) << "\" data-info=\"" << xml_escape(info) << "\">"
+        << "\" data-name=\"" << xml_escape(node.name) << "\">"
         << "<title>" << xml_escape(info) << "</title>"
         << "<rect x=\"" << fixed3(x) << "\" y=\"" << y << "\" width=\"" << fixed3(w) << "\" height=\""
         << layout.frame_height - 1 << "\" rx=\"2\" fill=\"rgb(" << c.r << "," << c.g << "," << c.b << ")\"/>"
