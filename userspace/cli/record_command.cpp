@@ -35,6 +35,7 @@ struct RecordArgs {
     bool no_heap = false;
     std::string limit_margin;
     std::string request_filter;
+    std::string ready_file;
 };
 
 // "65536", "512K", "8M", "1G" -> bytes
@@ -84,6 +85,7 @@ int run_record(const RecordArgs& args) {
     options.probes.follow_forks = !args.no_follow_forks;
     options.probes.use_uprobe_multi = !args.no_uprobe_multi;
     options.verbose = args.verbose;
+    options.ready_file = args.ready_file;
     quiet_libbpf_logging(args.verbose);
 
     struct sigaction sa {};
@@ -172,6 +174,9 @@ void register_record_command(CLI::App& app) {
                     "memory_limit (e.g. 1M); the fatal 'Allowed memory size' error is always recorded");
     cmd->add_option("--request-filter", args->request_filter,
                     "Keep only requests whose URI (with ?query) matches this regular expression");
+    cmd->add_option("--ready-file", args->ready_file,
+                    "Write 'ready' to this file once the probes are attached (for scripts that then start "
+                    "the load)");
     cmd->add_flag("-q,--quiet", args->quiet, "No summary on the terminal");
     cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
     // Everything after `--` (or from the first word that is not an option) is the

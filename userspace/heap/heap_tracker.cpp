@@ -70,6 +70,10 @@ void HeapTracker::set_baseline(uint32_t tgid, uint64_t real_bytes, uint64_t huge
     total_huge_ += p.huge;
     total_chunks_ += p.chunks;
     timeline_.baseline_real_bytes += real_bytes;
+    timeline_.samples.push_back(HeapSample{0.0, tgid, used_bytes, p.real, p.chunks, p.huge});
+    timeline_.chunks_peak = std::max<uint32_t>(timeline_.chunks_peak, static_cast<uint32_t>(total_chunks_));
+    timeline_.huge_peak_bytes = std::max(timeline_.huge_peak_bytes, total_huge_);
+    if (total_real_ > timeline_.real_peak_bytes) timeline_.real_peak_bytes = total_real_;
 }
 
 uint64_t HeapTracker::used(const Process& p) const {
@@ -117,6 +121,8 @@ void HeapTracker::check_margin(uint32_t tgid, Process& p, uint64_t ts_ns) {
     e.near = true;
     e.margin_bytes = options_.limit_margin_bytes;
     e.at_s = collector_->seconds_since_start(ts_ns);
+    e.near_at_s = e.at_s;
+    e.near_real_bytes = highest;
     e.pid = tgid;
     e.trigger = "margin";
     e.used_bytes = used(p);

@@ -72,7 +72,9 @@ struct LimitEvent {
     bool hit = false;                      // a process died of "Allowed memory size ... exhausted"
     bool near = false;                     // came within margin_bytes of the limit
     uint64_t margin_bytes = 0;
-    double at_s = 0;
+    double near_at_s = 0;                  // when it first came within the margin
+    uint64_t near_real_bytes = 0;          // the highest of real and used size then
+    double at_s = 0;                       // the hit (or, without one, the approach)
     int64_t pid = 0;
     std::string trigger;                   // "fatal_error" or "margin"
     std::string message;

@@ -202,6 +202,7 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
     std::string used = "M";
     for (size_t i = 0; i < pts.size(); ++i)
         used += (i ? " L" : "") + num(f.x(pts[i].t)) + "," + num(f.y(double(pts[i].used)));
+    if (!pts.empty()) used += " L" + num(f.x(f.t_max)) + "," + num(f.y(double(pts.back().used)));
     out << "<path d=\"" << used
         << "\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.6\"><title>used (memory_get_usage())</title></path>\n";
 

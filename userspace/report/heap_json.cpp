@@ -60,6 +60,10 @@ json limit_json(const Profile& p, const LimitEvent& l) {
         j["real_bytes"] = l.real_bytes;
         j["stacks"] = stacks_json(p, l.stacks);
     }
+    if (l.near) {
+        j["near_at_s"] = l.near_at_s;
+        j["near_real_bytes"] = l.near_real_bytes;
+    }
     return j;
 }
 

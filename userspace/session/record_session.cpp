@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 
 #include "target/launcher.h"
 #include "target/php_binary.h"
@@ -130,6 +131,11 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     const std::string started_at = utc_now_iso8601();
     if (child)
         if (auto s = child->release(); !s) return s.error();
+    if (!options.ready_file.empty()) {
+        std::ofstream ready(options.ready_file, std::ios::trunc);
+        ready << "ready\n";
+        if (!ready) return Error{"cannot write --ready-file " + options.ready_file};
+    }
 
     // 3. Stream until the target is gone, time is up, or Ctrl-C.
     std::optional<int> wait_status;

@@ -23,6 +23,9 @@ struct RecordOptions {
     std::optional<double> duration_s;     // stop after this long
     ProbeOptions probes;
     bool verbose = false;
+    // Written (with the word "ready") once every probe is attached: scripts and
+    // tests that attach to a running server wait for it before sending requests.
+    std::string ready_file;
 };
 
 // Lets other tracers (page faults, heap structure) join a session: called after
