@@ -28,7 +28,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 int run_diff(const DiffArgs& args) {
     auto view = parse_view(args.view);
     if (!view) {
-        std::cerr << "phpmemtrace: unknown view '" << args.view << "' (alloc, live, count, peak)\n";
+        std::cerr << "phpmemtrace: unknown view '" << args.view
+                  << "' (alloc, live, count, peak, faults, fault-ns)\n";
         return 2;
     }
     for (const auto& path : args.outputs) {
@@ -73,7 +74,8 @@ void register_diff_command(CLI::App& app) {
     cmd->add_option("after", args->after, "Session B (.db), compared with A")->required();
     cmd->add_option("-o,--output", args->outputs,
                     "Also write .svg (differential flame graph: red grew, blue shrank) or .txt (the tables)");
-    cmd->add_option("--view", args->view, "Value compared: alloc, live, count, peak")->capture_default_str();
+    cmd->add_option("--view", args->view, "Value compared: alloc, live, count, peak, faults, fault-ns")
+        ->capture_default_str();
     cmd->add_option("--top", args->top, "Rows per table")->capture_default_str();
     cmd->callback([args] { std::exit(run_diff(*args)); });
 }

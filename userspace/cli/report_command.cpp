@@ -22,7 +22,8 @@ struct ReportArgs {
 int run_report(const ReportArgs& args) {
     auto view = parse_view(args.view);
     if (!view) {
-        std::cerr << "phpmemtrace: unknown view '" << args.view << "' (alloc, live, count, peak)\n";
+        std::cerr << "phpmemtrace: unknown view '" << args.view
+                  << "' (alloc, live, count, peak, faults, fault-ns)\n";
         return 2;
     }
     for (const auto& path : args.outputs) {
@@ -64,7 +65,9 @@ void register_report_command(CLI::App& app) {
     cmd->add_option("-o,--output", args->outputs,
                     "Write this file; the format comes from the extension (" + supported_output_extensions() +
                         "); may be repeated. Without -o: a summary on the terminal");
-    cmd->add_option("--view", args->view, "Value shown by one-value formats: alloc, live, count, peak")
+    cmd->add_option("--view", args->view,
+                    "Value shown by one-value formats: alloc, live, count, peak (faults, fault-ns: sessions "
+                    "recorded with --faults)")
         ->capture_default_str();
     cmd->add_option("--top", args->top, "Stacks listed in the summary")->capture_default_str();
     cmd->callback([args] { std::exit(run_report(*args)); });
