@@ -292,3 +292,31 @@ int on_fault_end_major(struct bpf_perf_event_data *ctx)
 {
 	return fault_end(ctx, 1);
 }
+
+/* ---- snapshot restores: functions of the target matched by name ---------------- */
+
+static __always_inline int restore_event(struct pt_regs *ctx, __u16 kind)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	if (!traced_state(tgid))
+		return 0;
+	struct pmt_restore_record rec = {};
+	fill_header(&rec.hdr, kind, tgid);
+	rec.tid = (__u32)pid_tgid;
+	rec.function = (__u32)bpf_get_attach_cookie(ctx);
+	emit(&rec, sizeof(rec));
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(restore_entry)
+{
+	return restore_event(ctx, PMT_REC_RESTORE_BEGIN);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(restore_return)
+{
+	return restore_event(ctx, PMT_REC_RESTORE_END);
+}

@@ -57,6 +57,8 @@ enum pmt_record_kind {
 	PMT_REC_HEAP_REQUEST = 21, /* request boundary with SG(request_info) and heap figures */
 	/* 32..47: page-fault records, see the page-fault issue */
 	PMT_REC_FAULT = 32,        /* a user page fault of a traced process (faults.bpf.c) */
+	PMT_REC_RESTORE_BEGIN = 33, /* a heap snapshot-restore function of the target was entered */
+	PMT_REC_RESTORE_END = 34,   /* ... and returned (faults.bpf.c, uprobes found by name) */
 };
 
 /* Which allocator entry point fired; stored in bits 56..63 of the attach cookie. */
@@ -236,6 +238,13 @@ struct pmt_fault_record {
 	struct pmt_frame frames[PMT_MAX_FRAMES];
 };
 #define PMT_FAULT_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_fault_record *)0)->frames)
+
+/* PMT_REC_RESTORE_BEGIN / _END: bracket one call of a snapshot-restore function. */
+struct pmt_restore_record {
+	struct pmt_record_header hdr;
+	__u32 tid;
+	__u32 function; /* index in the list of functions user space attached (attach cookie) */
+};
 
 /* faults.bpf.c's own per-CPU counters (map fault_counters), printed at session end. */
 enum pmt_fault_counter {

@@ -25,11 +25,14 @@ struct Fault {
     FaultKind kind;
 };
 
+inline std::string snapshot_restore_path() { return std::string(PMT_BUILD_DIR) + "/tests/snapshot_restore"; }
+
 struct TracedRun {
     nlohmann::json out;      // what the program printed
     std::vector<Fault> faults;  // records of its process
     rusage usage{};          // the kernel's counts for the process
     FaultCounters counters;
+    FaultReport report;         // the collector's report (restores, requests)
 };
 
 struct Drain {
@@ -53,10 +56,11 @@ inline int on_event(void* ctx, void* data, size_t size) {
     return 0;
 }
 
-// Runs snapshot_restore under the tracer: the child waits on a pipe until its pid is
-// in the traced set, so every fault after the wait is traced. tracer == nullptr:
+// Runs snapshot_restore under the tracer: the forked child waits on a pipe, before
+// exec, until its pid is in the traced set, so every fault after the wait is traced. tracer == nullptr:
 // the same run, untraced.
-inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>& args) {
+inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>& args,
+                            const std::vector<std::string>& restore_names = {}) {
     TracedRun run;
     int go[2], out[2];
     EXPECT_EQ(pipe(go), 0);
@@ -66,8 +70,12 @@ inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>&
         close(go[1]);
         close(out[0]);
         dup2(out[1], 1);
-        std::string prog = std::string(PMT_BUILD_DIR) + "/tests/snapshot_restore";
-        std::vector<std::string> argv_s{prog, "--wait-fd", std::to_string(go[0])};
+        std::string prog = snapshot_restore_path();
+        // Wait here, before exec, so the program's whole life (loader included) is traced.
+        char c;
+        if (read(go[0], &c, 1) != 1) _exit(126);
+        close(go[0]);
+        std::vector<std::string> argv_s{prog};
         argv_s.insert(argv_s.end(), args.begin(), args.end());
         std::vector<char*> argv;
         for (auto& s : argv_s) argv.push_back(s.data());
@@ -96,6 +104,7 @@ inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>&
     bpf_map_delete_elem(tracer->traced_fd(), &key);
 
     FaultCollector collector;
+    collector.set_restore_functions(restore_names);
     Drain drain{key, &collector, &run.faults};
     ring_buffer* rb = ring_buffer__new(tracer->events_fd(), on_event, &drain, nullptr);
     EXPECT_NE(rb, nullptr);
@@ -104,6 +113,7 @@ inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>&
         ring_buffer__free(rb);
     }
     run.counters = tracer->counters();
+    run.report = collector.report();
     return run;
 }
 

@@ -108,6 +108,21 @@ static uint64_t median_of(uint64_t *v, size_t n)
 	return v[n / 2];
 }
 
+/*
+ * The restore itself, in a function named like a PHP heap snapshot's restore
+ * ("snapshot" + "restore"), so a tracer finds it by name and brackets each call.
+ */
+__attribute__((noinline)) void heap_snapshot_restore(unsigned char *region, const unsigned char *image,
+						     int memfd)
+{
+	if (image)
+		memcpy(region, image, CHUNK);
+	else if (mmap(region, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, memfd, 0) ==
+		 MAP_FAILED)
+		die("mmap memfd");
+	__asm__ volatile("" ::: "memory");
+}
+
 static unsigned read_pages(unsigned char *region)
 {
 	unsigned sum = 0;
@@ -211,12 +226,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		t0 = now_ns();
-		if (copy) {
-			memcpy(region, image, CHUNK);
-		} else if (mmap(region, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
-				memfd, 0) == MAP_FAILED) {
-			die("mmap memfd");
-		}
+		heap_snapshot_restore(region, copy ? image : NULL, memfd);
 		restores[r] = now_ns() - t0;
 		if (cow_read) {
 			t0 = now_ns();

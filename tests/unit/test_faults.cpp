@@ -8,6 +8,9 @@
 #include "faults/fault_stats.h"
 #include "faults/region_classifier.h"
 #include "faults/fault_tracer.h"
+#include "faults/fault_windows.h"
+#include "faults/restore_functions.h"
+#include "model/profile.h"
 
 namespace pmt {
 namespace {
@@ -165,6 +168,64 @@ TEST(FaultCollector, RejectsTruncatedRecordsAndReturnsTheStack) {
     FaultReport rep = c.report();
     EXPECT_EQ(rep.count, 1u);
     EXPECT_EQ(rep.counters.malformed_records, 1u);
+}
+
+TEST(RestoreFunctions, MatchedByNameCaseInsensitively) {
+    EXPECT_TRUE(is_restore_function_name("zend_mm_snapshot_restore"));
+    EXPECT_TRUE(is_restore_function_name("heap_Snapshot_Rollback"));
+    EXPECT_FALSE(is_restore_function_name("zend_restore_error_handling"));  // stock PHP: not a snapshot
+    EXPECT_FALSE(is_restore_function_name("zend_snapshot_take"));
+}
+
+pmt_restore_record restore_record(uint16_t kind, uint32_t tgid, uint64_t ts) {
+    pmt_restore_record r{};
+    r.hdr.kind = kind;
+    r.hdr.tgid = tgid;
+    r.hdr.ts_ns = ts;
+    return r;
+}
+
+TEST(FaultWindows, FaultsAreSplitIntoDuringAndAfterEachRestoreAndPerRequest) {
+    FaultWindows w;
+    w.set_function_names({"php_snapshot_restore"});
+    w.on_request_begin(7, 100);
+    w.on_restore_begin(restore_record(PMT_REC_RESTORE_BEGIN, 7, 1000));
+    w.on_restore_begin(restore_record(PMT_REC_RESTORE_BEGIN, 7, 1100));  // nested call
+    w.on_fault(7, 0x1000, 500, FaultKind::FirstTouch);
+    w.on_restore_end(restore_record(PMT_REC_RESTORE_END, 7, 1900));
+    w.on_restore_end(restore_record(PMT_REC_RESTORE_END, 7, 2000));
+    w.on_fault(7, 0x2000, 1000, FaultKind::Cow);
+    w.on_fault(7, 0x2008, 1000, FaultKind::Cow);  // same page
+    w.on_fault(8, 0x3000, 1000, FaultKind::Cow);  // another process: not in any window
+    w.on_request_end(7);
+    w.on_fault(7, 0x4000, 1000, FaultKind::Cow);  // after the request, still after the restore
+    FaultReport r;
+    w.fill(r, [](uint64_t ts) { return ts / 1000.0; }, 500.0);
+    ASSERT_EQ(r.restores.size(), 1u);
+    const auto& x = r.restores[0];
+    EXPECT_EQ(x.function, "php_snapshot_restore");
+    EXPECT_EQ(x.duration_ns, 1000u);
+    EXPECT_EQ(x.faults_during, 1u);
+    EXPECT_EQ(x.faults_after, 3u);
+    EXPECT_EQ(x.cow_after, 3u);
+    EXPECT_EQ(x.pages_after, 2u);
+    EXPECT_EQ(x.break_even_pages, 2u);  // 1000 ns / 500 ns per CoW fault
+    EXPECT_DOUBLE_EQ(x.t_s, 1.0);
+    ASSERT_EQ(r.requests.size(), 1u);
+    EXPECT_EQ(r.requests[0].faults, 3u);
+    EXPECT_EQ(r.requests[0].pages, 2u);
+    EXPECT_EQ(r.requests[0].first_touch, 1u);
+}
+
+TEST(FaultViews, FlameGraphViewsForFaults) {
+    StackStats s;
+    s.fault_count = 3;
+    s.fault_ns = 4500;
+    EXPECT_EQ(parse_view("faults"), View::Faults);
+    EXPECT_EQ(parse_view("fault-ns"), View::FaultNs);
+    EXPECT_EQ(stack_value(s, View::Faults), 3u);
+    EXPECT_EQ(stack_value(s, View::FaultNs), 4500u);
+    EXPECT_STREQ(view_name(View::FaultNs), "fault-ns");
 }
 
 TEST(FaultTracer, ParsesCpuLists) {

@@ -41,6 +41,25 @@ std::optional<FaultAttribution> FaultCollector::on_record(const pmt_record_heade
     }
     case PMT_REC_PROC_EXIT:
         classifier_.on_exit(hdr.tgid);
+        windows_.on_exit(hdr.tgid);
+        return std::nullopt;
+    case PMT_REC_RESTORE_BEGIN:
+    case PMT_REC_RESTORE_END: {
+        pmt_restore_record r;
+        if (!read_record(data, size, r)) {
+            ++malformed_;
+        } else if (hdr.kind == PMT_REC_RESTORE_BEGIN) {
+            windows_.on_restore_begin(r);
+        } else {
+            windows_.on_restore_end(r);
+        }
+        return std::nullopt;
+    }
+    case PMT_REC_REQUEST_BEGIN:
+        windows_.on_request_begin(hdr.tgid, hdr.ts_ns);
+        return std::nullopt;
+    case PMT_REC_REQUEST_END:
+        windows_.on_request_end(hdr.tgid);
         return std::nullopt;
     default:
         return std::nullopt;
@@ -65,12 +84,18 @@ std::optional<FaultAttribution> FaultCollector::on_fault(const void* data, size_
     std::memcpy(&fixed, data, PMT_FAULT_RECORD_FIXED_SIZE);
     const auto c = classifier_.classify(fixed);
     stats_.add(c.region, c.kind, fixed.flags & PMT_FAULT_MAJOR, fixed.ns);
+    windows_.on_fault(fixed.hdr.tgid, fixed.addr, fixed.ns, c.kind);
+    if (c.kind == FaultKind::Cow) {
+        ++cow_count_;
+        cow_ns_ += fixed.ns;
+    }
     return FaultAttribution{fixed.hdr.tgid, std::span<const pmt_frame>(r->frames, depth), fixed.ns,
                             c.region, c.kind};
 }
 
-FaultReport FaultCollector::report() const {
+FaultReport FaultCollector::report(const std::function<double(uint64_t)>& to_seconds) const {
     FaultReport out = stats_.report();
+    windows_.fill(out, to_seconds, cow_count_ ? double(cow_ns_) / double(cow_count_) : 0);
     out.counters = kernel_counters_;
     out.counters.malformed_records = malformed_;
     return out;

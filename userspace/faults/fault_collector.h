@@ -3,15 +3,20 @@
 //
 // Call on_record() with EVERY ring buffer record, in order: fault records are
 // classified and counted; allocation, free, fork and exit records are only looked
-// at to learn where huge blocks are (they cannot be recognised by content).
+// at to learn where huge blocks are (they cannot be recognised by content);
+// restore and request records delimit the per-restore and per-request figures.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
 #include <optional>
 #include <span>
 
 #include "faults/fault_stats.h"
+#include "faults/fault_windows.h"
 #include "faults/region_classifier.h"
 #include "model/faults.h"
 #include "phpmemtrace.h"
@@ -33,7 +38,10 @@ public:
                                               size_t size);
     // Kernel-side counters (FaultTracer::counters()) to report with the figures.
     void set_kernel_counters(const FaultCounters& c) { kernel_counters_ = c; }
-    FaultReport report() const;
+    // to_seconds: record timestamp -> seconds since session start (restore/request t_s).
+    FaultReport report(const std::function<double(uint64_t)>& to_seconds = {}) const;
+    // Names of the attached snapshot-restore functions, by attach cookie.
+    void set_restore_functions(std::vector<std::string> names) { windows_.set_function_names(std::move(names)); }
     RegionClassifier& classifier() { return classifier_; }
 
 private:
@@ -41,6 +49,8 @@ private:
 
     RegionClassifier classifier_;
     FaultStats stats_;
+    FaultWindows windows_;
+    uint64_t cow_count_ = 0, cow_ns_ = 0;
     FaultCounters kernel_counters_;
     uint64_t malformed_ = 0;
 };

@@ -9,6 +9,8 @@
 
 #include "faults/fault_collector.h"
 #include "faults/fault_tracer.h"
+#include "faults/restore_functions.h"
+#include "target/php_binary.h"
 #include "memtrace.skel.h"
 
 namespace pmt {
@@ -32,7 +34,7 @@ struct FaultSession {
     };
     std::unordered_map<uint32_t, Figures> per_stack;  // Collector stack id -> faults
 
-    Status start(MemtraceProbes& probes, Collector& c) {
+    Status start(MemtraceProbes& probes, Collector& c, const PhpBinary& php) {
         memtrace_bpf* skel = probes.skeleton();
         FaultTracerOptions o;
         std::memcpy(&o.config, const_cast<const pmt_config*>(&skel->rodata->cfg), sizeof(o.config));
@@ -45,6 +47,15 @@ struct FaultSession {
         if (!t) return t.error();
         tracer = std::move(*t);
         collector = &c;
+        // A PHP with heap snapshots: measure every restore (stock PHP has none).
+        std::vector<std::string> names;
+        std::vector<uint64_t> offsets;
+        for (const auto& f : find_restore_functions(php.elf())) {
+            names.push_back(f.name);
+            offsets.push_back(f.file_offset);
+        }
+        if (auto s = tracer->attach_restore_functions(php.path(), offsets); !s) return s;
+        faults.set_restore_functions(std::move(names));
         auto handler = [this](Collector& col, const pmt_record_header& hdr, const void* data, size_t size) {
             auto a = faults.on_record(hdr, data, size);
             if (!a || a->leaf_first.empty()) return;
@@ -55,7 +66,8 @@ struct FaultSession {
         c.add_extension(PMT_REC_FAULT, PMT_REC_FAULT, handler);
         // Huge blocks are learnt from these (see RegionClassifier).
         c.add_extension(PMT_REC_ALLOC, PMT_REC_REALLOC, handler);
-        c.add_extension(PMT_REC_PROC_FORK, PMT_REC_PROC_EXIT, handler);
+        c.add_extension(PMT_REC_REQUEST_BEGIN, PMT_REC_PROC_EXIT, handler);  // requests, forks, exits
+        c.add_extension(PMT_REC_RESTORE_BEGIN, PMT_REC_RESTORE_END, handler);
         return Status::success();
     }
 
@@ -63,7 +75,7 @@ struct FaultSession {
         if (!tracer) return;
         faults.set_kernel_counters(tracer->counters());
         tracer.reset();  // detach now, not when the hooks are destroyed
-        p.faults = faults.report();
+        p.faults = faults.report([this](uint64_t ts) { return collector->seconds_since_start(ts); });
         std::unordered_map<std::vector<Frame>, size_t, FramesHash> index;
         for (size_t i = 0; i < p.stacks.size(); ++i) index.emplace(p.stacks[i].frames, i);
         for (const auto& [id, f] : per_stack) {
@@ -85,8 +97,8 @@ SessionHooks fault_session_hooks(const FaultSessionOptions& options) {
     auto session = std::make_shared<FaultSession>();
     session->options = options;
     SessionHooks hooks;
-    hooks.before_start = [session](MemtraceProbes& probes, Collector& c, const PhpBinary&) {
-        return session->start(probes, c);
+    hooks.before_start = [session](MemtraceProbes& probes, Collector& c, const PhpBinary& php) {
+        return session->start(probes, c, php);
     };
     hooks.finish = [session](Profile& p) { session->finish(p); };
     return hooks;

@@ -5,7 +5,8 @@
 // allocation/free/fork/exit records it needs for huge blocks, to a FaultCollector;
 // each fault's PHP stack is interned in the session's Collector. finish() puts the
 // FaultReport in Profile::faults and fault_count / fault_ns on the stacks (stacks
-// that only faulted are added), then detaches the tracer.
+// that only faulted are added), then detaches the tracer. When the PHP binary has
+// snapshot-restore functions (restore_functions.h), each restore is measured too.
 #pragma once
 
 #include <cstdint>

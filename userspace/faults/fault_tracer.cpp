@@ -128,6 +128,22 @@ Status FaultTracer::attach(const FaultTracerOptions&) {
     return Status::success();
 }
 
+Status FaultTracer::attach_restore_functions(const std::string& binary, const std::vector<uint64_t>& file_offsets,
+                                             int pid) {
+    for (size_t i = 0; i < file_offsets.size(); ++i) {
+        for (bool ret : {false, true}) {
+            LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i, .retprobe = ret);
+            bpf_program* prog = ret ? skel_->progs.restore_return : skel_->progs.restore_entry;
+            bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, binary.c_str(), file_offsets[i], &opts);
+            if (!link)
+                return Error{"cannot attach a uprobe to the snapshot-restore function at offset " +
+                             std::to_string(file_offsets[i]) + " of " + binary + ": " + errno_text(errno)};
+            links_.push_back(link);
+        }
+    }
+    return Status::success();
+}
+
 FaultTracer::~FaultTracer() {
     for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
     if (skel_) faults_bpf__destroy(skel_);

@@ -39,6 +39,12 @@ public:
     FaultTracer(const FaultTracer&) = delete;
     FaultTracer& operator=(const FaultTracer&) = delete;
 
+    // Uprobes on the target's snapshot-restore functions (restore_functions.h):
+    // entry and return of each, for processes in the traced set. pid -1: every
+    // process running `binary`. The attach cookie is the function's index.
+    Status attach_restore_functions(const std::string& binary, const std::vector<uint64_t>& file_offsets,
+                                    int pid = -1);
+
     // The maps in use (shared ones, or this object's own).
     int traced_fd() const;
     int events_fd() const;

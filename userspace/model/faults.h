@@ -7,7 +7,9 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace pmt {
 
@@ -61,12 +63,35 @@ struct FaultCounters {
 inline constexpr size_t kFaultLatencyBuckets = 16;
 uint64_t fault_bucket_floor_ns(size_t bucket);
 
+// Faults while one of the target's snapshot-restore functions ran ("during") and
+// after it returned, until the process's next restore or its exit ("after").
+struct RestoreFaults {
+    int64_t pid = 0;
+    std::string function;
+    double t_s = 0;             // when the restore began, seconds since session start
+    uint64_t duration_ns = 0;   // the restore call itself (0 if it never returned)
+    uint64_t faults_during = 0, ns_during = 0;
+    uint64_t faults_after = 0, cow_after = 0, pages_after = 0, ns_after = 0;
+    // Copy-on-write faults that would cost as much as this restore call, at the
+    // session's mean kernel time per CoW fault (0 when no CoW fault was seen).
+    uint64_t break_even_pages = 0;
+};
+
+// Faults between php_request_startup() and php_request_shutdown() of one request.
+struct RequestFaults {
+    int64_t pid = 0;
+    double t_s = 0;
+    uint64_t faults = 0, cow = 0, first_touch = 0, pages = 0, ns = 0;
+};
+
 struct FaultReport {
     uint64_t count = 0;
     std::array<RegionFaultStats, kFaultRegionCount> by_region{};
     FaultLatency latency_ns;
     std::array<uint64_t, kFaultLatencyBuckets> histogram{};
     FaultCounters counters;
+    std::vector<RestoreFaults> restores;
+    std::vector<RequestFaults> requests;
 
     const RegionFaultStats& region(FaultRegion r) const { return by_region[static_cast<size_t>(r)]; }
 };
