@@ -224,6 +224,32 @@ TEST(SessionStore, NewerSchemaIsRefused) {
     EXPECT_NE(loaded.error().message.find("newer"), std::string::npos);
 }
 
+// A file written before columns and tables were added still loads: the added
+// fields come back empty (the compatibility rule of docs/session-schema.md).
+TEST(SessionStore, FilesWithoutLaterColumnsAndTablesStillLoad) {
+    TempDir dir;
+    Profile p = testing::small_profile();
+    p.stacks[0].stats.fault_count = 5;
+    p.checkpoints[0].traced_real_bytes = 77;
+    ASSERT_TRUE(save_session(p, dir.file("s.db")).ok());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("s.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "ALTER TABLE stacks DROP COLUMN fault_count; ALTER TABLE stacks DROP COLUMN fault_ns;"
+                           "ALTER TABLE checkpoints DROP COLUMN traced_real_bytes;"
+                           "DROP TABLE faults; DROP TABLE fault_regions; DROP TABLE heap_timeline;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    auto loaded = load_session(dir.file("s.db"));
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    EXPECT_EQ(loaded->stacks[0].stats.fault_count, 0u);
+    EXPECT_EQ(loaded->stacks[0].stats.alloc_bytes, p.stacks[0].stats.alloc_bytes);
+    EXPECT_FALSE(loaded->checkpoints[0].traced_real_bytes.has_value());
+    EXPECT_EQ(loaded->checkpoints[0].traced_live_bytes, p.checkpoints[0].traced_live_bytes);
+}
+
 // Runs `sql` and returns "name=value" for each row (first two columns).
 std::map<std::string, int64_t> query_pairs(const std::string& path, const std::string& sql) {
     std::map<std::string, int64_t> out;

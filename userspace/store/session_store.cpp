@@ -229,7 +229,9 @@ Status load_symbols(Database& db, Profile& p) {
 Status load_stacks(Database& db, Profile& p) {
     auto stacks = db.prepare(
         "SELECT id, alloc_count, alloc_bytes, free_count, free_bytes, live_count, live_bytes,"
-        " peak_live_count, peak_live_bytes, fault_count, fault_ns FROM stacks ORDER BY id");
+        " peak_live_count, peak_live_bytes, " +
+        std::string(db.column_exists("stacks", "fault_count") ? "fault_count, fault_ns" : "0, 0") +
+        " FROM stacks ORDER BY id");
     if (!stacks) return stacks.error();
     while (stacks->next()) {
         if (stacks->i64(0) != int64_t(p.stacks.size())) return Error{"stack ids are not 0..n-1"};
@@ -265,7 +267,8 @@ Status load_stacks(Database& db, Profile& p) {
 
 Status load_checkpoints(Database& db, Profile& p) {
     auto stmt = db.prepare(
-        "SELECT t_s, pid, real, php_memory_usage, php_real_usage, traced_live_bytes, traced_real_bytes"
+        "SELECT t_s, pid, real, php_memory_usage, php_real_usage, traced_live_bytes, " +
+        std::string(db.column_exists("checkpoints", "traced_real_bytes") ? "traced_real_bytes" : "NULL") +
         " FROM checkpoints ORDER BY id");
     if (!stmt) return stmt.error();
     while (stmt->next()) {

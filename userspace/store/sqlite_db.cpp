@@ -50,6 +50,13 @@ bool Database::table_exists(const std::string& name) {
     return stmt->next();
 }
 
+bool Database::column_exists(const std::string& table, const std::string& column) {
+    auto stmt = prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+    if (!stmt) return false;
+    stmt->bind(1, table).bind(2, column);
+    return stmt->next();
+}
+
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement& Statement::bind(int index, int64_t value) {

@@ -37,6 +37,8 @@ public:
     Status exec(const std::string& sql);
     Result<Statement> prepare(const std::string& sql);
     bool table_exists(const std::string& name);
+    // For columns added after a table was first released: older files lack them.
+    bool column_exists(const std::string& table, const std::string& column);
     std::string last_error() const { return sqlite3_errmsg(db_); }
 
 private:
