@@ -33,4 +33,18 @@ $rows = null;
 $huge = null;
 $s = null;
 echo "AFTER_RELEASE_REAL=", memory_get_usage(true), "\n";
+
+// A huge block resized in place: fread() of a 9 MiB buffer from a 5 MiB file keeps
+// the 9 MiB block, and appending 1 MiB reallocates it to 6 MiB in place (the heap
+// unmaps its tail: real size changes without a new mapping).
+$f = tempnam(sys_get_temp_dir(), 'pmt');
+file_put_contents($f, str_repeat('z', 5 * 1024 * 1024 + 7));
+$fp = fopen($f, 'rb');
+$data = fread($fp, 9 * 1024 * 1024);
+fclose($fp);
+unlink($f);
+echo "AFTER_FREAD_REAL=", memory_get_usage(true), "\n";
+$data .= str_repeat('q', 1024 * 1024);
+echo "AFTER_APPEND_REAL=", memory_get_usage(true), "\n";
+$data = null;
 echo "PEAK_REAL=", memory_get_peak_usage(true), "\n";

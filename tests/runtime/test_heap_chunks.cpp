@@ -31,7 +31,8 @@ TEST(HeapChunks, RealSizeEqualsMemoryGetUsageTrueAtEveryCheckpoint) {
     const auto& checkpoints = report["checkpoints"];
     // The script printed memory_get_usage(true) six times: the same values, in order.
     const std::vector<std::string> keys = {"START_REAL",          "AFTER_GROW_REAL",    "AFTER_HUGE_REAL",
-                                           "AFTER_FREE_ONE_REAL", "AFTER_REALLOC_REAL", "AFTER_RELEASE_REAL"};
+                                           "AFTER_FREE_ONE_REAL", "AFTER_REALLOC_REAL", "AFTER_RELEASE_REAL",
+                                           "AFTER_FREAD_REAL",    "AFTER_APPEND_REAL"};
     ASSERT_EQ(checkpoints.size(), keys.size());
     for (size_t i = 0; i < keys.size(); ++i) {
         const uint64_t printed = std::stoull(script_value(r.command.out, keys[i]));
@@ -68,6 +69,16 @@ TEST(HeapChunks, RealSizeEqualsMemoryGetUsageTrueAtEveryCheckpoint) {
             ++grow_chunks;
         }
     EXPECT_GE(grow_chunks, 5u);
+    // The fread() buffer was resized in place: unmapped at its address with another size.
+    bool resized_in_place = false;
+    for (const auto& m : events)
+        if (m["kind"] == "huge" && m["op"] == "map" && m["size"].get<uint64_t>() == huge_block_size(9ull << 20))
+            for (const auto& u : events)
+                if (u["op"] == "unmap" && u["addr"] == m["addr"] && u["t_s"].get<double>() > m["t_s"].get<double>()) {
+                    resized_in_place = u["size"].get<uint64_t>() == huge_block_size((6ull << 20) + 7);
+                    break;
+                }
+    EXPECT_TRUE(resized_in_place);
     EXPECT_NE(report["heap_timeline"]["method"].get<std::string>().find("zend_mm_chunk_alloc_int"), std::string::npos);
 }
 
