@@ -41,6 +41,16 @@ TEST(FaultsPhp, ForkChildCopyOnWriteFaultsAreAttributedToTheWritingFunction) {
     EXPECT_GE(faults["by_region"]["zend_heap"]["first_touch"].get<uint64_t>(), pages);
     EXPECT_GT(sum_for_innermost_user(report, "build_array", "fault_count"), pages);
     EXPECT_EQ(faults["counters"]["malformed_records"], 0);
+    // Per request: the child carries on its parent's request, in an entry of its own.
+    const int64_t parent = report["target"]["pid"].get<int64_t>();
+    uint64_t child_requests = 0;
+    for (const auto& req : faults["requests"]) {
+        if (req["pid"].get<int64_t>() == parent) continue;
+        ++child_requests;
+        EXPECT_GE(req["cow"].get<uint64_t>(), pages);
+        EXPECT_GE(req["pages"].get<uint64_t>(), pages);
+    }
+    EXPECT_EQ(child_requests, 1u);
 }
 
 // With 200,000 elements the array's data is one huge block (over 2 MiB): the child's

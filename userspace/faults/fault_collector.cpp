@@ -36,7 +36,10 @@ std::optional<FaultAttribution> FaultCollector::on_record(const pmt_record_heade
     }
     case PMT_REC_PROC_FORK: {
         pmt_proc_record r;
-        if (read_record(data, size, r)) classifier_.on_fork(hdr.tgid, r.child_tgid);
+        if (read_record(data, size, r)) {
+            classifier_.on_fork(hdr.tgid, r.child_tgid);
+            windows_.on_fork(hdr.tgid, r.child_tgid, hdr.ts_ns);
+        }
         return std::nullopt;
     }
     case PMT_REC_PROC_EXIT:

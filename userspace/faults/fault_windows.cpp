@@ -65,6 +65,11 @@ void FaultWindows::on_fault(uint32_t tgid, uint64_t addr, uint64_t ns, FaultKind
     }
 }
 
+void FaultWindows::on_fork(uint32_t parent, uint32_t child, uint64_t ts_ns) {
+    auto it = procs_.find(parent);
+    if (it != procs_.end() && it->second.request) on_request_begin(child, ts_ns);
+}
+
 void FaultWindows::on_exit(uint32_t tgid) { procs_.erase(tgid); }
 
 void FaultWindows::fill(FaultReport& report, const std::function<double(uint64_t)>& to_seconds,

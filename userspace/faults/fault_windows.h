@@ -29,6 +29,9 @@ public:
     void on_request_begin(uint32_t tgid, uint64_t ts_ns);
     void on_request_end(uint32_t tgid);
     void on_fault(uint32_t tgid, uint64_t addr, uint64_t ns, FaultKind kind);
+    // A forked child carries on its parent's request (pcntl_fork(), FPM workers do
+    // not fork mid-request): its faults go to a request entry of its own.
+    void on_fork(uint32_t parent, uint32_t child, uint64_t ts_ns);
     void on_exit(uint32_t tgid);
 
     // Adds the windows to `report`; to_seconds turns record timestamps into
