@@ -11,6 +11,11 @@ Collector::Collector(CollectorOptions options) : options_(std::move(options)) {
     for (const auto& [tgid, bytes] : options_.baseline_bytes) process(tgid).baseline_remaining = bytes;
 }
 
+void Collector::set_baseline(uint32_t tgid, uint64_t bytes) {
+    options_.baseline_bytes[tgid] = bytes;
+    process(tgid).baseline_remaining = bytes;
+}
+
 void Collector::add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler) {
     extensions_.push_back({first_kind, last_kind, std::move(handler)});
 }

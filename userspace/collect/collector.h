@@ -50,6 +50,9 @@ public:
     // Route record kinds [first, last] to an extension handler.
     void add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler);
     void add_block_observer(BlockObserver observer) { block_observers_.push_back(std::move(observer)); }
+    // Attach by PID: heap->size of a process when the tracer attached (live before us);
+    // set before any record of that process is handled.
+    void set_baseline(uint32_t tgid, uint64_t bytes);
 
     // The profile as of now (or as frozen at script end in launch mode).
     Profile profile() const;

@@ -102,14 +102,9 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
         collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid);
     } else {
         main_pid = *options.pid;
-        if (auto baseline = read_heap_size(main_pid, *php)) collector_options.baseline_bytes[main_pid] = *baseline;
         // FPM: workers the master forked before we attached are traced too (later
         // ones through the fork tracepoint).
-        if (probe_options.follow_forks)
-            for (pid_t child : descendant_processes(main_pid)) {
-                existing_children.push_back(child);
-                if (auto baseline = read_heap_size(child, *php)) collector_options.baseline_bytes[child] = *baseline;
-            }
+        if (probe_options.follow_forks) existing_children = descendant_processes(main_pid);
     }
     if (!probe_options.follow_forks) probe_options.uprobe_pid = main_pid;
     probe_options.use_uprobe_multi = probe_options.use_uprobe_multi && kernel_has_uprobe_multi();
@@ -120,6 +115,13 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     for (const auto& hook : hooks)
         if (hook.before_start)
             if (auto s = hook.before_start(**probes, collector, *php); !s) return s.error();
+    // Attach by PID: what the heap holds now, read as late as possible: what the
+    // target allocates between this read and the probes' attach is not seen.
+    if (!launch) {
+        if (auto baseline = read_heap_size(main_pid, *php)) collector.set_baseline(main_pid, *baseline);
+        for (pid_t child : existing_children)
+            if (auto baseline = read_heap_size(child, *php)) collector.set_baseline(child, *baseline);
+    }
     if (auto s = (*probes)->trace_process(main_pid); !s) return s.error();
     for (pid_t child : existing_children)
         if (process_exists(child))
