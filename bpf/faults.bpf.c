@@ -22,6 +22,13 @@
 #include "common.bpf.h"
 #include "php_stack.bpf.h"
 
+/*
+ * bpf_find_vma() is exact (and works for processes that exit before user space
+ * looks) but is the costliest part of a fault record: about 0.5 us on the build
+ * VM. Without it user space classifies from /proc/PID/maps (PMT_FAULT_NO_VMA).
+ */
+const volatile __u32 lookup_vma = 1;
+
 struct fault_start {
 	__u64 ts; /* 0: no fault pending */
 	__u64 addr;
@@ -236,7 +243,9 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, __u32 majo
 
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	struct vma_info vma = {};
-	if (bpf_find_vma(task, rec->addr, read_vma, &vma, 0)) {
+	if (!lookup_vma) {
+		rec->flags |= PMT_FAULT_NO_VMA;
+	} else if (bpf_find_vma(task, rec->addr, read_vma, &vma, 0)) {
 		rec->flags |= PMT_FAULT_NO_VMA;
 		fcount(PMT_FCNT_NO_VMA);
 	}

@@ -98,6 +98,25 @@ TEST(RegionClassifier, FallsBackToProcMapsAndRereadsWhenTheAddressIsNew) {
     EXPECT_EQ(b.kind, FaultKind::Cow);
 }
 
+std::vector<MapEntry> no_process(uint32_t) { return {}; }
+
+TEST(RegionClassifier, AChildThatExitedIsClassifiedWithItsParentsMaps) {
+    g_reads = 0;
+    RegionClassifier c;
+    c.set_maps_reader(growing_maps);
+    pmt_fault_record parent_fault = fault(0x1800, 0, PMT_FAULT_NO_VMA);
+    EXPECT_EQ(c.classify(parent_fault).region, FaultRegion::Opcache);
+    c.on_fork(42, 43);
+    c.set_maps_reader(no_process);  // the child is gone when its records are read
+    pmt_fault_record child_fault = fault(0x1900, kPresent | kWrite, PMT_FAULT_NO_VMA);
+    child_fault.hdr.tgid = 43;
+    EXPECT_EQ(c.classify(child_fault).region, FaultRegion::Opcache);
+    child_fault.addr = 0x90000;  // unknown even to the parent's maps: re-read fails, maps kept
+    EXPECT_EQ(c.classify(child_fault).region, FaultRegion::Anon);
+    child_fault.addr = 0x1a00;
+    EXPECT_EQ(c.classify(child_fault).region, FaultRegion::Opcache);
+}
+
 TEST(RegionClassifier, HugeBlocksComeFromAllocationsAndFollowForks) {
     RegionClassifier c;
     c.note_huge(42, 0x40000000, 3 << 20);

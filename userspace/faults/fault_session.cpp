@@ -39,6 +39,7 @@ struct FaultSession {
         FaultTracerOptions o;
         std::memcpy(&o.config, const_cast<const pmt_config*>(&skel->rodata->cfg), sizeof(o.config));
         o.max_frames = options.max_frames;
+        o.vma_lookup = options.vma_lookup;
         o.traced_fd = bpf_map__fd(skel->maps.traced);
         o.events_fd = bpf_map__fd(skel->maps.events);
         o.counters_fd = bpf_map__fd(skel->maps.counters);

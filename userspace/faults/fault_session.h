@@ -18,6 +18,7 @@ namespace pmt {
 
 struct FaultSessionOptions {
     uint32_t max_frames = PMT_FAULT_DEFAULT_FRAMES;
+    bool vma_lookup = true;  // see FaultTracerOptions::vma_lookup
 };
 
 SessionHooks fault_session_hooks(const FaultSessionOptions& options);

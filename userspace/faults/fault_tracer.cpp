@@ -78,6 +78,7 @@ Result<std::unique_ptr<FaultTracer>> FaultTracer::start(const FaultTracerOptions
     cfg.max_frames = std::min<uint32_t>(options.max_frames, PMT_MAX_FRAMES);
     if (options.config.max_frames) cfg.max_frames = std::min(cfg.max_frames, options.config.max_frames);
     std::memcpy(const_cast<pmt_config*>(&t->skel_->rodata->cfg), &cfg, sizeof(cfg));
+    t->skel_->rodata->lookup_vma = options.vma_lookup ? 1 : 0;
 
     auto& maps = t->skel_->maps;
     for (auto s : {reuse(maps.traced, options.traced_fd, "traced"),

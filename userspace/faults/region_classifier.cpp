@@ -97,8 +97,9 @@ std::optional<VmaFacts> RegionClassifier::from_maps(uint32_t tgid, uint64_t addr
     auto& maps = maps_[tgid];
     const MapEntry* e = find(maps);
     if (!e) {  // the process mapped something new since the last read
-        maps = reader_(tgid);
+        std::vector<MapEntry> fresh = reader_(tgid);
         ++maps_reads_;
+        if (!fresh.empty()) maps = std::move(fresh);  // empty: it exited; keep what we had
         e = find(maps);
     }
     if (!e) return std::nullopt;
@@ -122,6 +123,10 @@ void RegionClassifier::forget_huge(uint32_t tgid, uint64_t ptr) {
 void RegionClassifier::on_fork(uint32_t parent, uint32_t child) {
     auto it = huge_.find(parent);
     if (it != huge_.end()) huge_[child] = it->second;  // the child has a copy of the heap
+    // And of the address space: the child may exit before its maps can be read.
+    // (Known only if the parent's faults were classified from its maps already.)
+    auto maps = maps_.find(parent);
+    if (maps != maps_.end()) maps_[child] = maps->second;
 }
 
 void RegionClassifier::on_exit(uint32_t tgid) {
