@@ -54,7 +54,8 @@ public:
     // Attaches every probe; fails if a mandatory one cannot be attached.
     Status attach();
     // Starts recording a process (and, with follow_forks, its future children).
-    Status trace_process(pid_t tgid);
+    // `running`: attached mid-run, so allocations outside PHP frames are not start-up.
+    Status trace_process(pid_t tgid, bool running = false);
     // Fold the kernel-side counters into `counters`.
     void read_counters(Counters& counters) const;
     int ring_buffer_fd() const;

@@ -2,8 +2,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace pmt::cli {
+
+// The command after `--` on the command line (launch mode), split off by main().
+void set_launch_command(std::vector<std::string> command);
+const std::vector<std::string>& launch_command();
 
 // `phpmemtrace record`: trace a PHP process (launched or by PID) and write results.
 void register_record_command(CLI::App& app);

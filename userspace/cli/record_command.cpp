@@ -58,6 +58,11 @@ std::optional<uint64_t> parse_bytes(const std::string& text) {
 
 void on_stop_signal(int) { request_session_stop(); }
 
+std::vector<std::string>& launch_command_storage() {
+    static std::vector<std::string> command;
+    return command;
+}
+
 int run_record(const RecordArgs& args) {
     auto view = parse_view(args.view);
     if (!view) {
@@ -68,6 +73,12 @@ int run_record(const RecordArgs& args) {
         std::cerr << "phpmemtrace: give either -p PID or -- COMMAND ... (see --help)\n";
         return 2;
     }
+    for (const auto& path : args.outputs)
+        if (!is_supported_output(path)) {
+            std::cerr << "phpmemtrace: unknown output format for '" << path
+                      << "' (known: " << supported_output_extensions() << ")\n";
+            return 2;
+        }
     if (args.max_frames < 1 || args.max_frames > PMT_MAX_FRAMES) {
         std::cerr << "phpmemtrace: --max-frames must be between 1 and " << PMT_MAX_FRAMES << "\n";
         return 2;
@@ -141,6 +152,9 @@ int run_record(const RecordArgs& args) {
 
 }  // namespace
 
+void set_launch_command(std::vector<std::string> command) { launch_command_storage() = std::move(command); }
+const std::vector<std::string>& launch_command() { return launch_command_storage(); }
+
 void register_record_command(CLI::App& app) {
     auto args = std::make_shared<RecordArgs>();
     CLI::App* cmd = app.add_subcommand("record", "Trace a PHP process and report which PHP functions allocate, "
@@ -179,13 +193,10 @@ void register_record_command(CLI::App& app) {
                     "the load)");
     cmd->add_flag("-q,--quiet", args->quiet, "No summary on the terminal");
     cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
-    // Everything after `--` (or from the first word that is not an option) is the
-    // command to launch, its own options included.
-    cmd->prefix_command();
+    // The command after `--` is split off by main() (see set_launch_command).
     cmd->footer("Launch mode: phpmemtrace record [OPTIONS] -- php8.2 script.php [ARGS...]");
-    cmd->callback([args, cmd] {
-        args->command = cmd->remaining();
-        if (!args->command.empty() && args->command.front() == "--") args->command.erase(args->command.begin());
+    cmd->callback([args] {
+        args->command = launch_command();
         std::exit(run_record(*args));
     });
 }

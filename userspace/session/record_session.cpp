@@ -122,10 +122,10 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
         for (pid_t child : existing_children)
             if (auto baseline = read_heap_size(child, *php)) collector.set_baseline(child, *baseline);
     }
-    if (auto s = (*probes)->trace_process(main_pid); !s) return s.error();
+    if (auto s = (*probes)->trace_process(main_pid, !launch); !s) return s.error();
     for (pid_t child : existing_children)
         if (process_exists(child))
-            if (auto s = (*probes)->trace_process(child); !s) return s.error();
+            if (auto s = (*probes)->trace_process(child, true); !s) return s.error();
     if (auto s = (*probes)->attach(); !s) return s.error();
 
     RingBuffer ring(ring_buffer__new((*probes)->ring_buffer_fd(), handle_record, &collector, nullptr));
