@@ -63,6 +63,10 @@ Status save_meta(Database& db, const HeapTimeline& t) {
     PMT_TRY(put("unknown_unmaps", t.unknown_unmaps));
     PMT_TRY(put("requests_filtered", t.requests_filtered));
     PMT_TRY(put("baseline_real_bytes", t.baseline_real_bytes));
+    if (t.limit && t.limit->near) {  // the approach within --limit-margin (no memory_limit column for it)
+        PMT_TRY(put("limit_near_at_s", t.limit->near_at_s));
+        PMT_TRY(put("limit_near_real_bytes", t.limit->near_real_bytes));
+    }
     return Status::success();
 }
 
@@ -149,6 +153,10 @@ Status load_meta(Database& db, HeapTimeline& t, bool& present) {
         else if (key == "unknown_unmaps") t.unknown_unmaps = stmt->u64(1);
         else if (key == "requests_filtered") t.requests_filtered = stmt->u64(1);
         else if (key == "baseline_real_bytes") t.baseline_real_bytes = stmt->u64(1);
+        // The approach within --limit-margin; the rest of t.limit comes from load_rows.
+        else if (key == "limit_near_at_s") (t.limit ? *t.limit : t.limit.emplace()).near_at_s = stmt->real(1);
+        else if (key == "limit_near_real_bytes")
+            (t.limit ? *t.limit : t.limit.emplace()).near_real_bytes = stmt->u64(1);
     }
     return stmt->error() ? Status(*stmt->error()) : Status::success();
 }
@@ -204,7 +212,7 @@ Status load_rows(Database& db, HeapTimeline& t, std::map<int64_t, std::vector<Fr
         " FROM memory_limit");
     if (!limit) return limit.error();
     if (limit->next()) {
-        LimitEvent l;
+        LimitEvent l = t.limit.value_or(LimitEvent{});  // near_* from load_meta
         if (!limit->is_null(0)) l.limit_bytes = limit->u64(0);
         l.hit = limit->i64(1) != 0;
         l.near = limit->i64(2) != 0;
