@@ -19,9 +19,16 @@ size_t StackTable::FramesHash::operator()(const std::vector<Frame>& frames) cons
 }
 
 uint64_t StackTable::raw_hash(uint32_t tgid, std::span<const pmt_frame> frames) {
-    uint64_t h = mix(tgid, frames.size());
-    for (const auto& f : frames) h = mix(mix(h, f.func), f.lineno);
-    return h;
+    // Two independent lanes (even and odd frames) halve the chain of dependent
+    // mixes: hashing was a quarter of the collector's time on 64-frame stacks.
+    uint64_t h0 = mix(tgid, frames.size()), h1 = 0x243F6A8885A308D3ull;
+    size_t i = 0;
+    for (; i + 1 < frames.size(); i += 2) {
+        h0 = mix(mix(h0, frames[i].func), frames[i].lineno);
+        h1 = mix(mix(h1, frames[i + 1].func), frames[i + 1].lineno);
+    }
+    if (i < frames.size()) h0 = mix(mix(h0, frames[i].func), frames[i].lineno);
+    return mix(h0, h1);
 }
 
 uint32_t StackTable::intern(const std::vector<Frame>& root_first) {
