@@ -79,6 +79,24 @@ def run_checked(cmd, env=None, cwd=None, timeout=1800, what=None):
     return wall, rusage
 
 
+def wait_for_child_exe(pid, exe, timeout=30):
+    """Waits until process pid has a child running exe (launch mode: released)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/{0}/task/{0}/children".format(pid)) as f:
+                for child in f.read().split():
+                    try:
+                        if os.path.realpath("/proc/{}/exe".format(child)) == os.path.realpath(exe):
+                            return int(child)
+                    except OSError:
+                        pass
+        except OSError:
+            raise RunFailed("process {} is gone".format(pid))
+        time.sleep(0.01)
+    raise RunFailed("no child running {} after {} s".format(exe, timeout))
+
+
 def irq_work_interrupts():
     """IRQ work interrupts (self-IPIs) on all CPUs so far."""
     with open("/proc/interrupts") as f:
@@ -153,8 +171,8 @@ class Bench:
         self.project = os.path.join(self.work, "composer-project")
         os.makedirs(self.project, exist_ok=True)
         shutil.copy2(os.path.join(WORKLOADS, "composer-project", "composer.json"), self.project)
-        if not os.path.exists(os.path.join(self.project, "src")):
-            shutil.copytree(self.inc, os.path.join(self.project, "src"))
+        run_checked([self.php, "-n", os.path.join(WORKLOADS, "include_heavy.php"), "--generate",
+                     os.path.join(self.project, "src"), "30"], env=self.env, what="generating the composer project")
         composer = shutil.which("composer")
         if not composer:
             raise RunFailed("composer is not installed (apt-get install composer, or make deps)")
@@ -165,7 +183,9 @@ class Bench:
             ("object_graph", w("object_graph.php", 1000 if q else 4000), None),
             ("string_build", w("string_build.php", 2000 if q else 8000), None),
             ("include_heavy", w("include_heavy.php", self.inc), None),
-            # A real program from Debian's packages, with its extensions (no -n).
+            # A real program from Debian's packages, with its extensions (no -n): boots its console
+            # (quick), or scans a 30-file project and writes its optimized class-map autoloader.
+            ("composer_version", [self.php, composer, "--version"], self.project) if q else
             ("composer_dump_autoload", [self.php, composer, "dump-autoload", "--optimize", "--no-interaction"],
              self.project),
         ]
@@ -215,7 +235,7 @@ class Bench:
         return t
 
     def overhead(self):
-        reps = self.args.reps or (3 if self.quick else 7)
+        reps = self.args.reps or (3 if self.quick else 5)
         configs = ["untraced", "floor", "traced", "traced_default"]
         runs = {name: {c: [] for c in configs} for name, _, _ in self.workloads}
         log("== overhead: {} workloads x {} configurations x {} repetitions, interleaved".format(
@@ -285,6 +305,8 @@ class Bench:
             ("untraced", []),
             ("floor: no-op programs, 2 multi-uprobe links", [floor, "--"]),
             ("no-op programs, 8 links grouped like the recorder's", [floor, "--split-links", "--"]),
+            ("floor + 8 perf-event links on functions never/rarely called", [floor, "--extra-perf-links", "8",
+                                                                              "--"]),
             ("recorder's programs attached, process not traced", [capture, "--skip-trace", "--"]),
             ("recorder, traced, consumer drains every 10 ms", [capture, "--batch-ms", "10", "--"]),
             ("recorder, traced, epoll consumer (= record --no-heap)", [capture, "--"]),
@@ -348,12 +370,14 @@ class Bench:
         for b in data["benchmarks"]:
             if b.get("run_type") != "iteration":
                 continue
-            per.setdefault(b["run_name"], []).append(b["items_per_second"])
+            per.setdefault(b["run_name"].split("/min_time:")[0], []).append(b["items_per_second"])
         rows = []
         for run_name, ips in per.items():
             label = run_name.replace("BM_Replay/", "replay/").replace("BM_Synthetic/", "synthetic/")
             extra = ""
             key = run_name.replace("BM_Replay/", "")
+            if run_name.startswith("BM_Synthetic/"):
+                extra = "synthetic, " + ", ".join(run_name.split("/")[1:])
             if key in info:
                 s = info[key]
                 extra = "{:,} records, mean depth {:.1f} (max {}), {} stacks".format(
@@ -395,7 +419,8 @@ class Bench:
         cmd = [self.tool, "record", "-q", "--ringbuf-mb", "1", "-o", report, "--", self.php, "-n",
                os.path.join(WORKLOADS, "alloc_loop.php"), "12000" if self.quick else "30000"]
         proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(1.5)
+        wait_for_child_exe(proc.pid, self.php)
+        time.sleep(0.5)  # the target is allocating under the probes
         os.kill(proc.pid, signal.SIGSTOP)
         time.sleep(2.0)
         os.kill(proc.pid, signal.SIGCONT)

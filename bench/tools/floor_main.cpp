@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     bool memtrace_load_only = false; // diagnostic: load the recorder's object but attach nothing of it
     bool no_nop = false;             // diagnostic: do not attach the no-op programs
     bool split_links = false;        // diagnostic: one multi link per recorder program, as the recorder groups them
+    int extra_perf_links = 0;        // diagnostic: perf-event uprobes on rarely called functions
     std::string variant = "nop";     // diagnostic: lookup, cookie (see bench_nop.bpf.c)
     std::string stats_path;
     std::vector<std::string> command;
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
             memtrace_programs = memtrace_load_only = true;
         } else if (arg == "--variant" && i + 1 < argc) {
             variant = argv[++i];
+        } else if (arg == "--extra-perf-links" && i + 1 < argc) {
+            extra_perf_links = std::stoi(argv[++i]);
         } else if (arg == "--split-links") {
             split_links = true;
         } else if (arg == "--no-nop") {
@@ -153,6 +156,23 @@ int main(int argc, char** argv) {
             if (!link) return fail(link.error().message);
             multi_links.push_back(std::move(*link));
         }
+    // Functions a script like the workloads calls rarely or never: links on them
+    // cost nothing per allocation, unless the cost of a hit grows with the number
+    // of links on the binary.
+    static const char* const kRare[] = {"zend_gc_collect_cycles", "zend_error_zstr_at", "php_request_startup",
+                                        "php_request_shutdown", "zend_memory_peak_usage", "zend_set_memory_limit",
+                                        "zend_memory_reset_peak_usage", "php_module_startup"};
+    for (int k = 0; k < extra_perf_links && k < int(sizeof(kRare) / sizeof(kRare[0])); ++k) {
+        auto sym = php->elf().symbol(kRare[k]);
+        auto offset = sym ? php->elf().file_offset_of(sym->vaddr) : std::nullopt;
+        if (!offset) return fail(std::string("no symbol ") + kRare[k]);
+        LIBBPF_OPTS(bpf_uprobe_opts, opts);
+        // A program not loaded for multi links: the no-op "cookie" variant, as a perf link.
+        bpf_link* link = bpf_program__attach_uprobe_opts(skel->progs.extra_entry, filter, php->path().c_str(),
+                                                         *offset, &opts);
+        if (!link) return fail(std::string("cannot attach a uprobe to ") + kRare[k] + ": " + std::strerror(errno));
+        links.emplace_back(link);
+    }
     std::unique_ptr<pmt::MemtraceProbes> memtrace;
     if (memtrace_programs) {
         pmt::ProbeOptions options;

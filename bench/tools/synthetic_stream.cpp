@@ -92,20 +92,20 @@ size_t SyntheticStream::alloc_record(void* buffer, uint16_t kind, uint64_t ptr, 
 
 size_t SyntheticStream::next(void* buffer) {
     if (funcs_sent_ < options_.functions) return func_record(buffer);
-    // Warm up to the target, then hover around it.
-    bool alloc;
-    if (live_.size() < options_.live_blocks && live_.size() * 2 < options_.live_blocks) alloc = true;
-    else if (live_.empty()) alloc = true;
-    else alloc = (rng_() % 1000) < (live_.size() < options_.live_blocks ? 520u : 480u);
+    // Warm up to the target, then hover around it: reallocs keep the count, and
+    // allocations outnumber frees below the target, frees above it.
+    std::uniform_real_distribution<double> unit(0, 1);
+    if (!live_.empty() && live_.size() * 2 >= options_.live_blocks && unit(rng_) < options_.realloc_share) {
+        size_t i = rng_() % live_.size();
+        uint64_t old_ptr = live_[i];
+        uint64_t ptr = rng_() % 2 ? old_ptr : fresh_ptr();
+        if (ptr != old_ptr) free_ptrs_.push_back(old_ptr);
+        live_[i] = ptr;
+        return alloc_record(buffer, PMT_REC_REALLOC, ptr, old_ptr);
+    }
+    bool alloc = live_.empty() || live_.size() * 2 < options_.live_blocks ||
+                 unit(rng_) < (live_.size() < options_.live_blocks ? 0.55 : 0.45);
     if (alloc) {
-        if (!live_.empty() && std::uniform_real_distribution<double>(0, 1)(rng_) < options_.realloc_share) {
-            size_t i = rng_() % live_.size();
-            uint64_t old_ptr = live_[i];
-            uint64_t ptr = rng_() % 2 ? old_ptr : fresh_ptr();
-            if (ptr != old_ptr) free_ptrs_.push_back(old_ptr);
-            live_[i] = ptr;
-            return alloc_record(buffer, PMT_REC_REALLOC, ptr, old_ptr);
-        }
         uint64_t ptr = fresh_ptr();
         live_.push_back(ptr);
         return alloc_record(buffer, PMT_REC_ALLOC, ptr, 0);
