@@ -22,8 +22,11 @@ build: deps $(BUILD_DIR)/Makefile
 
 example: build
 	mkdir -p $(OUT)
-	$(BUILD_DIR)/phpmemtrace record -o $(OUT)/example.json -o $(OUT)/example.folded \
-	  $(EXAMPLE_OUTPUTS) -- php8.2 -n examples/leaky_worker.php
+	$(BUILD_DIR)/phpmemtrace record -o $(OUT)/example.svg -o $(OUT)/example.json -o $(OUT)/example.db \
+	  -o $(OUT)/example.pb.gz -o $(OUT)/example.folded -o $(OUT)/example.heap.svg \
+	  -- php8.2 -n examples/leaky_worker.php
+	$(BUILD_DIR)/phpmemtrace report $(OUT)/example.db --view live -o $(OUT)/example-live.svg
+	@echo 'open $(OUT)/example.svg (bytes allocated) and $(OUT)/example-live.svg (bytes held) in a browser'
 
 # Runtime tests need root; without it they are reported as skipped, with the reason.
 test: build
