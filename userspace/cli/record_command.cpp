@@ -10,6 +10,7 @@
 #include "faults/fault_session.h"
 #include "faults/fault_summary.h"
 #include "heap/heap_session.h"
+#include "report/heap_summary.h"
 #include "report/output_writer.h"
 #include "report/text_summary.h"
 #include "session/record_session.h"
@@ -138,6 +139,7 @@ int run_record(const RecordArgs& args) {
     }
     if (!args.quiet) write_text_summary(*profile, std::cout, SummaryOptions{args.top});
     if (!args.quiet && profile->faults) write_fault_summary(*profile->faults, std::cout);
+    if (!args.quiet) write_heap_summary(*profile, std::cout);
     int status = 0;
     for (const auto& path : args.outputs) {
         if (auto s = write_output(*profile, path, *view); !s) {

@@ -1,0 +1,77 @@
+#include "report/heap_summary.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+namespace pmt {
+namespace {
+
+std::string mib(uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.1f MiB", double(bytes) / 1048576.0);
+    return buf;
+}
+
+std::string stack_text(const Profile& p, const std::vector<Frame>& frames) {
+    std::string out;
+    for (const auto& f : frames) {
+        if (f.symbol >= p.symbols.size()) continue;
+        out += (out.empty() ? "" : " > ") + p.symbols[f.symbol].qualified_name();
+    }
+    return out.empty() ? "(no frames)" : out;
+}
+
+}  // namespace
+
+void write_heap_summary(const Profile& p, std::ostream& out) {
+    if (!p.heap_timeline) return;
+    const HeapTimeline& t = *p.heap_timeline;
+    char line[512];
+    const double unused = t.real_peak_bytes ? 100.0 * (1.0 - double(std::min(t.used_at_real_peak_bytes,
+                                                                              t.real_peak_bytes)) /
+                                                                   double(t.real_peak_bytes))
+                                            : 0;
+    std::snprintf(line, sizeof(line),
+                  "\nZend heap: real peak %s at %.3f s (chunks peak %u, huge peak %s); used then %s, %.1f%% of "
+                  "the mapped heap unused\n",
+                  mib(t.real_peak_bytes).c_str(), t.real_peak_at_s, t.chunks_peak, mib(t.huge_peak_bytes).c_str(),
+                  mib(t.used_at_real_peak_bytes).c_str(), unused);
+    out << line;
+    if (!t.gc_runs.empty()) {
+        int64_t collected = 0;
+        uint64_t freed = 0;
+        double seconds = 0;
+        for (const auto& r : t.gc_runs) {
+            collected += r.collected;
+            freed += r.freed_bytes;
+            seconds += r.duration_s;
+        }
+        std::snprintf(line, sizeof(line), "  GC: %zu runs, %lld collected, %s freed, %.3f s in the collector\n",
+                      t.gc_runs.size(), static_cast<long long>(collected), mib(freed).c_str(), seconds);
+        out << line;
+    }
+    if (t.limit && (t.limit->hit || t.limit->near)) {
+        const LimitEvent& l = *t.limit;
+        out << "  memory_limit " << (l.limit_bytes ? mib(*l.limit_bytes) : std::string("?")) << ": "
+            << (l.hit ? "HIT" : "within the margin") << " at " << l.at_s << " s in pid " << l.pid;
+        if (!l.stacks.empty())
+            out << "; largest holder " << mib(l.stacks[0].bytes) << " " << stack_text(p, l.stacks[0].frames);
+        out << "\n";
+    }
+    if (!t.requests.empty()) {
+        const auto top = std::max_element(t.requests.begin(), t.requests.end(),
+                                          [](const auto& a, const auto& b) { return a.peak_bytes < b.peak_bytes; });
+        out << "  requests: " << t.requests.size() << " (highest peak " << mib(top->peak_bytes) << ": "
+            << (top->method.empty() ? "" : top->method + " ") << top->uri << ")";
+        if (t.requests_filtered) out << ", " << t.requests_filtered << " left out by --request-filter";
+        out << "\n";
+    }
+    if (t.samples_dropped || t.map_events_dropped || t.unknown_unmaps)
+        out << "  note: " << t.samples_dropped << " samples and " << t.map_events_dropped
+            << " chunk/huge events beyond the caps (totals still exact), " << t.unknown_unmaps
+            << " unmaps of mappings made before the tracer attached\n";
+    out << "  chunks/huge blocks: " << t.method << "\n";
+}
+
+}  // namespace pmt
