@@ -24,6 +24,16 @@ std::string json_stack_text(const json& stack) {
     return text;
 }
 
+// Where two long texts first differ, with some context (reports are megabytes).
+std::string first_difference(const std::string& a, const std::string& b) {
+    size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    if (i == a.size() && i == b.size()) return "identical";
+    const size_t from = i > 300 ? i - 300 : 0;
+    return "first difference at byte " + std::to_string(i) + "\n--- expected:\n" + b.substr(from, 600) +
+           "\n--- actual:\n" + a.substr(from, 600);
+}
+
 uint64_t json_total(const json& report, const std::string& field) {
     uint64_t total = 0;
     for (const auto& s : report["stacks"]) total += s[field].get<uint64_t>();
@@ -148,7 +158,8 @@ TEST_F(RenderOutputs, ReportOfTheSessionRewritesTheSameFiles) {
     CommandResult r = run_command({phpmemtrace_binary(), "report", file("s.db"), "--view", "alloc",
                                    "-o", file("again.json"), "-o", file("again.folded")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(read_file(file("again.json")), read_file(file("r.json")));
+    const std::string again = read_file(file("again.json")), original = read_file(file("r.json"));
+    EXPECT_TRUE(again == original) << first_difference(again, original);
     EXPECT_EQ(read_file(file("again.folded")), read_file(file("f.folded")));
 }
 
@@ -167,7 +178,8 @@ TEST(RenderSession, ReportKeepsFaultsAndTheHeapTimeline) {
 
     r = run_command({phpmemtrace_binary(), "report", dir.file("s.db"), "-o", dir.file("again.json")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(read_file(dir.file("again.json")), read_file(dir.file("r.json")));
+    const std::string again = read_file(dir.file("again.json")), original = read_file(dir.file("r.json"));
+    EXPECT_TRUE(again == original) << first_difference(again, original);
     CommandResult rows = run_command({"sqlite3", dir.file("s.db"), "SELECT count(*) FROM heap_samples;"});
     EXPECT_EQ(rows.out, std::to_string(report["heap_timeline"]["samples"].size()) + "\n");
 }

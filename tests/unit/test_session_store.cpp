@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "render_fixtures.h"
 #include "report/json_report.h"
@@ -40,6 +41,22 @@ void expect_same_profile(const Profile& a, const Profile& b) {
         EXPECT_EQ(0, std::memcmp(&a.faults->counters, &b.faults->counters, sizeof(FaultCounters)));
         EXPECT_EQ(0, std::memcmp(a.faults->by_region.data(), b.faults->by_region.data(),
                                  sizeof(RegionFaultStats) * kFaultRegionCount));
+        ASSERT_EQ(a.faults->restores.size(), b.faults->restores.size());
+        for (size_t i = 0; i < a.faults->restores.size(); ++i) {
+            const auto &x = a.faults->restores[i], &y = b.faults->restores[i];
+            EXPECT_EQ(x.function, y.function);
+            EXPECT_EQ(x.t_s, y.t_s);
+            EXPECT_EQ(std::tie(x.pid, x.duration_ns, x.faults_during, x.ns_during, x.faults_after, x.cow_after,
+                               x.pages_after, x.ns_after, x.break_even_pages),
+                      std::tie(y.pid, y.duration_ns, y.faults_during, y.ns_during, y.faults_after, y.cow_after,
+                               y.pages_after, y.ns_after, y.break_even_pages));
+        }
+        ASSERT_EQ(a.faults->requests.size(), b.faults->requests.size());
+        for (size_t i = 0; i < a.faults->requests.size(); ++i) {
+            const auto &x = a.faults->requests[i], &y = b.faults->requests[i];
+            EXPECT_EQ(std::tie(x.pid, x.t_s, x.faults, x.cow, x.first_touch, x.pages, x.ns),
+                      std::tie(y.pid, y.t_s, y.faults, y.cow, y.first_touch, y.pages, y.ns));
+        }
     }
     ASSERT_EQ(a.checkpoints.size(), b.checkpoints.size());
     for (size_t i = 0; i < a.checkpoints.size(); ++i) {
@@ -84,6 +101,8 @@ TEST(SessionStore, RoundTripIsExact) {
     faults.latency_ns = FaultLatency{100, 200, 300, 4000, 150};
     faults.histogram[3] = 11;
     faults.counters.no_vma = 2;
+    faults.restores.push_back(RestoreFaults{4242, "heap_snapshot_restore", 0.4, 1500, 3, 900, 40, 38, 40, 52000, 12});
+    faults.requests.push_back(RequestFaults{4243, 0.6, 10, 2, 8, 10, 12345});
     p.faults = faults;
     const std::string path = dir.file("s.db");
     ASSERT_TRUE(save_session(p, path).ok());

@@ -70,6 +70,32 @@ CREATE TABLE fault_regions (
     major       INTEGER NOT NULL,
     ns_total    INTEGER NOT NULL
 );
+-- Faults while a snapshot-restore function ran and after it, per restore call.
+CREATE TABLE fault_restores (
+    id               INTEGER PRIMARY KEY,
+    pid              INTEGER NOT NULL,
+    function         TEXT NOT NULL,
+    t_s              REAL NOT NULL,
+    duration_ns      INTEGER NOT NULL,
+    faults_during    INTEGER NOT NULL,
+    ns_during        INTEGER NOT NULL,
+    faults_after     INTEGER NOT NULL,
+    cow_after        INTEGER NOT NULL,
+    pages_after      INTEGER NOT NULL,
+    ns_after         INTEGER NOT NULL,
+    break_even_pages INTEGER NOT NULL
+);
+-- Faults between php_request_startup() and php_request_shutdown(), per request.
+CREATE TABLE fault_requests (
+    id          INTEGER PRIMARY KEY,
+    pid         INTEGER NOT NULL,
+    t_s         REAL NOT NULL,
+    faults      INTEGER NOT NULL,
+    cow         INTEGER NOT NULL,
+    first_touch INTEGER NOT NULL,
+    pages       INTEGER NOT NULL,
+    ns          INTEGER NOT NULL
+);
 -- record's heap tracer (Profile::heap_timeline). No heap_timeline rows: not traced.
 CREATE TABLE heap_timeline (
     key   TEXT PRIMARY KEY,
