@@ -142,7 +142,9 @@ TEST_F(FaultTracing, EachRestoreIsMeasuredFromTheFunctionFoundByName) {
     for (const auto& r : cow.report.restores) {
         EXPECT_EQ(r.function, "heap_snapshot_restore");
         EXPECT_GT(r.duration_ns, 0u);
-        if (&r != &cow.report.restores[0]) EXPECT_EQ(r.faults_during, 0u);  // mapping the image faults nothing
+        if (&r != &cow.report.restores[0]) {
+            EXPECT_EQ(r.faults_during, 0u);  // mapping the image faults nothing
+        }
         // Each restore is paid after it: one CoW fault per page written. The program
         // also touches its timing array and stack between restores (other pages).
         EXPECT_GE(r.cow_after, 100u);
@@ -153,7 +155,9 @@ TEST_F(FaultTracing, EachRestoreIsMeasuredFromTheFunctionFoundByName) {
     ASSERT_EQ(copy.report.restores.size(), 3u);
     EXPECT_LE(copy.report.restores[0].faults_during, 1u);  // the "[uprobes]" page, as above
     for (const auto& r : copy.report.restores) {
-        if (&r != &copy.report.restores[0]) EXPECT_EQ(r.faults_during, 0u);  // all mapped already
+        if (&r != &copy.report.restores[0]) {
+            EXPECT_EQ(r.faults_during, 0u);  // all mapped already
+        }
         EXPECT_LE(r.cow_after, 4u);      // and the writes after it do not fault
     }
 }
