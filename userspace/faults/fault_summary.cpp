@@ -45,6 +45,31 @@ void write_fault_summary(const FaultReport& r, std::ostream& out) {
                       (unsigned long long)r.histogram[i], std::string(bar, '#').c_str());
         out << line;
     }
+    if (!r.restores.empty()) {
+        uint64_t duration = 0, during = 0, after = 0, pages = 0, ns_after = 0;
+        for (const auto& x : r.restores) {
+            duration += x.duration_ns;
+            during += x.faults_during;
+            after += x.faults_after;
+            pages += x.pages_after;
+            ns_after += x.ns_after;
+        }
+        const uint64_t n = r.restores.size();
+        out << "  snapshot restores: " << n << " (" << r.restores.front().function << "), per restore: "
+            << ns_text(duration / n) << " in the call, " << during / n << " faults during, " << after / n
+            << " faults on " << pages / n << " pages after (" << ns_text(ns_after / n) << ")\n";
+    }
+    if (r.requests.size() > 1) {
+        uint64_t faults = 0, ns = 0, pages = 0;
+        for (const auto& x : r.requests) {
+            faults += x.faults;
+            ns += x.ns;
+            pages += x.pages;
+        }
+        const uint64_t n = r.requests.size();
+        out << "  per request (" << n << "): " << faults / n << " faults on " << pages / n << " pages, "
+            << ns_text(ns / n) << "\n";
+    }
     const auto& c = r.counters;
     if (c.unmatched_ends || c.addr_mismatches || c.no_vma || c.malformed_records)
         out << "  not timed: " << c.unmatched_ends + c.addr_mismatches << " fault ends without their start; "
