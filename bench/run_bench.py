@@ -287,7 +287,9 @@ class Bench:
         hit_ns = [x for s in summary.values() for x in s["floor_hit_ns"]]
         text = table(headers, rows)
         text += ("\n\nmedian [min–max] over {} interleaved repetitions; a = untraced, b = bare no-op uprobes on the "
-                 "same functions, c = phpmemtrace record; times are the PHP process's own lifetime.\n"
+                 "same functions, c = phpmemtrace record --no-heap (exact mode: the allocator probes alone, as the floor), "
+                 "d = phpmemtrace record (default: also the heap structure tracer); times are the PHP process's own "
+                 "lifetime (LD_PRELOADed timer), without the tracers' start-up and teardown.\n"
                  "'tracer / alloc (hits)': (c-b) per allocation (alloc+realloc), in units of one bare uprobe hit "
                  "measured in the same repetition (one hit = {:.1f} µs median on this machine).\n"
                  "goal: tracer share < 20 %").format(reps, median(hit_ns) / 1000)
@@ -402,16 +404,20 @@ class Bench:
                 report = os.path.join(self.work, "loss.json")
                 cmd = [self.tool, "record", "-q", "--ringbuf-mb", str(mb), "-o", report, "--",
                        self.php, script, str(workers), str(iters)]
-                wall, _ = run_checked(cmd, env=self.env, what="loss run")
+                timing = os.path.join(self.work, "timing.json")
+                wall, _ = run_checked(cmd, env=self.timed_env(timing), what="loss run")
+                php_wall_s = self.read_timing(timing, "loss run")["wall_ns"] / 1e9
                 d = json.load(open(report))
                 c = d["counters"]
                 events = c["allocs"] + c["frees"] + c["reallocs"]
-                rate = events / d["duration_s"]
+                rate = events / php_wall_s  # over the PHP processes' lifetime, not the session's
                 res["rates"].append({"ringbuf_mb": mb, "workers": workers, "events": events, "rate": rate,
                                      "lost": c["lost_events"], "duration_s": d["duration_s"]})
                 rows.append([mb, workers, "{:,}".format(events), "{:,.0f}".format(rate), c["lost_events"],
                              c["unknown_frees"]])
-        text = table(["ring MiB", "workers", "events", "events/s (session)", "lost", "unknown frees"], rows)
+        text = table(["ring MiB", "workers", "events", "events/s (while PHP ran)", "lost", "unknown frees"], rows)
+        text += ("\n\nevents = allocator records received (alloc + free + realloc); WORKERS forked PHP processes "
+                 "run bench/workloads/alloc_loop.php at once (parallel_alloc.php).")
 
         # A consumer that stops: SIGSTOP the recorder for a while mid-run.
         log("== loss: stalled consumer (SIGSTOP 2 s) with a 1 MiB ring")
