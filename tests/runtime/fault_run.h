@@ -59,8 +59,9 @@ inline int on_event(void* ctx, void* data, size_t size) {
 // Runs snapshot_restore under the tracer: the forked child waits on a pipe, before
 // exec, until its pid is in the traced set, so every fault after the wait is traced. tracer == nullptr:
 // the same run, untraced.
-inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>& args,
-                            const std::vector<std::string>& restore_names = {}) {
+inline TracedRun run_traced_program(FaultTracer* tracer, const std::string& prog,
+                                    const std::vector<std::string>& args,
+                                    const std::vector<std::string>& restore_names = {}) {
     TracedRun run;
     int go[2], out[2];
     EXPECT_EQ(pipe(go), 0);
@@ -70,7 +71,6 @@ inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>&
         close(go[1]);
         close(out[0]);
         dup2(out[1], 1);
-        std::string prog = snapshot_restore_path();
         // Wait here, before exec, so the program's whole life (loader included) is traced.
         char c;
         if (read(go[0], &c, 1) != 1) _exit(126);
@@ -115,6 +115,11 @@ inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>&
     run.counters = tracer->counters();
     run.report = collector.report();
     return run;
+}
+
+inline TracedRun run_traced(FaultTracer* tracer, const std::vector<std::string>& args,
+                            const std::vector<std::string>& restore_names = {}) {
+    return run_traced_program(tracer, snapshot_restore_path(), args, restore_names);
 }
 
 }  // namespace pmt::testing_faults

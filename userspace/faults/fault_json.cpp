@@ -38,6 +38,7 @@ nlohmann::json faults_to_json(const FaultReport& report) {
         {"counters",
          {{"starts", c.starts}, {"ends", c.ends}, {"unmatched_ends", c.unmatched_ends},
           {"addr_mismatches", c.addr_mismatches}, {"no_vma", c.no_vma}, {"no_bias", c.no_bias},
+          {"program_misses", c.program_misses},
           {"malformed_records", c.malformed_records}}},
     };
 }
@@ -102,7 +103,7 @@ FaultReport faults_from_json(const nlohmann::json& j) {
         const auto& c = j["counters"];
         out.counters = {get(c, "starts"), get(c, "ends"), get(c, "unmatched_ends"),
                         get(c, "addr_mismatches"), get(c, "no_vma"), get(c, "no_bias"),
-                        get(c, "malformed_records")};
+                        get(c, "program_misses"), get(c, "malformed_records")};
     }
     return out;
 }

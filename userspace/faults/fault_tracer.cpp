@@ -169,6 +169,14 @@ FaultCounters FaultTracer::counters() const {
     c.addr_mismatches = sums[PMT_FCNT_ADDR_MISMATCH];
     c.no_vma = sums[PMT_FCNT_NO_VMA];
     c.no_bias = sums[PMT_FCNT_NO_BIAS];
+    // A program the kernel did not run because another BPF program was running on
+    // that CPU: a fault it did not time (or a start it did not see).
+    for (bpf_program* prog : {skel_->progs.on_fault_user, skel_->progs.on_fault_kernel,
+                              skel_->progs.on_fault_end_minor, skel_->progs.on_fault_end_major}) {
+        bpf_prog_info info{};
+        uint32_t len = sizeof(info);
+        if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len)) c.program_misses += info.recursion_misses;
+    }
     return c;
 }
 

@@ -55,6 +55,7 @@ struct FaultCounters {
     uint64_t addr_mismatches = 0;
     uint64_t no_vma = 0;
     uint64_t no_bias = 0;
+    uint64_t program_misses = 0;     // runs the kernel skipped (BPF recursion protection)
     uint64_t malformed_records = 0;  // collector side
 };
 
