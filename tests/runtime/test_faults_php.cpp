@@ -8,15 +8,9 @@ namespace {
 
 TEST(FaultsPhp, ForkChildCopyOnWriteFaultsAreAttributedToTheWritingFunction) {
     PMT_REQUIRE_ROOT();
-    TempDir dir;
-    const std::string json_path = dir.file("report.json");
-    // Options before -o: the CLI takes the words after -o's value up to `--` as more
-    // -o values only when no other option sits in between.
-    CommandResult r = run_command({phpmemtrace_binary(), "record", "--faults", "-q", "-o", json_path, "--",
-                                   "php8.2", "-n", php_script("fork_cow.php"), "60000", "30000"});
-    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-    const nlohmann::json report = read_json(json_path);
-    const std::string& out = r.out;
+    const nlohmann::json report = record_script("fork_cow.php", {"60000", "30000"}, {"--faults"});
+    ASSERT_TRUE(report.is_object());
+    const std::string out = report["__script_output"];
     ASSERT_EQ(script_value(out, "CHILD_EXIT"), "0") << out;
     ASSERT_TRUE(report.contains("faults")) << "no faults section";
     const auto& faults = report["faults"];
@@ -57,14 +51,11 @@ TEST(FaultsPhp, ForkChildCopyOnWriteFaultsAreAttributedToTheWritingFunction) {
 // copy-on-write faults land there, which is known only from the allocation records.
 TEST(FaultsPhp, CopyOnWriteFaultsInAHugeBlockAreCountedAsZendHuge) {
     PMT_REQUIRE_ROOT();
-    TempDir dir;
-    const std::string json_path = dir.file("report.json");
-    CommandResult r = run_command({phpmemtrace_binary(), "record", "--faults", "-q", "-o", json_path, "--",
-                                   "php8.2", "-n", php_script("fork_cow.php"), "200000", "100000"});
-    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-    const nlohmann::json report = read_json(json_path);
-    ASSERT_EQ(script_value(r.out, "CHILD_EXIT"), "0") << r.out;
-    const uint64_t pages = (std::stoull(script_value(r.out, "MODIFIED_BYTES")) + 4095) / 4096;
+    const nlohmann::json report = record_script("fork_cow.php", {"200000", "100000"}, {"--faults"});
+    ASSERT_TRUE(report.is_object());
+    const std::string out = report["__script_output"];
+    ASSERT_EQ(script_value(out, "CHILD_EXIT"), "0") << out;
+    const uint64_t pages = (std::stoull(script_value(out, "MODIFIED_BYTES")) + 4095) / 4096;
     const uint64_t in_child = sum_for_innermost_user(report, "modify_in_child", "fault_count");
     EXPECT_GE(in_child, pages);
     EXPECT_LE(in_child, pages + 1 + 3);
