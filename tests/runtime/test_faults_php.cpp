@@ -62,5 +62,21 @@ TEST(FaultsPhp, CopyOnWriteFaultsInAHugeBlockAreCountedAsZendHuge) {
     EXPECT_GE(report["faults"]["by_region"]["zend_huge"]["cow"].get<uint64_t>(), pages);
 }
 
+// Deep recursion grows the VM stack: its first-touch faults are counted as vm_stack
+// (pages of EG(vm_stack)), apart from the rest of the Zend heap.
+TEST(FaultsPhp, VmStackGrowthIsCountedAsVmStack) {
+    PMT_REQUIRE_ROOT();
+    const nlohmann::json report = record_script("deep_recursion.php", {"20000"}, {"--faults"});
+    ASSERT_TRUE(report.is_object());
+    const std::string out = report["__script_output"];
+    ASSERT_EQ(script_value(out, "DEPTH"), "20000") << out;
+    const auto& vm = report["faults"]["by_region"]["vm_stack"];
+    // Each frame is at least a zend_execute_data (80 bytes) and, with 5 arguments and
+    // 2 locals of 16 bytes, well under 1 KiB: 20000 frames span 390 to 5000 pages.
+    EXPECT_GE(vm["first_touch"].get<uint64_t>(), 20000u * 80 / 4096);
+    EXPECT_LE(vm["count"].get<uint64_t>(), 20000u * 1024 / 4096);
+    EXPECT_GE(sum_for_innermost_user(report, "down", "fault_count"), 20000u * 80 / 4096);
+}
+
 }  // namespace
 }  // namespace pmt::testing
