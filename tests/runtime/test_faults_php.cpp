@@ -78,5 +78,27 @@ TEST(FaultsPhp, VmStackGrowthIsCountedAsVmStack) {
     EXPECT_GE(sum_for_innermost_user(report, "down", "fault_count"), 20000u * 80 / 4096);
 }
 
+// With opcache on, compiled scripts are stored in its shared memory: first touches
+// of that memory are counted as opcache; without opcache there are none.
+TEST(FaultsPhp, OpcacheSharedMemoryIsCountedAsOpcache) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    auto record = [&](std::vector<std::string> php_args) {
+        const std::string json_path = dir.file("report.json");
+        std::vector<std::string> argv{phpmemtrace_binary(), "record", "--faults", "-q", "-o", json_path, "--",
+                                      "php8.2", "-n"};
+        argv.insert(argv.end(), php_args.begin(), php_args.end());
+        argv.insert(argv.end(), {php_script("deep_recursion.php"), "1000"});
+        CommandResult r = run_command(argv);
+        EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+        return r.exit_code == 0 ? read_json(json_path) : nlohmann::json();
+    };
+    const nlohmann::json with = record({"-d", "zend_extension=opcache", "-d", "opcache.enable_cli=1"});
+    const nlohmann::json without = record({});
+    ASSERT_TRUE(with.is_object() && without.is_object());
+    EXPECT_GT(with["faults"]["by_region"]["opcache"]["first_touch"].get<uint64_t>(), 0u);
+    EXPECT_EQ(without["faults"]["by_region"]["opcache"]["count"].get<uint64_t>(), 0u);
+}
+
 }  // namespace
 }  // namespace pmt::testing
