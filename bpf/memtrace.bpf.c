@@ -332,6 +332,20 @@ int BPF_KPROBE(request_boundary)
 	return 0;
 }
 
+SEC("uprobe")
+int BPF_KPROBE(heap_reset, void *heap, int full, int silent)
+{
+	__u32 tgid = current_tgid();
+	if (!traced_state(tgid))
+		return 0;
+	struct pmt_heap_reset_record rec = {};
+	fill_header(&rec.hdr, PMT_REC_HEAP_RESET, tgid);
+	rec.full = full != 0;
+	rec.silent = silent != 0;
+	emit(&rec, sizeof(rec));
+	return 0;
+}
+
 /* ---- process lifetime --------------------------------------------------------- */
 
 SEC("tracepoint/sched/sched_process_fork")

@@ -48,6 +48,7 @@ enum pmt_record_kind {
 	PMT_REC_REQUEST_END = 7,   /* php_request_shutdown() entered: the script has finished */
 	PMT_REC_PROC_FORK = 8,     /* a traced process forked a child that is now traced too */
 	PMT_REC_PROC_EXIT = 9,     /* a traced process exited */
+	PMT_REC_HEAP_RESET = 10,   /* zend_mm_shutdown(): every block is released wholesale */
 	/* 16..31: heap structure records (chunks, huge blocks, GC), heap.bpf.c */
 	PMT_REC_HEAP_MAP = 16,     /* the Zend heap mapped a 2 MiB chunk or a huge block */
 	PMT_REC_HEAP_UNMAP = 17,   /* ... and unmapped one (chunk released, huge block freed) */
@@ -76,6 +77,7 @@ enum pmt_probe_kind {
 	PMT_PROBE_MEMORY_USAGE = 11,  /* zend_memory_usage(real) */
 	PMT_PROBE_REQUEST_STARTUP = 12,
 	PMT_PROBE_REQUEST_SHUTDOWN = 13,
+	PMT_PROBE_MM_SHUTDOWN = 14,   /* zend_mm_shutdown(heap, full, silent) */
 };
 
 /*
@@ -182,6 +184,17 @@ struct pmt_checkpoint_record {
 struct pmt_request_record {
 	struct pmt_record_header hdr;
 	__u64 heap_size;     /* heap->size at the boundary (0 if unknown) */
+};
+
+/*
+ * PMT_REC_HEAP_RESET: at the end of every request (FPM) and of the process, the
+ * heap is emptied without an efree per block; heap->size restarts from 0.
+ */
+struct pmt_heap_reset_record {
+	struct pmt_record_header hdr;
+	__u8 full;   /* the heap itself is destroyed (process end) */
+	__u8 silent;
+	__u8 reserved[6];
 };
 
 struct pmt_proc_record {
@@ -329,6 +342,7 @@ struct pmt_heap_state {
 #define PMT_HEAP_HUGE 0x1        /* MAP/UNMAP: a huge block (else a 2 MiB chunk) */
 #define PMT_HEAP_STATE_OK 0x2    /* heap state was read */
 #define PMT_HEAP_REQ_BEGIN 0x4   /* HEAP_REQUEST: php_request_startup (else shutdown) */
+#define PMT_HEAP_REQ_DONE 0x8    /* HEAP_REQUEST: php_request_shutdown returned (heap reset) */
 
 /* PMT_REC_HEAP_MAP / UNMAP; only `depth` frames are sent. */
 struct pmt_heap_map_record {

@@ -69,6 +69,7 @@ std::vector<AllocatorProbe> allocator_probes() {
         {"zend_memory_usage", PMT_PROBE_MEMORY_USAGE, 0, "memory_usage_entry", "memory_usage_return", true},
         {"php_request_startup", PMT_PROBE_REQUEST_STARTUP, 0, "request_boundary", nullptr, false},
         {"php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, 0, "request_boundary", nullptr, false},
+        {"zend_mm_shutdown", PMT_PROBE_MM_SHUTDOWN, 0, "heap_reset", nullptr, true},
     };
     for (uint32_t bin : zend::kBinSizes) {
         probes.push_back({"_emalloc_" + std::to_string(bin), PMT_PROBE_EMALLOC_FIXED, bin, "alloc_entry",

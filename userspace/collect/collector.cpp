@@ -192,10 +192,21 @@ void Collector::on_fork(const pmt_proc_record& r) {
     functions_.copy_process(r.hdr.tgid, r.child_tgid);
 }
 
-void Collector::on_exit(const pmt_proc_record& r) {
-    // What is still live when a process exits stays in the figures: it was held
-    // until the end (the heap is released wholesale by zend_mm_shutdown).
-    process(r.hdr.tgid).exit_code = (r.exit_code >> 8) & 0xff;
+void Collector::on_exit(const pmt_proc_record& r) { process(r.hdr.tgid).exit_code = (r.exit_code >> 8) & 0xff; }
+
+// zend_mm_shutdown() empties the heap without an efree per block (end of every
+// FPM request, end of the process): release them all, counted apart, so the live
+// table matches heap->size, which restarts from 0.
+void Collector::on_heap_reset(const pmt_heap_reset_record& r) {
+    Process& p = process(r.hdr.tgid);
+    std::vector<uint64_t> pointers;
+    pointers.reserve(p.live.size());
+    for (const auto& [ptr, block] : p.live) pointers.push_back(ptr);
+    for (uint64_t ptr : pointers) {
+        counters_.wiped_bytes += remove_block(p, ptr);
+        ++counters_.wiped_blocks;
+    }
+    p.baseline_remaining = 0;
 }
 
 void Collector::on_record(const void* data, size_t size) {
@@ -234,6 +245,9 @@ void Collector::on_record(const void* data, size_t size) {
         case PMT_REC_PROC_FORK:
             if (fits(sizeof(pmt_proc_record))) on_fork(*static_cast<const pmt_proc_record*>(data));
             break;
+        case PMT_REC_HEAP_RESET:
+            if (fits(sizeof(pmt_heap_reset_record))) on_heap_reset(*static_cast<const pmt_heap_reset_record*>(data));
+            break;
         case PMT_REC_PROC_EXIT:
             if (fits(sizeof(pmt_proc_record))) on_exit(*static_cast<const pmt_proc_record*>(data));
             break;
@@ -254,12 +268,12 @@ std::vector<std::pair<uint32_t, StackStats>> Collector::live_stacks() const {
 Profile Collector::profile() const {
     Profile p;
     p.counters = counters_;
-    p.counters.unknown_frees = counters_.unknown_frees;
     p.symbols = symbols_.symbols();
     p.checkpoints = checkpoints_;
-    const std::vector<StackFigures> stacks = frozen_ ? frozen_->stacks : resolved_peaks(figures_);
-    p.live_point = frozen_ ? "script_end" : "session_end";
-    p.heap.live_bytes = frozen_ ? frozen_->live_total : live_total_;
+    const bool use_frozen = frozen_ && (options_.frozen_is_final || exit_code(*options_.freeze_at_script_end_of));
+    const std::vector<StackFigures> stacks = use_frozen ? frozen_->stacks : resolved_peaks(figures_);
+    p.live_point = use_frozen ? "script_end" : "session_end";
+    p.heap.live_bytes = use_frozen ? frozen_->live_total : live_total_;
     p.heap.peak_live_bytes = peak_total_;
     p.heap.peak_at_s = seconds_since_start(peak_ts_ns_);
     if (!options_.baseline_bytes.empty()) {

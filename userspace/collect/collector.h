@@ -24,9 +24,12 @@ namespace pmt {
 
 struct CollectorOptions {
     uint64_t start_ns = 0;  // bpf_ktime_get_ns() at session start
-    // Launch mode: freeze the figures when this process starts request shutdown,
-    // so "live" means what the script still held when it finished.
+    // Freeze the figures when this process starts request shutdown, so "live" means
+    // what the script still held when it finished (before the heap is emptied).
     std::optional<uint32_t> freeze_at_script_end_of;
+    // Launch mode: the frozen figures are the result. Attach by PID: only if the
+    // process exited during the session (else the figures at the end are).
+    bool frozen_is_final = true;
     // Attach by PID: heap->size of each process at attach time (live before us).
     std::unordered_map<uint32_t, uint64_t> baseline_bytes;
 };
@@ -107,6 +110,7 @@ private:
     void on_request_end(const pmt_request_record& r);
     void on_fork(const pmt_proc_record& r);
     void on_exit(const pmt_proc_record& r);
+    void on_heap_reset(const pmt_heap_reset_record& r);
     uint32_t record_stack(const pmt_alloc_record& r, size_t size);
     std::vector<StackFigures> resolved_peaks(const std::vector<StackFigures>& stacks) const;
 

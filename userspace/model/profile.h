@@ -99,6 +99,10 @@ struct Counters {
     uint64_t unknown_frees = 0;      // free of a block not seen allocated (and size unknown)
     uint64_t baseline_frees = 0;     // free of a block that was live before attach
     uint64_t baseline_free_bytes = 0;
+    // Blocks still live when zend_mm_shutdown() emptied the heap (end of each FPM
+    // request, end of the process): released wholesale, never freed one by one.
+    uint64_t wiped_blocks = 0;
+    uint64_t wiped_bytes = 0;
 };
 
 struct HeapFigures {

@@ -32,6 +32,8 @@ json counters_json(const Counters& c) {
         {"unknown_frees", c.unknown_frees},
         {"baseline_frees", c.baseline_frees},
         {"baseline_free_bytes", c.baseline_free_bytes},
+        {"wiped_blocks", c.wiped_blocks},
+        {"wiped_bytes", c.wiped_bytes},
     };
 }
 

@@ -102,6 +102,10 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
         collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid);
     } else {
         main_pid = *options.pid;
+        // A CLI worker that ends during the session: report what it held when its
+        // script finished, not the empty heap after shutdown.
+        collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid);
+        collector_options.frozen_is_final = false;
         // FPM: workers the master forked before we attached are traced too (later
         // ones through the fork tracepoint).
         if (probe_options.follow_forks) existing_children = descendant_processes(main_pid);

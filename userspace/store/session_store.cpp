@@ -18,7 +18,7 @@ using sqlite::Database;
 using sqlite::Statement;
 
 // Counters are stored by name, one row each, so adding a counter needs no new column.
-constexpr std::array<std::pair<const char*, uint64_t Counters::*>, 12> kCounterFields = {{
+constexpr std::array<std::pair<const char*, uint64_t Counters::*>, 14> kCounterFields = {{
     {"allocs", &Counters::allocs},
     {"frees", &Counters::frees},
     {"reallocs", &Counters::reallocs},
@@ -31,6 +31,8 @@ constexpr std::array<std::pair<const char*, uint64_t Counters::*>, 12> kCounterF
     {"unknown_frees", &Counters::unknown_frees},
     {"baseline_frees", &Counters::baseline_frees},
     {"baseline_free_bytes", &Counters::baseline_free_bytes},
+    {"wiped_blocks", &Counters::wiped_blocks},
+    {"wiped_bytes", &Counters::wiped_bytes},
 }};
 
 std::optional<FrameKind> parse_frame_kind(const std::string& name) {
