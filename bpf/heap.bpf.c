@@ -184,12 +184,22 @@ int BPF_KPROBE(chunk_free_entry)
 
 /* ---- garbage collector ---------------------------------------------------------- */
 
-static __always_inline void emit_gc(struct pt_regs *ctx, __u16 kind, __s64 collected)
+/*
+ * In a uretprobe the IP is the return address, not the probed function's: the load
+ * bias comes from the process state (set by the entry probes) instead.
+ */
+static __always_inline __u64 return_bias(__u32 tgid)
+{
+	struct pmt_proc_state *state = traced_state(tgid);
+	return state ? state->bias : 0;
+}
+
+static __always_inline void emit_gc(__u64 bias, __u16 kind, __s64 collected)
 {
 	struct pmt_gc_record rec = {};
 	fill_header(&rec.hdr, kind, current_tgid());
 	rec.collected = collected;
-	rec.hdr.flags = read_heap_state(load_bias(ctx, bpf_get_attach_cookie(ctx)), &rec.heap);
+	rec.hdr.flags = bias ? read_heap_state(bias, &rec.heap) : 0;
 	emit(&rec, sizeof(rec));
 }
 
@@ -201,7 +211,7 @@ int BPF_KPROBE(gc_entry)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 sp = PT_REGS_SP(ctx);
 	bpf_map_update_elem(&gc_inflight, &tid, &sp, BPF_ANY);
-	emit_gc(ctx, PMT_REC_GC_BEGIN, 0);
+	emit_gc(load_bias(ctx, bpf_get_attach_cookie(ctx)), PMT_REC_GC_BEGIN, 0);
 	return 0;
 }
 
@@ -214,7 +224,7 @@ int BPF_KRETPROBE(gc_return)
 		return 0; /* attached mid-run, or not traced */
 	bpf_map_delete_elem(&gc_inflight, &tid);
 	/* zend_gc_collect_cycles returns int: sign-extend the low 32 bits */
-	emit_gc(ctx, PMT_REC_GC_END, (__s64)(__s32)PT_REGS_RC(ctx));
+	emit_gc(return_bias(current_tgid()), PMT_REC_GC_END, (__s64)(__s32)PT_REGS_RC(ctx));
 	return 0;
 }
 
@@ -298,5 +308,21 @@ int BPF_KPROBE(request_entry)
 		read_sg_string(rec->query, sizeof(rec->query), bias, heap_cfg.sg_query_string);
 	}
 	emit(rec, sizeof(*rec));
+	return 0;
+}
+
+/* php_request_shutdown returned: zend_mm_shutdown has reset heap->size (FPM keeps
+ * the process), so the used size is anchored again here. No request info. */
+SEC("uretprobe")
+int BPF_KRETPROBE(request_done)
+{
+	__u32 tgid = current_tgid();
+	if (!traced_state(tgid))
+		return 0;
+	struct pmt_heap_request_record rec = {};
+	fill_header(&rec.hdr, PMT_REC_HEAP_REQUEST, tgid);
+	__u64 bias = return_bias(tgid);
+	rec.hdr.flags = (bias ? read_heap_state(bias, &rec.heap) : 0) | PMT_HEAP_REQ_DONE;
+	emit(&rec, sizeof(rec));
 	return 0;
 }

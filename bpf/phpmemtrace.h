@@ -343,6 +343,7 @@ struct pmt_heap_state {
 #define PMT_HEAP_STATE_OK 0x2    /* heap state was read */
 #define PMT_HEAP_REQ_BEGIN 0x4   /* HEAP_REQUEST: php_request_startup (else shutdown) */
 #define PMT_HEAP_REQ_DONE 0x8    /* HEAP_REQUEST: php_request_shutdown returned (heap reset) */
+#define PMT_HEAP_REQ_DONE 0x8    /* HEAP_REQUEST: php_request_shutdown returned (heap reset) */
 
 /* PMT_REC_HEAP_MAP / UNMAP; only `depth` frames are sent. */
 struct pmt_heap_map_record {

@@ -90,6 +90,7 @@ Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, Memt
         {"request_entry", symbol("php_request_startup"), "php_request_startup", PMT_PROBE_REQUEST_STARTUP, false},
         {"request_entry", symbol("php_request_shutdown"), "php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN,
          false},
+        {"request_done", symbol("php_request_shutdown"), "php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, true},
     };
     for (const auto& p : wanted) {
         if (!p.vaddr) {

@@ -348,7 +348,13 @@ void HeapTracker::on_request(const pmt_heap_request_record& r) {
     const uint32_t tgid = r.hdr.tgid;
     Process& p = process(tgid);
     const bool ok = r.hdr.flags & PMT_HEAP_STATE_OK;
-    if (r.hdr.flags & PMT_HEAP_REQ_BEGIN) {
+    if (r.hdr.flags & PMT_HEAP_REQ_DONE) {
+        // After zend_mm_shutdown: the request's blocks are gone without frees.
+        if (ok) {
+            anchor(p, r.heap, r.hdr.flags);
+            p.generation.clear();
+        }
+    } else if (r.hdr.flags & PMT_HEAP_REQ_BEGIN) {
         anchor(p, r.heap, r.hdr.flags);
         p.generation.clear();  // from here on, what this request allocates
         OpenRequest req;

@@ -200,8 +200,10 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
     out << "<path d=\"" << area_path(pts, f, real_bytes, chunk_bytes)
         << "\" fill=\"#fdae6b\" stroke=\"#e6550d\" stroke-width=\"1\"><title>huge blocks</title></path>\n";
     std::string used = "M";
-    for (size_t i = 0; i < pts.size(); ++i)
-        used += (i ? " L" : "") + num(f.x(pts[i].t)) + "," + num(f.y(double(pts[i].used)));
+    for (size_t i = 0; i < pts.size(); ++i) {  // a step line: a value holds until the next sample
+        if (i) used += " L" + num(f.x(pts[i].t)) + "," + num(f.y(double(pts[i - 1].used))) + " L";
+        used += num(f.x(pts[i].t)) + "," + num(f.y(double(pts[i].used)));
+    }
     if (!pts.empty()) used += " L" + num(f.x(f.t_max)) + "," + num(f.y(double(pts.back().used)));
     out << "<path d=\"" << used
         << "\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.6\"><title>used (memory_get_usage())</title></path>\n";
