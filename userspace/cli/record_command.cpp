@@ -80,6 +80,10 @@ int run_record(const RecordArgs& args) {
                       << "' (known: " << supported_output_extensions() << ")\n";
             return 2;
         }
+    if (args.fault_frames < 1 || args.fault_frames > PMT_MAX_FRAMES) {
+        std::cerr << "phpmemtrace: --fault-frames must be between 1 and " << PMT_MAX_FRAMES << "\n";
+        return 2;
+    }
     if (args.max_frames < 1 || args.max_frames > PMT_MAX_FRAMES) {
         std::cerr << "phpmemtrace: --max-frames must be between 1 and " << PMT_MAX_FRAMES << "\n";
         return 2;
