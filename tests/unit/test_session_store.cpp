@@ -89,6 +89,8 @@ TEST(SessionStore, RoundTripIsExact) {
     p.duration_s = 0.1 + 0.2;  // not representable in short decimal text
     p.heap.baseline_bytes = 123456789;
     p.counters.baseline_free_bytes = 77;
+    p.counters.wiped_blocks = 5;
+    p.counters.wiped_bytes = 640;
     p.symbols[2].class_name = std::string();  // empty class differs from no class
     p.symbols.push_back(Symbol{FrameKind::Unknown, "f\xc3\xa9t\xe2\x82\xac", std::nullopt, "/srv/\"quoted\".php", 9});
     p.stacks.push_back(Stack{{{6, 1}}, StackStats{1, UINT64_MAX, 0, 0, 0, 0, 0, 0}});
@@ -101,6 +103,7 @@ TEST(SessionStore, RoundTripIsExact) {
     faults.latency_ns = FaultLatency{100, 200, 300, 4000, 150};
     faults.histogram[3] = 11;
     faults.counters.no_vma = 2;
+    faults.counters.program_misses = 4;
     faults.restores.push_back(RestoreFaults{4242, "heap_snapshot_restore", 0.4, 1500, 3, 900, 40, 38, 40, 52000, 12});
     faults.requests.push_back(RequestFaults{4243, 0.6, 10, 2, 8, 10, 12345});
     p.faults = faults;
@@ -323,6 +326,42 @@ TEST(SessionStore, DocumentedQueriesAgreeWithTheModel) {
     auto counters = query_pairs(dir.file("s.db"), "SELECT name, value FROM counters");
     EXPECT_EQ(counters["lost_events"], 3);
     EXPECT_EQ(counters["allocs"], 120);
+}
+
+}  // namespace
+}  // namespace pmt
+
+namespace pmt {
+namespace {
+
+// Tripwire: the session file must hold every field of the Profile, or `report`
+// of a session silently loses what `record` showed. When a field is added to one
+// of these structs, this fails: store it (userspace/store/session_*.cpp, a new
+// column or table, docs/session-schema.md), extend the round-trip tests, then
+// update the size here. Sizes are for x86-64 libstdc++.
+TEST(SessionStore, EveryProfileFieldHasAPlaceInTheFile) {
+#if defined(__x86_64__) && defined(__GLIBCXX__)
+    EXPECT_EQ(sizeof(Profile), 1432u) << "Profile changed";
+    EXPECT_EQ(sizeof(Target), 136u) << "Target changed";
+    EXPECT_EQ(sizeof(Counters), 112u) << "Counters changed (also kCounterFields in session_store.cpp)";
+    EXPECT_EQ(sizeof(HeapFigures), 40u) << "HeapFigures changed";
+    EXPECT_EQ(sizeof(Checkpoint), 72u) << "Checkpoint changed";
+    EXPECT_EQ(sizeof(Symbol), 120u) << "Symbol changed";
+    EXPECT_EQ(sizeof(Frame), 8u) << "Frame changed";
+    EXPECT_EQ(sizeof(StackStats), 80u) << "StackStats changed";
+    EXPECT_EQ(sizeof(FaultReport), 568u) << "FaultReport changed (session_faults.cpp)";
+    EXPECT_EQ(sizeof(RestoreFaults), 112u) << "RestoreFaults changed (session_faults.cpp)";
+    EXPECT_EQ(sizeof(RequestFaults), 56u) << "RequestFaults changed (session_faults.cpp)";
+    EXPECT_EQ(sizeof(HeapTimeline), 416u) << "HeapTimeline changed (session_heap.cpp)";
+    EXPECT_EQ(sizeof(HeapSample), 48u) << "HeapSample changed (session_heap.cpp)";
+    EXPECT_EQ(sizeof(HeapMapEvent), 64u) << "HeapMapEvent changed (session_heap.cpp)";
+    EXPECT_EQ(sizeof(HeapStackBytes), 40u) << "HeapStackBytes changed (session_heap.cpp)";
+    EXPECT_EQ(sizeof(GcRun), 80u) << "GcRun changed (session_heap.cpp)";
+    EXPECT_EQ(sizeof(RequestFigures), 160u) << "RequestFigures changed (session_heap.cpp)";
+    EXPECT_EQ(sizeof(LimitEvent), 168u) << "LimitEvent changed (session_heap.cpp)";
+#else
+    GTEST_SKIP() << "layout sizes are recorded for x86-64 libstdc++ only";
+#endif
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ std::vector<std::pair<std::string, uint64_t*>> fault_fields(FaultReport& r) {
         {"counter.addr_mismatches", &r.counters.addr_mismatches},
         {"counter.no_vma", &r.counters.no_vma},
         {"counter.no_bias", &r.counters.no_bias},
+        {"counter.program_misses", &r.counters.program_misses},
         {"counter.malformed_records", &r.counters.malformed_records},
     };
     for (size_t i = 0; i < r.histogram.size(); ++i) fields.emplace_back("histogram." + std::to_string(i), &r.histogram[i]);
