@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "background_process.h"
 #include "heap_test_helpers.h"
 
 namespace pmt::testing {
@@ -80,6 +81,27 @@ TEST(HeapChunks, RealSizeEqualsMemoryGetUsageTrueAtEveryCheckpoint) {
                 }
     EXPECT_TRUE(resized_in_place);
     EXPECT_NE(report["heap_timeline"]["method"].get<std::string>().find("zend_mm_chunk_alloc_int"), std::string::npos);
+}
+
+// Attach by PID to a running script: the chunks mapped before attach are the
+// baseline (read from the target), and real size still equals PHP's at every checkpoint.
+TEST(HeapChunks, AttachByPidStartsFromTheMappedBaseline) {
+    PMT_REQUIRE_ROOT();
+    BackgroundProcess php({"php8.2", "-n", php_script("long_running.php"), "6"});
+    ASSERT_FALSE(php.wait_for_line("READY", 15000).empty()) << "the PHP worker did not start";
+    TempDir dir;
+    CommandResult r = run_command({phpmemtrace_binary(), "record", "-q", "-p", std::to_string(php.pid()),
+                                   "--duration", "2", "-o", dir.file("pid.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto report = read_json(dir.file("pid.json"));
+    EXPECT_GE(report["heap_timeline"]["baseline_real_bytes"].get<uint64_t>(), 2u << 20);
+    const auto& checkpoints = report["checkpoints"];
+    ASSERT_GE(checkpoints.size(), 20u);
+    for (const auto& c : checkpoints) {
+        ASSERT_TRUE(c.contains("php_real_usage") && c.contains("traced_real_bytes")) << c;
+        EXPECT_EQ(c["php_real_usage"], c["traced_real_bytes"]) << c;
+    }
+    EXPECT_EQ(php.wait_exit(20000), 0);
 }
 
 TEST(HeapChunks, ChartIsAnSvgWithTheSeries) {
