@@ -97,6 +97,18 @@ def wait_for_child_exe(pid, exe, timeout=30):
     raise RunFailed("no child running {} after {} s".format(exe, timeout))
 
 
+def foreign_uprobe_links():
+    """Perf-event uprobe links attached right now (by other sessions when none of ours runs).
+
+    Each one, on any binary, makes every uprobe hit on the machine dearer (BENCHMARKS.md,
+    section 1b), so the tables say how many were seen."""
+    try:
+        p = subprocess.run(["bpftool", "-j", "perf", "list"], capture_output=True, text=True, timeout=30)
+        return sum(1 for e in json.loads(p.stdout or "[]") if e.get("fd_type") in ("uprobe", "uretprobe"))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return -1
+
+
 def irq_work_interrupts():
     """IRQ work interrupts (self-IPIs) on all CPUs so far."""
     with open("/proc/interrupts") as f:
@@ -160,6 +172,8 @@ class Bench:
 
         self.php = os.path.join(self.work, "php8.2")
         shutil.copy2(os.path.realpath(shutil.which("php8.2")), self.php)
+        self.php_other = os.path.join(self.work, "php8.2-other")  # another inode, for the ladder
+        shutil.copy2(self.php, self.php_other)
         self.env = dict(os.environ)
         self.env.pop("USE_ZEND_ALLOC", None)
         self.env.update({"COMPOSER_HOME": os.path.join(self.work, "composer-home"), "COMPOSER_DISABLE_NETWORK": "1",
@@ -240,7 +254,9 @@ class Bench:
         runs = {name: {c: [] for c in configs} for name, _, _ in self.workloads}
         log("== overhead: {} workloads x {} configurations x {} repetitions, interleaved".format(
             len(self.workloads), len(configs), reps))
+        foreign = []
         for rep in range(reps):
+            foreign.append(foreign_uprobe_links())
             for name, cmd, cwd in self.workloads:
                 k = rep % len(configs)
                 order = configs[k:] + configs[:k]  # rotate so no config always runs first
@@ -280,7 +296,7 @@ class Bench:
                          spread(traced_ratio, "{:.1f}"), spread([s * 100 for s in share], "{:.0f}") + " %",
                          spread(per_alloc, "{:.2f}"), spread(per_event, "{:.2f}"),
                          spread([x * 100 for x in share_default], "{:.0f}") + " %", lost])
-        self.results["overhead"] = {"reps": reps, "workloads": summary, "raw": runs}
+        self.results["overhead"] = {"reps": reps, "workloads": summary, "raw": runs, "foreign_uprobe_links": foreign}
         headers = ["workload", "allocator events", "uprobe hits", "floor b/a", "traced c/a",
                    "tracer share (c-b)/(b-a)", "tracer / alloc (hits)", "tracer / event (hits)",
                    "default record (d-b)/(b-a)", "lost"]
@@ -292,7 +308,9 @@ class Bench:
                  "lifetime (LD_PRELOADed timer), without the tracers' start-up and teardown.\n"
                  "'tracer / alloc (hits)': (c-b) per allocation (alloc+realloc), in units of one bare uprobe hit "
                  "measured in the same repetition (one hit = {:.1f} µs median on this machine).\n"
-                 "goal: tracer share < 20 %").format(reps, median(hit_ns) / 1000)
+                 "goal: tracer share < 20 %\n"
+                 "other sessions' perf-event uprobe links at the start of each repetition: {}").format(
+                     reps, median(hit_ns) / 1000, foreign)
         return text
 
     # -----------------------------------------------------------------------
@@ -309,6 +327,8 @@ class Bench:
             ("no-op programs, 8 links grouped like the recorder's", [floor, "--split-links", "--"]),
             ("floor + 8 perf-event links on functions never/rarely called", [floor, "--extra-perf-links", "8",
                                                                               "--"]),
+            ("floor + 8 perf-event links on another copy of PHP (never run)",
+             [floor, "--extra-perf-links", "8", "--extra-binary", self.php_other, "--"]),
             ("recorder's programs attached, process not traced", [capture, "--skip-trace", "--"]),
             ("recorder, traced, consumer drains every 10 ms", [capture, "--batch-ms", "10", "--"]),
             ("recorder, traced, epoll consumer (= record --no-heap)", [capture, "--"]),
@@ -318,7 +338,9 @@ class Bench:
         log("== ladder: {} x {} configurations x {} repetitions".format(name, len(steps), reps))
         walls = {label: [] for label, _ in steps}
         irq = {label: [] for label, _ in steps}
+        foreign = []
         for rep in range(reps):
+            foreign.append(foreign_uprobe_links())
             order = steps[rep % len(steps):] + steps[:rep % len(steps)]
             for label, prefix in order:
                 timing = os.path.join(self.work, "timing.json")
@@ -334,11 +356,12 @@ class Bench:
             rows.append([label, spread([xi / ai for xi, ai in zip(x, a)], "{:.1f}"),
                          spread([(xi - ai) / (bi - ai) for xi, ai, bi in zip(x, a, b)], "{:.2f}"),
                          "{:,.0f}".format(median(irq[label]))])
-        self.results["ladder"] = {"workload": name, "walls": walls, "irq_work": irq}
+        self.results["ladder"] = {"workload": name, "walls": walls, "irq_work": irq, "foreign_uprobe_links": foreign}
         return (table(["configuration ({})".format(name), "x untraced", "cost / floor cost", "irq_work IPIs"], rows) +
                 "\n\n'cost / floor cost' = (x - untraced) / (floor - untraced), per repetition; median [min–max] of "
                 "{} interleaved repetitions. irq_work IPIs: IWI interrupts (/proc/interrupts) during the run; the "
-                "ring buffer raises one for each record committed into an empty ring.".format(reps))
+                "ring buffer raises one for each record committed into an empty ring. Other sessions' perf-event "
+                "uprobe links at the start of each repetition: {}.".format(reps, foreign))
 
     # -----------------------------------------------------------------------
     # 2. collector throughput

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     bool no_nop = false;             // diagnostic: do not attach the no-op programs
     bool split_links = false;        // diagnostic: one multi link per recorder program, as the recorder groups them
     int extra_perf_links = 0;        // diagnostic: perf-event uprobes on rarely called functions
+    std::string extra_binary;        // diagnostic: ... of this other PHP binary (another inode)
     std::string variant = "nop";     // diagnostic: lookup, cookie (see bench_nop.bpf.c)
     std::string stats_path;
     std::vector<std::string> command;
@@ -62,6 +64,8 @@ int main(int argc, char** argv) {
             variant = argv[++i];
         } else if (arg == "--extra-perf-links" && i + 1 < argc) {
             extra_perf_links = std::stoi(argv[++i]);
+        } else if (arg == "--extra-binary" && i + 1 < argc) {
+            extra_binary = argv[++i];
         } else if (arg == "--split-links") {
             split_links = true;
         } else if (arg == "--no-nop") {
@@ -162,14 +166,21 @@ int main(int argc, char** argv) {
     static const char* const kRare[] = {"zend_gc_collect_cycles", "zend_error_zstr_at", "php_request_startup",
                                         "php_request_shutdown", "zend_memory_peak_usage", "zend_set_memory_limit",
                                         "zend_memory_reset_peak_usage", "php_module_startup"};
+    std::optional<pmt::PhpBinary> other;
+    if (!extra_binary.empty()) {
+        auto opened = pmt::PhpBinary::open(extra_binary);
+        if (!opened) return fail(opened.error().message);
+        other.emplace(std::move(*opened));
+    }
+    const pmt::PhpBinary& extra_target = other ? *other : *php;
     for (int k = 0; k < extra_perf_links && k < int(sizeof(kRare) / sizeof(kRare[0])); ++k) {
-        auto sym = php->elf().symbol(kRare[k]);
-        auto offset = sym ? php->elf().file_offset_of(sym->vaddr) : std::nullopt;
+        auto sym = extra_target.elf().symbol(kRare[k]);
+        auto offset = sym ? extra_target.elf().file_offset_of(sym->vaddr) : std::nullopt;
         if (!offset) return fail(std::string("no symbol ") + kRare[k]);
         LIBBPF_OPTS(bpf_uprobe_opts, opts);
-        // A program not loaded for multi links: the no-op "cookie" variant, as a perf link.
-        bpf_link* link = bpf_program__attach_uprobe_opts(skel->progs.extra_entry, filter, php->path().c_str(),
-                                                         *offset, &opts);
+        // A program not loaded for multi links, attached as a perf-event link.
+        bpf_link* link = bpf_program__attach_uprobe_opts(skel->progs.extra_entry, other ? -1 : filter,
+                                                         extra_target.path().c_str(), *offset, &opts);
         if (!link) return fail(std::string("cannot attach a uprobe to ") + kRare[k] + ": " + std::strerror(errno));
         links.emplace_back(link);
     }
