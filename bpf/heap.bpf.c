@@ -130,12 +130,10 @@ static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flag
 
 /* ---- chunks and huge blocks ---------------------------------------------------- */
 
-SEC("uprobe")
-int BPF_KPROBE(chunk_alloc_entry)
+static __always_inline int chunk_alloc_entry(struct pt_regs *ctx, __u64 cookie)
 {
 	if (!traced_state(current_tgid()))
 		return 0;
-	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 bias = load_bias(ctx, cookie);
 	__u64 size = PT_REGS_PARM1(ctx);
 	__u64 sp = PT_REGS_SP(ctx);
@@ -150,8 +148,7 @@ int BPF_KPROBE(chunk_alloc_entry)
 	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(chunk_alloc_return)
+static __always_inline int chunk_alloc_return(struct pt_regs *ctx)
 {
 	struct map_key key = { .tid = (__u32)bpf_get_current_pid_tgid(), .sp = PT_REGS_SP(ctx) - 8 };
 	struct map_call *found = bpf_map_lookup_elem(&map_inflight, &key);
@@ -170,15 +167,14 @@ int BPF_KRETPROBE(chunk_alloc_return)
 }
 
 /* zend_mm_chunk_free(heap, addr, size): chunks released and huge blocks freed. */
-SEC("uprobe")
-int BPF_KPROBE(chunk_free_entry)
+static __always_inline int chunk_free_entry(struct pt_regs *ctx, __u64 cookie)
 {
 	if (!traced_state(current_tgid()))
 		return 0;
 	__u64 addr = PT_REGS_PARM2(ctx), size = PT_REGS_PARM3(ctx);
 	barrier_var(addr);
 	barrier_var(size);
-	emit_map(ctx, PMT_REC_HEAP_UNMAP, 0, load_bias(ctx, bpf_get_attach_cookie(ctx)), addr, size);
+	emit_map(ctx, PMT_REC_HEAP_UNMAP, 0, load_bias(ctx, cookie), addr, size);
 	return 0;
 }
 
@@ -203,20 +199,18 @@ static __always_inline void emit_gc(__u64 bias, __u16 kind, __s64 collected)
 	emit(&rec, sizeof(rec));
 }
 
-SEC("uprobe")
-int BPF_KPROBE(gc_entry)
+static __always_inline int gc_entry(struct pt_regs *ctx, __u64 cookie)
 {
 	if (!traced_state(current_tgid()))
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 sp = PT_REGS_SP(ctx);
 	bpf_map_update_elem(&gc_inflight, &tid, &sp, BPF_ANY);
-	emit_gc(load_bias(ctx, bpf_get_attach_cookie(ctx)), PMT_REC_GC_BEGIN, 0);
+	emit_gc(load_bias(ctx, cookie), PMT_REC_GC_BEGIN, 0);
 	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(gc_return)
+static __always_inline int gc_return(struct pt_regs *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 *sp = bpf_map_lookup_elem(&gc_inflight, &tid);
@@ -232,8 +226,7 @@ int BPF_KRETPROBE(gc_return)
 
 #define PMT_E_FATAL_MASK (1u | 16u | 64u | 256u) /* E_ERROR, E_CORE_, E_COMPILE_, E_USER_ERROR */
 
-SEC("uprobe")
-int BPF_KPROBE(error_entry)
+static __always_inline int error_entry(struct pt_regs *ctx, __u64 cookie)
 {
 	__u32 tgid = current_tgid();
 	if (!traced_state(tgid))
@@ -248,7 +241,7 @@ int BPF_KPROBE(error_entry)
 	struct pmt_error_record *rec = bpf_map_lookup_elem(&error_scratch, &zero);
 	if (!rec)
 		return 0;
-	__u64 bias = load_bias(ctx, bpf_get_attach_cookie(ctx));
+	__u64 bias = load_bias(ctx, cookie);
 	fill_header(&rec->hdr, PMT_REC_FATAL_ERROR, tgid);
 	rec->type = (__u32)type;
 	rec->lineno = (__u32)lineno;
@@ -282,8 +275,7 @@ static __always_inline void read_sg_string(char *dst, __u32 len, __u64 bias, __u
 		bpf_probe_read_user_str(dst, len, (void *)ptr);
 }
 
-SEC("uprobe")
-int BPF_KPROBE(request_entry)
+static __always_inline int request_entry(struct pt_regs *ctx, __u64 cookie)
 {
 	__u32 tgid = current_tgid();
 	if (!traced_state(tgid))
@@ -292,7 +284,6 @@ int BPF_KPROBE(request_entry)
 	struct pmt_heap_request_record *rec = bpf_map_lookup_elem(&request_scratch, &zero);
 	if (!rec)
 		return 0;
-	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 bias = load_bias(ctx, cookie);
 	fill_header(&rec->hdr, PMT_REC_HEAP_REQUEST, tgid);
 	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
@@ -313,8 +304,7 @@ int BPF_KPROBE(request_entry)
 
 /* php_request_shutdown returned: zend_mm_shutdown has reset heap->size (FPM keeps
  * the process), so the used size is anchored again here. No request info. */
-SEC("uretprobe")
-int BPF_KRETPROBE(request_done)
+static __always_inline int request_done(struct pt_regs *ctx)
 {
 	__u32 tgid = current_tgid();
 	if (!traced_state(tgid))
@@ -324,5 +314,46 @@ int BPF_KRETPROBE(request_done)
 	__u64 bias = return_bias(tgid);
 	rec.hdr.flags = (bias ? read_heap_state(bias, &rec.heap) : 0) | PMT_HEAP_REQ_DONE;
 	emit(&rec, sizeof(rec));
+	return 0;
+}
+
+/* ---- dispatchers ------------------------------------------------------------------ */
+
+/*
+ * One entry and one return program for every heap probe, told apart by the cookie's
+ * kind: each can then be one multi-uprobe link, and a session's end waits for two
+ * SRCU grace periods instead of one per probed function.
+ */
+SEC("uprobe")
+int BPF_KPROBE(heap_entry)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	switch (PMT_COOKIE_KIND(cookie)) {
+	case PMT_HEAP_PROBE_CHUNK_ALLOC:
+		return chunk_alloc_entry(ctx, cookie);
+	case PMT_HEAP_PROBE_CHUNK_FREE:
+		return chunk_free_entry(ctx, cookie);
+	case PMT_HEAP_PROBE_GC:
+		return gc_entry(ctx, cookie);
+	case PMT_HEAP_PROBE_ERROR:
+		return error_entry(ctx, cookie);
+	case PMT_PROBE_REQUEST_STARTUP:
+	case PMT_PROBE_REQUEST_SHUTDOWN:
+		return request_entry(ctx, cookie);
+	}
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(heap_return)
+{
+	switch (PMT_COOKIE_KIND(bpf_get_attach_cookie(ctx))) {
+	case PMT_HEAP_PROBE_CHUNK_ALLOC:
+		return chunk_alloc_return(ctx);
+	case PMT_HEAP_PROBE_GC:
+		return gc_return(ctx);
+	case PMT_PROBE_REQUEST_SHUTDOWN:
+		return request_done(ctx);
+	}
 	return 0;
 }

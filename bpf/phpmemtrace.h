@@ -343,7 +343,13 @@ struct pmt_heap_state {
 #define PMT_HEAP_STATE_OK 0x2    /* heap state was read */
 #define PMT_HEAP_REQ_BEGIN 0x4   /* HEAP_REQUEST: php_request_startup (else shutdown) */
 #define PMT_HEAP_REQ_DONE 0x8    /* HEAP_REQUEST: php_request_shutdown returned (heap reset) */
-#define PMT_HEAP_REQ_DONE 0x8    /* HEAP_REQUEST: php_request_shutdown returned (heap reset) */
+
+/* Cookie kinds of heap.bpf.c's two dispatcher programs (the request probes use
+ * PMT_PROBE_REQUEST_STARTUP / PMT_PROBE_REQUEST_SHUTDOWN). */
+#define PMT_HEAP_PROBE_CHUNK_ALLOC 64 /* zend_mm_chunk_alloc_int */
+#define PMT_HEAP_PROBE_CHUNK_FREE 65  /* zend_mm_chunk_free */
+#define PMT_HEAP_PROBE_GC 66          /* zend_gc_collect_cycles */
+#define PMT_HEAP_PROBE_ERROR 67       /* zend_error_zstr_at */
 
 /* PMT_REC_HEAP_MAP / UNMAP; only `depth` frames are sent. */
 struct pmt_heap_map_record {

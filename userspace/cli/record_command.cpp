@@ -115,6 +115,7 @@ int run_record(const RecordArgs& args) {
         HeapSessionOptions heap;
         heap.max_frames = args.max_frames;
         heap.follow_forks = !args.no_follow_forks;
+        heap.use_uprobe_multi = !args.no_uprobe_multi;
         if (args.pid) heap.attach_pid = args.pid;
         if (!args.limit_margin.empty()) {
             auto margin = parse_bytes(args.limit_margin);

@@ -7,6 +7,7 @@
 
 #include "heap.skel.h"
 #include "memtrace.skel.h"
+#include "attach/uprobe_multi.h"
 
 namespace pmt {
 namespace {
@@ -27,7 +28,10 @@ constexpr uint32_t kZendStringVal = 24;
 
 void HeapProbes::SkelDeleter::operator()(heap_bpf* skel) const { heap_bpf__destroy(skel); }
 
-HeapProbes::~HeapProbes() { links_.clear(); }
+HeapProbes::~HeapProbes() {
+    multi_links_.clear();  // detach before the programs go away
+    links_.clear();
+}
 
 Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, MemtraceProbes& shared,
                                                       const HeapProbeOptions& options) {
@@ -65,6 +69,10 @@ Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, Memt
                                                  "announced_funcs"}})
         if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)); err)
             return Error{std::string("heap tracing: cannot share map ") + name + ": " + errno_text(err)};
+    const bool use_multi = options.use_uprobe_multi && kernel_has_uprobe_multi();
+    if (use_multi)
+        for (bpf_program* prog : {skel->progs.heap_entry, skel->progs.heap_return})
+            bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
     if (int err = heap_bpf__load(skel); err)
         return Error{"heap tracing: the kernel refused heap.bpf.o: " + errno_text(err)};
 
@@ -72,48 +80,55 @@ Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, Memt
         auto sym = php.elf().symbol(name);
         return sym ? sym->vaddr : 0;
     };
-    struct Probe {
-        const char* program;
-        uint64_t vaddr;
-        std::string what;
-        uint32_t kind;
-        bool retprobe;
-    };
     const std::vector<Probe> wanted = {
-        // Return probes first: an entry must never be recorded without its return.
-        {"chunk_alloc_return", points.chunk_alloc, "zend_mm_chunk_alloc_int", 0, true},
-        {"chunk_alloc_entry", points.chunk_alloc, "zend_mm_chunk_alloc_int", 0, false},
-        {"chunk_free_entry", points.chunk_free, "zend_mm_chunk_free", 0, false},
-        {"gc_return", symbol("zend_gc_collect_cycles"), "zend_gc_collect_cycles", 0, true},
-        {"gc_entry", symbol("zend_gc_collect_cycles"), "zend_gc_collect_cycles", 0, false},
-        {"error_entry", symbol("zend_error_zstr_at"), "zend_error_zstr_at", 0, false},
-        {"request_entry", symbol("php_request_startup"), "php_request_startup", PMT_PROBE_REQUEST_STARTUP, false},
-        {"request_entry", symbol("php_request_shutdown"), "php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN,
-         false},
-        {"request_done", symbol("php_request_shutdown"), "php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, true},
+        {points.chunk_alloc, "zend_mm_chunk_alloc_int", PMT_HEAP_PROBE_CHUNK_ALLOC, true},
+        {points.chunk_free, "zend_mm_chunk_free", PMT_HEAP_PROBE_CHUNK_FREE, false},
+        {symbol("zend_gc_collect_cycles"), "zend_gc_collect_cycles", PMT_HEAP_PROBE_GC, true},
+        {symbol("zend_error_zstr_at"), "zend_error_zstr_at", PMT_HEAP_PROBE_ERROR, false},
+        {symbol("php_request_startup"), "php_request_startup", PMT_PROBE_REQUEST_STARTUP, false},
+        {symbol("php_request_shutdown"), "php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, true},
     };
+    std::vector<Probe> present;
     for (const auto& p : wanted) {
-        if (!p.vaddr) {
+        if (p.vaddr)
+            present.push_back(p);
+        else
             probes->missing_.push_back(p.what);
-            continue;
-        }
-        if (auto s = probes->attach(p.program, p.vaddr, p.what, p.kind, p.retprobe); !s) return s.error();
     }
+    if (auto s = probes->attach_all(present, use_multi); !s) return s.error();
     return probes;
 }
 
-Status HeapProbes::attach(const char* program, uint64_t vaddr, const std::string& what, uint32_t kind,
-                          bool retprobe) {
-    auto offset = php_->elf().file_offset_of(vaddr);
-    if (!offset) return Error{"heap tracing: cannot find " + what + " in the file " + php_->path()};
-    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, program);
-    if (!prog) return Error{std::string("heap tracing: BPF program ") + program + " missing"};
-    LIBBPF_OPTS(bpf_uprobe_opts, opts);
-    opts.retprobe = retprobe;
-    opts.bpf_cookie = PMT_COOKIE(kind, 0, vaddr);
-    bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, php_->path().c_str(), *offset, &opts);
-    if (!link) return Error{"heap tracing: cannot attach a uprobe to " + what + ": " + errno_text(errno)};
-    links_.emplace_back(link);
+// Return probes first: an entry must never be recorded without its return probe.
+Status HeapProbes::attach_all(const std::vector<Probe>& probes, bool use_multi) {
+    std::vector<UprobeMultiTarget> entries, returns;
+    for (const auto& p : probes) {
+        auto offset = php_->elf().file_offset_of(p.vaddr);
+        if (!offset) return Error{"heap tracing: cannot find " + p.what + " in the file " + php_->path()};
+        const uint64_t cookie = PMT_COOKIE(p.kind, 0, p.vaddr);
+        entries.push_back({*offset, cookie});
+        if (p.has_return) returns.push_back({*offset, cookie});
+    }
+    if (use_multi) {
+        for (auto [prog, targets, retprobe] : {std::tuple{skel_->progs.heap_return, &returns, true},
+                                               std::tuple{skel_->progs.heap_entry, &entries, false}}) {
+            if (targets->empty()) continue;
+            auto link = attach_uprobe_multi(prog, php_->path(), *targets, retprobe, -1);
+            if (!link) return Error{"heap tracing: " + link.error().message};
+            multi_links_.push_back(std::move(*link));
+        }
+        return Status::success();
+    }
+    for (auto [prog, targets, retprobe] : {std::tuple{skel_->progs.heap_return, &returns, true},
+                                           std::tuple{skel_->progs.heap_entry, &entries, false}})
+        for (const auto& t : *targets) {
+            LIBBPF_OPTS(bpf_uprobe_opts, opts);
+            opts.retprobe = retprobe;
+            opts.bpf_cookie = t.cookie;
+            bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, php_->path().c_str(), t.file_offset, &opts);
+            if (!link) return Error{"heap tracing: cannot attach a uprobe: " + errno_text(errno)};
+            links_.emplace_back(link);
+        }
     return Status::success();
 }
 

@@ -10,6 +10,7 @@
 
 #include "attach/bpf_handles.h"
 #include "attach/memtrace_probes.h"
+#include "attach/uprobe_multi.h"
 #include "heap/zend_heap_discovery.h"
 #include "target/php_binary.h"
 #include "util/result.h"
@@ -21,6 +22,7 @@ namespace pmt {
 struct HeapProbeOptions {
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
     bool follow_forks = true;
+    bool use_uprobe_multi = true;  // one multi-uprobe link per program when the kernel has them
 };
 
 class HeapProbes {
@@ -38,13 +40,20 @@ public:
 
 private:
     HeapProbes() = default;
-    Status attach(const char* program, uint64_t vaddr, const std::string& what, uint32_t kind, bool retprobe);
+    struct Probe {
+        uint64_t vaddr;    // link-time address of the probed function
+        std::string what;  // its name, for messages
+        uint32_t kind;     // cookie kind: which handler of the dispatcher runs
+        bool has_return;   // also a return probe
+    };
+    Status attach_all(const std::vector<Probe>& probes, bool use_multi);
 
     struct SkelDeleter {
         void operator()(heap_bpf* skel) const;
     };
     std::unique_ptr<heap_bpf, SkelDeleter> skel_;
     std::vector<BpfLink> links_;  // declared after skel_: destroyed first
+    std::vector<UprobeMultiLink> multi_links_;
     const PhpBinary* php_ = nullptr;
     ZendHeapProbePoints points_;
     std::vector<std::string> missing_;

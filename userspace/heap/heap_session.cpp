@@ -50,6 +50,7 @@ SessionHooks make_heap_session_hooks(const HeapSessionOptions& options) {
         HeapProbeOptions probe_options;
         probe_options.max_frames = state->options.max_frames;
         probe_options.follow_forks = state->options.follow_forks;
+        probe_options.use_uprobe_multi = state->options.use_uprobe_multi;
         auto started = HeapProbes::start(php, probes, probe_options);
         if (!started) return started.error();
         state->probes = std::move(*started);

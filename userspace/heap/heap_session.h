@@ -15,6 +15,7 @@ struct HeapSessionOptions {
     HeapTrackerOptions tracker;
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
     bool follow_forks = true;
+    bool use_uprobe_multi = true;     // record --no-uprobe-multi turns it off
     std::optional<pid_t> attach_pid;  // attach mode: read what is mapped already
 };
 
