@@ -56,10 +56,26 @@ static __always_inline struct pmt_proc_state *traced_state(__u32 tgid)
 	return bpf_map_lookup_elem(&traced, &tgid);
 }
 
+/*
+ * Commit flags. Waking the consumer queues an irq_work (a self-IPI) for every
+ * commit into a ring it has emptied: about two records in three, each as dear as
+ * a uprobe hit on these VMs (BENCHMARKS.md). The consumer polls every 100 ms
+ * anyway, so it is only woken once cfg.ring_wakeup_bytes are waiting, before a
+ * fast producer could fill the ring between two polls.
+ */
+static __always_inline __u64 ring_commit_flags(void)
+{
+	if (!cfg.ring_wakeup_bytes)
+		return 0;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.ring_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Output a record, counting it when the ring buffer is full. */
 static __always_inline int emit(void *record, __u64 size)
 {
-	int err = bpf_ringbuf_output(&events, record, size, 0);
+	int err = bpf_ringbuf_output(&events, record, size, ring_commit_flags());
 	if (err)
 		count(PMT_CNT_LOST_RECORDS);
 	return err;

@@ -131,7 +131,7 @@ static __always_inline void announce_function(struct walk_state *w, __u64 func)
 		bpf_probe_read_user(&rec->line_start, sizeof(rec->line_start),
 				    (void *)(func + cfg.off.op_line_start));
 	}
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, ring_commit_flags());
 	bpf_map_update_elem(&announced_funcs, &key, &sig, BPF_ANY);
 }
 

@@ -325,7 +325,7 @@ struct pmt_config {
 	__u32 max_frames;
 	__u32 follow_forks;   /* trace children of traced processes */
 	__u32 bin_sizes[PMT_ZEND_BIN_COUNT];
-	__u32 reserved;
+	__u32 ring_wakeup_bytes; /* wake the consumer past this much unread data (0: always) */
 };
 
 /* ---- heap structure (heap.bpf.c, records 16..31) ------------------------------ */

@@ -87,9 +87,10 @@ Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& ph
     probes->skel_.reset(memtrace_bpf__open());
     if (!probes->skel_) return Error{"cannot open the BPF object: " + errno_text(errno)};
     auto* skel = probes->skel_.get();
-    const pmt_config cfg = php.bpf_config(options.max_frames, options.follow_forks);
-    std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
     uint64_t ring_bytes = uint64_t(options.ringbuf_mb) << 20;
+    pmt_config cfg = php.bpf_config(options.max_frames, options.follow_forks);
+    cfg.ring_wakeup_bytes = static_cast<uint32_t>(std::min<uint64_t>(ring_bytes / 4, UINT32_MAX));
+    std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
     if (options.use_uprobe_multi)
         for (const auto& probe : allocator_probes())
             for (const char* name : {probe.entry, probe.exit})

@@ -34,7 +34,7 @@ std::vector<AllocatorProbe> allocator_probes();
 
 struct ProbeOptions {
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
-    uint32_t ringbuf_mb = 64;
+    uint32_t ringbuf_mb = 16;
     bool follow_forks = true;
     // Attach the uprobes for this process only (-1: every process running the binary;
     // the BPF side still only records processes in the `traced` map).

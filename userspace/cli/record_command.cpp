@@ -25,7 +25,7 @@ struct RecordArgs {
     std::vector<std::string> outputs;
     std::string view = "alloc";
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
-    uint32_t ringbuf_mb = 64;
+    uint32_t ringbuf_mb = 16;
     bool no_follow_forks = false;
     bool no_uprobe_multi = false;
     size_t top = 10;
