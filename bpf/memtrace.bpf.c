@@ -76,13 +76,33 @@ static __always_inline __u64 note_bias(struct pt_regs *ctx, __u64 cookie, struct
 	return bias;
 }
 
+/* Once per process attached mid-run, before its first traced call changes the heap. */
+static __always_inline void send_baseline_once(struct pmt_proc_state *state, __u64 bias, __u32 tgid)
+{
+	if (!state->baseline_pending)
+		return;
+	__u64 heap = zend_heap(bias);
+	if (!heap || !cfg.off.heap_size)
+		return;
+	struct pmt_baseline_record rec = {};
+	int err = 0;
+	rec.heap_size = read_user_u64(heap + cfg.off.heap_size, &err);
+	if (err)
+		return;
+	fill_header(&rec.hdr, PMT_REC_BASELINE, tgid);
+	if (!emit(&rec, sizeof(rec)))
+		state->baseline_pending = 0;
+}
+
 static __always_inline struct inflight_call *remember_call(struct pt_regs *ctx, __u64 cookie,
 							 __u64 size, __u64 old_ptr, __u8 real,
 							 struct pmt_proc_state *state)
 {
 	struct inflight_key key = entry_key(ctx);
+	__u64 bias = note_bias(ctx, cookie, state);
+	send_baseline_once(state, bias, current_tgid());
 	struct inflight_call call = {
-		.bias = note_bias(ctx, cookie, state),
+		.bias = bias,
 		.size = size,
 		.old_ptr = old_ptr,
 		.old_size = 0,
@@ -247,9 +267,11 @@ SEC("uprobe")
 int BPF_KPROBE(free_entry)
 {
 	__u32 tgid = current_tgid();
-	if (!traced_state(tgid))
+	struct pmt_proc_state *state = traced_state(tgid);
+	if (!state)
 		return 0;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
+	send_baseline_once(state, load_bias(ctx, cookie), tgid);
 	struct pmt_free_record rec = {};
 	__u32 kind = PMT_COOKIE_KIND(cookie);
 	__u64 arg1 = PT_REGS_PARM1(ctx), arg2 = PT_REGS_PARM2(ctx);

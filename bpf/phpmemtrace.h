@@ -49,6 +49,7 @@ enum pmt_record_kind {
 	PMT_REC_PROC_FORK = 8,     /* a traced process forked a child that is now traced too */
 	PMT_REC_PROC_EXIT = 9,     /* a traced process exited */
 	PMT_REC_HEAP_RESET = 10,   /* zend_mm_shutdown(): every block is released wholesale */
+	PMT_REC_BASELINE = 11,     /* attached by PID: heap->size at the first traced call */
 	/* 16..31: heap structure records (chunks, huge blocks, GC), heap.bpf.c */
 	PMT_REC_HEAP_MAP = 16,     /* the Zend heap mapped a 2 MiB chunk or a huge block */
 	PMT_REC_HEAP_UNMAP = 17,   /* ... and unmapped one (chunk released, huge block freed) */
@@ -197,6 +198,17 @@ struct pmt_heap_reset_record {
 	__u8 reserved[6];
 };
 
+/*
+ * PMT_REC_BASELINE: what the heap held before the tracer saw anything, read by the
+ * first entry probe that fires in a process attached mid-run, before its own call
+ * changes the heap. Read any earlier (from user space, before attaching) and the
+ * allocations made while the probes attach would be neither baseline nor traced.
+ */
+struct pmt_baseline_record {
+	struct pmt_record_header hdr;
+	__u64 heap_size;
+};
+
 struct pmt_proc_record {
 	struct pmt_record_header hdr;
 	__u32 child_tgid;    /* PMT_REC_PROC_FORK */
@@ -274,7 +286,8 @@ enum pmt_fault_counter {
 struct pmt_proc_state {
 	__u64 bias;        /* load bias of the PHP binary, learnt at the first entry probe */
 	__u8 has_executed; /* a PHP frame has been seen: no longer in start-up */
-	__u8 reserved[7];
+	__u8 baseline_pending; /* attached mid-run: send PMT_REC_BASELINE at the first entry */
+	__u8 reserved[6];
 };
 
 /* Counters the BPF side bumps instead of failing silently (a per-CPU array). */

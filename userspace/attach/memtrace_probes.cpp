@@ -184,6 +184,7 @@ Status MemtraceProbes::attach() {
 Status MemtraceProbes::trace_process(pid_t tgid, bool running) {
     pmt_proc_state state{};
     state.has_executed = running ? 1 : 0;
+    state.baseline_pending = running ? 1 : 0;
     uint32_t key = static_cast<uint32_t>(tgid);
     if (bpf_map__update_elem(skel_->maps.traced, &key, sizeof(key), &state, sizeof(state), BPF_ANY) != 0)
         return Error{"cannot register process " + std::to_string(tgid) + ": " + errno_text(errno)};

@@ -245,6 +245,12 @@ void Collector::on_record(const void* data, size_t size) {
         case PMT_REC_PROC_FORK:
             if (fits(sizeof(pmt_proc_record))) on_fork(*static_cast<const pmt_proc_record*>(data));
             break;
+        case PMT_REC_BASELINE:
+            if (fits(sizeof(pmt_baseline_record))) {
+                const auto& b = *static_cast<const pmt_baseline_record*>(data);
+                set_baseline(b.hdr.tgid, b.heap_size);
+            }
+            break;
         case PMT_REC_HEAP_RESET:
             if (fits(sizeof(pmt_heap_reset_record))) on_heap_reset(*static_cast<const pmt_heap_reset_record*>(data));
             break;

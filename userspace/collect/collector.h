@@ -55,6 +55,9 @@ public:
     void add_block_observer(BlockObserver observer) { block_observers_.push_back(std::move(observer)); }
     // Attach by PID: heap->size of a process when the tracer attached (live before us);
     // set before any record of that process is handled.
+    // What a process attached mid-run held before the tracer saw it. Set from a
+    // read before attaching, then replaced by the BPF side's PMT_REC_BASELINE,
+    // taken at the first traced call (no allocation can fall in between).
     void set_baseline(uint32_t tgid, uint64_t bytes);
 
     // The profile as of now (or as frozen at script end in launch mode).

@@ -119,8 +119,9 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     for (const auto& hook : hooks)
         if (hook.before_start)
             if (auto s = hook.before_start(**probes, collector, *php); !s) return s.error();
-    // Attach by PID: what the heap holds now, read as late as possible: what the
-    // target allocates between this read and the probes' attach is not seen.
+    // Attach by PID: what the heap holds now. A first estimate only (and the figure
+    // for a process that never calls the allocator during the session): the BPF
+    // side replaces it with heap->size read at the process's first traced call.
     if (!launch) {
         if (auto baseline = read_heap_size(main_pid, *php)) collector.set_baseline(main_pid, *baseline);
         for (pid_t child : existing_children)
