@@ -139,6 +139,18 @@ TEST(HeapFpm, RequestsBehindNginxWithTheirOwnPeaks) {
     std::set<int64_t> worker_pids;
     for (const auto& r : requests) worker_pids.insert(r["pid"].get<int64_t>());
     for (int64_t pid : worker_pids) EXPECT_NE(pid, stack.fpm.pid());
+
+    // Each page calls memory_get_usage(): across requests and workers (forked
+    // before the tracer attached, heap emptied by zend_mm_shutdown between
+    // requests) the tracer's live bytes equal PHP's, to the byte.
+    size_t checkpoints = 0;
+    for (const auto& c : report["checkpoints"]) {
+        if (c["real"].get<bool>()) continue;
+        ++checkpoints;
+        EXPECT_EQ(c["php_memory_usage"], c["traced_live_bytes"]) << c;
+    }
+    EXPECT_GE(checkpoints, sent.size());
+    EXPECT_GT(report["counters"]["wiped_blocks"].get<uint64_t>(), 0u);
     EXPECT_EQ(report["heap_timeline"]["request_source"].get<std::string>().rfind("SG(request_info)", 0), 0u);
 }
 

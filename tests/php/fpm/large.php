@@ -7,4 +7,5 @@ for ($i = 0; $i < intdiv(6000000, 1000); $i++) {
 }
 echo "URI=", $_SERVER['REQUEST_URI'], "\n";
 echo "PEAK=", memory_get_peak_usage(), "\n";
+echo "USAGE=", memory_get_usage(), "\n";  // a checkpoint for the tracer
 echo "COUNT=", count($keep), "\n";
