@@ -160,47 +160,52 @@ static __always_inline __u64 block_size_from_page_map(__u64 ptr)
 	return 0;
 }
 
+/*
+ * One entry program and one return program serve every allocator function, so
+ * the whole probe set is two multi-uprobe links: each link on a binary makes
+ * every uprobe hit on it dearer (BENCHMARKS.md, 1b). The cookie says which
+ * function fired; the registers are read once, up front, because clang merges
+ * ctx loads of different branches into one load at a variable offset, which the
+ * verifier rejects.
+ */
+struct call_args {
+	__u64 arg1, arg2, arg3;
+};
+
+static __always_inline struct call_args read_args(struct pt_regs *ctx)
+{
+	struct call_args a = {
+		.arg1 = PT_REGS_PARM1(ctx),
+		.arg2 = PT_REGS_PARM2(ctx),
+		.arg3 = PT_REGS_PARM3(ctx),
+	};
+	barrier_var(a.arg1);
+	barrier_var(a.arg2);
+	barrier_var(a.arg3);
+	return a;
+}
+
 /* ---- allocations ------------------------------------------------------------ */
 
-SEC("uprobe")
-int BPF_KPROBE(alloc_entry)
+static __always_inline int on_alloc_entry(struct pt_regs *ctx, __u64 cookie, struct call_args *a,
+					  struct pmt_proc_state *state)
 {
-	struct pmt_proc_state *state = traced_state(current_tgid());
-	if (!state)
-		return 0;
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u64 arg1 = PT_REGS_PARM1(ctx), arg2 = PT_REGS_PARM2(ctx);
-	barrier_var(arg1);
-	barrier_var(arg2);
-	__u64 size = arg1; /* _emalloc, _emalloc_large, _emalloc_huge */
-	switch (PMT_COOKIE_KIND(cookie)) {
-	case PMT_PROBE_EMALLOC_FIXED:
+	__u64 size = a->arg1; /* _emalloc, _emalloc_large, _emalloc_huge */
+	if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_EMALLOC_FIXED)
 		size = PMT_COOKIE_ARG(cookie);
-		break;
-	case PMT_PROBE_ZEND_MM_ALLOC:
-		size = arg2;
-		break;
-	}
+	else if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_ZEND_MM_ALLOC)
+		size = a->arg2;
 	remember_call(ctx, cookie, size, 0, 0, state);
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(realloc_entry)
+static __always_inline int on_realloc_entry(struct pt_regs *ctx, __u64 cookie, struct call_args *a,
+					    struct pmt_proc_state *state)
 {
-	struct pmt_proc_state *state = traced_state(current_tgid());
-	if (!state)
-		return 0;
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	/* Read every register first: the verifier rejects ctx loads at merged offsets. */
-	__u64 arg1 = PT_REGS_PARM1(ctx), arg2 = PT_REGS_PARM2(ctx), arg3 = PT_REGS_PARM3(ctx);
-	barrier_var(arg1);
-	barrier_var(arg2);
-	barrier_var(arg3);
-	__u64 ptr = arg1, size = arg2;
+	__u64 ptr = a->arg1, size = a->arg2;
 	if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_ZEND_MM_REALLOC) {
-		ptr = arg2;
-		size = arg3;
+		ptr = a->arg2;
+		size = a->arg3;
 	}
 	if (!ptr)
 		return 0; /* realloc(NULL) jumps to _zend_mm_alloc, which reports it */
@@ -211,10 +216,9 @@ int BPF_KPROBE(realloc_entry)
 }
 
 /* Shared by alloc and realloc returns: walk the PHP stack and send the record. */
-static __always_inline int report_allocation(struct pt_regs *ctx, struct inflight_call *call,
+static __always_inline int report_allocation(struct pt_regs *ctx, struct inflight_call *call, __u64 ptr,
 					     __u16 kind)
 {
-	__u64 ptr = PT_REGS_RC(ctx);
 	if (!ptr)
 		return 0; /* failed allocation: nothing changed in the heap */
 	__u32 zero = 0;
@@ -243,52 +247,21 @@ static __always_inline int report_allocation(struct pt_regs *ctx, struct infligh
 	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_return)
-{
-	struct inflight_call call;
-	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call, true))
-		return 0;
-	return report_allocation(ctx, &call, PMT_REC_ALLOC);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(realloc_return)
-{
-	struct inflight_call call;
-	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call, false))
-		return 0;
-	return report_allocation(ctx, &call, PMT_REC_REALLOC);
-}
-
 /* ---- frees -------------------------------------------------------------------- */
 
-SEC("uprobe")
-int BPF_KPROBE(free_entry)
+static __always_inline int on_free_entry(struct pt_regs *ctx, __u64 cookie, struct call_args *a,
+					 struct pmt_proc_state *state, __u32 tgid)
 {
-	__u32 tgid = current_tgid();
-	struct pmt_proc_state *state = traced_state(tgid);
-	if (!state)
-		return 0;
-	__u64 cookie = bpf_get_attach_cookie(ctx);
 	send_baseline_once(state, load_bias(ctx, cookie), tgid);
 	struct pmt_free_record rec = {};
 	__u32 kind = PMT_COOKIE_KIND(cookie);
-	__u64 arg1 = PT_REGS_PARM1(ctx), arg2 = PT_REGS_PARM2(ctx);
-	barrier_var(arg1);
-	barrier_var(arg2);
-	rec.ptr = arg1; /* _efree */
-	switch (kind) {
-	case PMT_PROBE_EFREE_FIXED:
+	rec.ptr = a->arg1; /* _efree */
+	if (kind == PMT_PROBE_EFREE_FIXED)
 		rec.size = PMT_COOKIE_ARG(cookie);
-		break;
-	case PMT_PROBE_EFREE_SIZED:
-		rec.size = arg2;
-		break;
-	case PMT_PROBE_ZEND_MM_FREE:
-		rec.ptr = arg2;
-		break;
-	}
+	else if (kind == PMT_PROBE_EFREE_SIZED)
+		rec.size = a->arg2;
+	else if (kind == PMT_PROBE_ZEND_MM_FREE)
+		rec.ptr = a->arg2;
 	if (!rec.ptr)
 		return 0; /* efree(NULL) is not called by PHP, but costs nothing to ignore */
 	if (!rec.size)
@@ -301,27 +274,13 @@ int BPF_KPROBE(free_entry)
 
 /* ---- checkpoints: memory_get_usage() ---------------------------------------- */
 
-SEC("uprobe")
-int BPF_KPROBE(memory_usage_entry)
+static __always_inline int report_checkpoint(struct inflight_call *call, __u64 returned)
 {
-	struct pmt_proc_state *state = traced_state(current_tgid());
-	if (!state)
-		return 0;
-	remember_call(ctx, bpf_get_attach_cookie(ctx), 0, 0, (__u8)PT_REGS_PARM1(ctx), state);
-	return 0;
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(memory_usage_return)
-{
-	struct inflight_call call;
-	if (!take_call(ctx, bpf_get_attach_cookie(ctx), &call, true))
-		return 0;
 	struct pmt_checkpoint_record rec = {};
 	fill_header(&rec.hdr, PMT_REC_CHECKPOINT, current_tgid());
-	rec.returned = PT_REGS_RC(ctx);
-	rec.real = call.real;
-	__u64 heap = zend_heap(call.bias);
+	rec.returned = returned;
+	rec.real = call->real;
+	__u64 heap = zend_heap(call->bias);
 	if (heap && cfg.off.heap_size && cfg.off.heap_real_size) {
 		int err = 0;
 		rec.heap_size = read_user_u64(heap + cfg.off.heap_size, &err);
@@ -332,15 +291,10 @@ int BPF_KRETPROBE(memory_usage_return)
 	return 0;
 }
 
-/* ---- request boundaries ------------------------------------------------------- */
+/* ---- request boundaries and heap resets --------------------------------------- */
 
-SEC("uprobe")
-int BPF_KPROBE(request_boundary)
+static __always_inline int on_request_boundary(struct pt_regs *ctx, __u64 cookie, __u32 tgid)
 {
-	__u32 tgid = current_tgid();
-	if (!traced_state(tgid))
-		return 0;
-	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct pmt_request_record rec = {};
 	__u16 kind = PMT_COOKIE_KIND(cookie) == PMT_PROBE_REQUEST_STARTUP ? PMT_REC_REQUEST_BEGIN
 									 : PMT_REC_REQUEST_END;
@@ -354,18 +308,69 @@ int BPF_KPROBE(request_boundary)
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(heap_reset, void *heap, int full, int silent)
+/* zend_mm_shutdown(heap, full, silent) */
+static __always_inline int on_heap_reset(struct call_args *a, __u32 tgid)
 {
-	__u32 tgid = current_tgid();
-	if (!traced_state(tgid))
-		return 0;
 	struct pmt_heap_reset_record rec = {};
 	fill_header(&rec.hdr, PMT_REC_HEAP_RESET, tgid);
-	rec.full = full != 0;
-	rec.silent = silent != 0;
+	rec.full = (int)a->arg2 != 0;
+	rec.silent = (int)a->arg3 != 0;
 	emit(&rec, sizeof(rec));
 	return 0;
+}
+
+/* ---- the two programs ------------------------------------------------------------ */
+
+SEC("uprobe")
+int BPF_KPROBE(allocator_entry)
+{
+	__u32 tgid = current_tgid();
+	struct pmt_proc_state *state = traced_state(tgid);
+	if (!state)
+		return 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct call_args a = read_args(ctx);
+	switch (PMT_COOKIE_KIND(cookie)) {
+	case PMT_PROBE_EMALLOC:
+	case PMT_PROBE_EMALLOC_FIXED:
+	case PMT_PROBE_EMALLOC_SIZED:
+	case PMT_PROBE_ZEND_MM_ALLOC:
+		return on_alloc_entry(ctx, cookie, &a, state);
+	case PMT_PROBE_EFREE:
+	case PMT_PROBE_EFREE_FIXED:
+	case PMT_PROBE_EFREE_SIZED:
+	case PMT_PROBE_ZEND_MM_FREE:
+		return on_free_entry(ctx, cookie, &a, state, tgid);
+	case PMT_PROBE_EREALLOC:
+	case PMT_PROBE_ZEND_MM_REALLOC:
+		return on_realloc_entry(ctx, cookie, &a, state);
+	case PMT_PROBE_MEMORY_USAGE:
+		remember_call(ctx, cookie, 0, 0, (__u8)a.arg1, state);
+		return 0;
+	case PMT_PROBE_REQUEST_STARTUP:
+	case PMT_PROBE_REQUEST_SHUTDOWN:
+		return on_request_boundary(ctx, cookie, tgid);
+	case PMT_PROBE_MM_SHUTDOWN:
+		return on_heap_reset(&a, tgid);
+	}
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(allocator_return)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 returned = PT_REGS_RC(ctx);
+	barrier_var(returned);
+	__u32 kind = PMT_COOKIE_KIND(cookie);
+	struct inflight_call call;
+	/* a realloc of NULL has no entry on purpose (see on_realloc_entry) */
+	bool is_realloc = kind == PMT_PROBE_EREALLOC || kind == PMT_PROBE_ZEND_MM_REALLOC;
+	if (!take_call(ctx, cookie, &call, !is_realloc))
+		return 0;
+	if (kind == PMT_PROBE_MEMORY_USAGE)
+		return report_checkpoint(&call, returned);
+	return report_allocation(ctx, &call, returned, is_realloc ? PMT_REC_REALLOC : PMT_REC_ALLOC);
 }
 
 /* ---- process lifetime --------------------------------------------------------- */

@@ -52,29 +52,32 @@ MemtraceProbes::~MemtraceProbes() {
     multi_links_.clear();
 }
 
+// One program for every entry and one for every return (see memtrace.bpf.c).
+constexpr const char* kEntry = "allocator_entry";
+constexpr const char* kReturn = "allocator_return";
+
 std::vector<AllocatorProbe> allocator_probes() {
     std::vector<AllocatorProbe> probes = {
-        {"_emalloc", PMT_PROBE_EMALLOC, 0, "alloc_entry", "alloc_return", true},
-        {"_emalloc_large", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
-        {"_emalloc_huge", PMT_PROBE_EMALLOC_SIZED, 0, "alloc_entry", "alloc_return", true},
-        {"_zend_mm_alloc", PMT_PROBE_ZEND_MM_ALLOC, 0, "alloc_entry", "alloc_return", true},
-        {"_efree", PMT_PROBE_EFREE, 0, "free_entry", nullptr, true},
-        {"_efree_large", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
-        {"_efree_huge", PMT_PROBE_EFREE_SIZED, 0, "free_entry", nullptr, true},
-        {"_zend_mm_free", PMT_PROBE_ZEND_MM_FREE, 0, "free_entry", nullptr, true},
-        {"_erealloc", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
-        {"_erealloc2", PMT_PROBE_EREALLOC, 0, "realloc_entry", "realloc_return", true},
-        {"_zend_mm_realloc", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", true},
-        {"_zend_mm_realloc2", PMT_PROBE_ZEND_MM_REALLOC, 0, "realloc_entry", "realloc_return", false},
-        {"zend_memory_usage", PMT_PROBE_MEMORY_USAGE, 0, "memory_usage_entry", "memory_usage_return", true},
-        {"php_request_startup", PMT_PROBE_REQUEST_STARTUP, 0, "request_boundary", nullptr, false},
-        {"php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, 0, "request_boundary", nullptr, false},
-        {"zend_mm_shutdown", PMT_PROBE_MM_SHUTDOWN, 0, "heap_reset", nullptr, true},
+        {"_emalloc", PMT_PROBE_EMALLOC, 0, kEntry, kReturn, true},
+        {"_emalloc_large", PMT_PROBE_EMALLOC_SIZED, 0, kEntry, kReturn, true},
+        {"_emalloc_huge", PMT_PROBE_EMALLOC_SIZED, 0, kEntry, kReturn, true},
+        {"_zend_mm_alloc", PMT_PROBE_ZEND_MM_ALLOC, 0, kEntry, kReturn, true},
+        {"_efree", PMT_PROBE_EFREE, 0, kEntry, nullptr, true},
+        {"_efree_large", PMT_PROBE_EFREE_SIZED, 0, kEntry, nullptr, true},
+        {"_efree_huge", PMT_PROBE_EFREE_SIZED, 0, kEntry, nullptr, true},
+        {"_zend_mm_free", PMT_PROBE_ZEND_MM_FREE, 0, kEntry, nullptr, true},
+        {"_erealloc", PMT_PROBE_EREALLOC, 0, kEntry, kReturn, true},
+        {"_erealloc2", PMT_PROBE_EREALLOC, 0, kEntry, kReturn, true},
+        {"_zend_mm_realloc", PMT_PROBE_ZEND_MM_REALLOC, 0, kEntry, kReturn, true},
+        {"_zend_mm_realloc2", PMT_PROBE_ZEND_MM_REALLOC, 0, kEntry, kReturn, false},
+        {"zend_memory_usage", PMT_PROBE_MEMORY_USAGE, 0, kEntry, kReturn, true},
+        {"php_request_startup", PMT_PROBE_REQUEST_STARTUP, 0, kEntry, nullptr, false},
+        {"php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, 0, kEntry, nullptr, false},
+        {"zend_mm_shutdown", PMT_PROBE_MM_SHUTDOWN, 0, kEntry, nullptr, true},
     };
     for (uint32_t bin : zend::kBinSizes) {
-        probes.push_back({"_emalloc_" + std::to_string(bin), PMT_PROBE_EMALLOC_FIXED, bin, "alloc_entry",
-                          "alloc_return", true});
-        probes.push_back({"_efree_" + std::to_string(bin), PMT_PROBE_EFREE_FIXED, bin, "free_entry", nullptr, true});
+        probes.push_back({"_emalloc_" + std::to_string(bin), PMT_PROBE_EMALLOC_FIXED, bin, kEntry, kReturn, true});
+        probes.push_back({"_efree_" + std::to_string(bin), PMT_PROBE_EFREE_FIXED, bin, kEntry, nullptr, true});
     }
     return probes;
 }
