@@ -150,7 +150,10 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
                                                              std::chrono::duration<double>(*options.duration_s))
                                              : std::nullopt;
     while (!g_stop) {
+        // The BPF side commits without waking us (each wake-up is an IPI): poll
+        // waits out its timeout, then what arrived meanwhile is consumed.
         int n = ring_buffer__poll(ring.get(), 100);
+        if (n >= 0) n = ring_buffer__consume(ring.get());
         if (n < 0 && n != -EINTR) return Error{"reading the ring buffer failed: " + std::to_string(n)};
         if (child) {
             wait_status = child->wait(false);
@@ -174,13 +177,10 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     if (launch) {
         profile.target.binary = image;
         profile.target.command = join(options.command);
-        if (!wait_status) {  // Ctrl-C: the child got it too; collect its status
-            child->kill_child();
-        } else if (WIFEXITED(*wait_status)) {
-            profile.target.exit_code = WEXITSTATUS(*wait_status);
-        } else if (WIFSIGNALED(*wait_status)) {
-            profile.target.exit_code = 128 + WTERMSIG(*wait_status);
-        }
+        // Ended by --duration or a signal, the command runs on untraced (a
+        // terminal's Ctrl-C reaches it too) and has no exit code to report.
+        if (wait_status && WIFEXITED(*wait_status)) profile.target.exit_code = WEXITSTATUS(*wait_status);
+        if (wait_status && WIFSIGNALED(*wait_status)) profile.target.exit_code = 128 + WTERMSIG(*wait_status);
     }
     if (profile.target.pids.empty()) profile.target.pids.push_back(main_pid);
     for (const auto& hook : hooks)
