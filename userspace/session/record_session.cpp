@@ -131,7 +131,11 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     for (pid_t child : existing_children)
         if (process_exists(child))
             if (auto s = (*probes)->trace_process(child, true); !s) return s.error();
-    if (auto s = (*probes)->attach(); !s) return s.error();
+    if (auto s = (*probes)->attach(); !s) {
+        if (!launch && !process_exists(main_pid))
+            return Error{"process " + std::to_string(main_pid) + " exited while the probes were being attached"};
+        return s.error();
+    }
 
     RingBuffer ring(ring_buffer__new((*probes)->ring_buffer_fd(), handle_record, &collector, nullptr));
     if (!ring) return Error{"cannot open the BPF ring buffer"};

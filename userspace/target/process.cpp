@@ -1,5 +1,6 @@
 #include "target/process.h"
 
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -42,6 +43,18 @@ bool is_libphp(const std::string& path) {
     return base.rfind("libphp", 0) == 0 && base.find(".so") != std::string::npos;
 }
 
+// The binary's own path when it names the same file as /proc/PID/exe here (same
+// mount namespace): probes attached by that path survive the process exiting and
+// cover the processes it forks. Otherwise the /proc link (containers).
+std::string stable_path_of(const std::string& proc_exe) {
+    char target[PATH_MAX] = {};
+    ssize_t n = readlink(proc_exe.c_str(), target, sizeof(target) - 1);
+    struct stat via_proc, direct;
+    if (n <= 0 || stat(proc_exe.c_str(), &via_proc) != 0 || stat(target, &direct) != 0) return proc_exe;
+    if (via_proc.st_dev != direct.st_dev || via_proc.st_ino != direct.st_ino) return proc_exe;
+    return target;
+}
+
 }  // namespace
 
 bool process_exists(pid_t pid) {
@@ -58,7 +71,7 @@ Result<std::string> php_image_of_process(pid_t pid) {
         return Error{"cannot read " + exe + ": " + std::strerror(errno)};
     }
     auto elf = ElfFile::open(exe);
-    if (elf && elf->symbol("executor_globals")) return exe;
+    if (elf && elf->symbol("executor_globals")) return stable_path_of(exe);
     // Embedded PHP (Apache mod_php, ...): look for libphp*.so in its mappings.
     std::ifstream maps(proc_path(pid, "maps"));
     std::string line;
