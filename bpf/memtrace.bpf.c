@@ -94,9 +94,8 @@ static __always_inline void send_baseline_once(struct pmt_proc_state *state, __u
 		state->baseline_pending = 0;
 }
 
-static __always_inline struct inflight_call *remember_call(struct pt_regs *ctx, __u64 cookie,
-							 __u64 size, __u64 old_ptr, __u8 real,
-							 struct pmt_proc_state *state)
+static __always_inline void remember_call(struct pt_regs *ctx, __u64 cookie, __u64 size, __u64 old_ptr,
+					  __u64 old_size, __u8 real, struct pmt_proc_state *state)
 {
 	struct inflight_key key = entry_key(ctx);
 	__u64 bias = note_bias(ctx, cookie, state);
@@ -105,13 +104,12 @@ static __always_inline struct inflight_call *remember_call(struct pt_regs *ctx, 
 		.bias = bias,
 		.size = size,
 		.old_ptr = old_ptr,
-		.old_size = 0,
+		.old_size = old_size,
 		.vaddr_lo = (__u32)PMT_COOKIE_VADDR(cookie),
 		.probe = PMT_COOKIE_KIND(cookie),
 		.real = real,
 	};
 	bpf_map_update_elem(&inflight, &key, &call, BPF_ANY);
-	return bpf_map_lookup_elem(&inflight, &key);
 }
 
 /*
@@ -195,7 +193,7 @@ static __always_inline int on_alloc_entry(struct pt_regs *ctx, __u64 cookie, str
 		size = PMT_COOKIE_ARG(cookie);
 	else if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_ZEND_MM_ALLOC)
 		size = a->arg2;
-	remember_call(ctx, cookie, size, 0, 0, state);
+	remember_call(ctx, cookie, size, 0, 0, 0, state);
 	return 0;
 }
 
@@ -209,9 +207,8 @@ static __always_inline int on_realloc_entry(struct pt_regs *ctx, __u64 cookie, s
 	}
 	if (!ptr)
 		return 0; /* realloc(NULL) jumps to _zend_mm_alloc, which reports it */
-	struct inflight_call *call = remember_call(ctx, cookie, size, ptr, 0, state);
-	if (call) /* known only here: the page map entry changes with the realloc */
-		call->old_size = block_size_from_page_map(ptr);
+	/* The old block's size is known only here: the page map changes with the realloc. */
+	remember_call(ctx, cookie, size, ptr, block_size_from_page_map(ptr), 0, state);
 	return 0;
 }
 
@@ -345,7 +342,7 @@ int BPF_KPROBE(allocator_entry)
 	case PMT_PROBE_ZEND_MM_REALLOC:
 		return on_realloc_entry(ctx, cookie, &a, state);
 	case PMT_PROBE_MEMORY_USAGE:
-		remember_call(ctx, cookie, 0, 0, (__u8)a.arg1, state);
+		remember_call(ctx, cookie, 0, 0, 0, (__u8)a.arg1, state);
 		return 0;
 	case PMT_PROBE_REQUEST_STARTUP:
 	case PMT_PROBE_REQUEST_SHUTDOWN:
