@@ -191,3 +191,34 @@ TEST(CollectorMalformed, ShortRecordsAreCountedAndIgnored) {
 
 }  // namespace
 }  // namespace pmt
+
+namespace pmt {
+namespace {
+
+// After fork the child owns a copy of the parent's live blocks; freeing one in the
+// child leaves the parent's untouched.
+TEST_F(CollectorTest, ForkedChildStartsWithACopyOfTheParentsLiveBlocks) {
+    feed.alloc(0xa000, 100, {{kFuncKeep, 11}});  // 112
+    feed.alloc(0xb000, 100, {{kFuncKeep, 11}});
+    constexpr uint32_t kChild = kPid + 1;
+    pmt_proc_record fork{};
+    fork.hdr = {PMT_REC_PROC_FORK, 0, kPid, 100};
+    fork.child_tgid = kChild;
+    collector.on_record(&fork, sizeof(fork));
+    pmt_free_record free_in_child{};
+    free_in_child.hdr = {PMT_REC_FREE, 0, kChild, 101};
+    free_in_child.ptr = 0xa000;
+    collector.on_record(&free_in_child, sizeof(free_in_child));
+
+    EXPECT_EQ(collector.process_live_bytes(kPid), 2u * 112);
+    EXPECT_EQ(collector.process_live_bytes(kChild), 112u);
+    EXPECT_EQ(collector.live_bytes(), 3u * 112);
+    Profile p = collector.profile();
+    const Stack* s = find_leaf(p, "keep");
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->stats.alloc_bytes, s->stats.free_bytes + s->stats.live_bytes);
+    EXPECT_EQ(p.counters.unknown_frees, 0u);
+}
+
+}  // namespace
+}  // namespace pmt

@@ -175,8 +175,9 @@ void Collector::on_request_end(const pmt_request_record& r) {
 
 void Collector::on_fork(const pmt_proc_record& r) {
     // The child's heap is a copy of the parent's: so is its table of live blocks.
-    Process parent = process(r.hdr.tgid);  // copy before process() may rehash
+    // (References into processes_, an unordered_map, survive the insertion.)
     Process& child = process(r.child_tgid);
+    const Process& parent = process(r.hdr.tgid);
     child.live = parent.live;
     child.live_bytes = parent.live_bytes;
     child.baseline_remaining = parent.baseline_remaining;

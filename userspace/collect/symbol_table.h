@@ -43,12 +43,6 @@ public:
     void copy_process(uint32_t parent, uint32_t child);
 
 private:
-    static uint64_t key(uint32_t tgid, uint64_t func) { return func * 0x9E3779B97F4A7C15ull ^ tgid; }
-    struct Entry {
-        uint32_t tgid;
-        uint64_t func;
-        uint32_t symbol;
-    };
     SymbolTable& symbols_;
     std::unordered_map<uint32_t, tsl::robin_map<uint64_t, uint32_t>> by_process_;
     uint32_t unknown_symbol_;
