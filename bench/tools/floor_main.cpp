@@ -119,20 +119,19 @@ int main(int argc, char** argv) {
     std::vector<pmt::UprobeMultiTarget> entries, returns;
     std::map<std::pair<std::string, bool>, std::vector<pmt::UprobeMultiTarget>> groups;
     auto attach = [&](bpf_program* prog, const pmt::AllocatorProbe& spec, bool retprobe) -> bool {
-        auto sym = php->elf().symbol(spec.function);
-        if (!sym) return !spec.required;
-        auto offset = php->elf().file_offset_of(sym->vaddr);
-        if (!offset) return false;
+        auto target = pmt::resolve_probe_target(*php, spec);
+        if (!target) return false;
+        if (!*target) return true;  // absent and not required
         if (multi) {
-            (retprobe ? returns : entries).push_back({*offset, PMT_COOKIE(spec.kind, spec.arg, sym->vaddr)});
-            groups[{retprobe ? spec.exit : spec.entry, retprobe}].push_back(
-                {*offset, PMT_COOKIE(spec.kind, spec.arg, sym->vaddr)});
+            (retprobe ? returns : entries).push_back(**target);
+            groups[{retprobe ? spec.exit : spec.entry, retprobe}].push_back(**target);
             return true;
         }
         LIBBPF_OPTS(bpf_uprobe_opts, opts);
         opts.retprobe = retprobe;
-        opts.bpf_cookie = PMT_COOKIE(spec.kind, spec.arg, sym->vaddr);  // unused, as in the recorder
-        bpf_link* link = bpf_program__attach_uprobe_opts(prog, filter, php->path().c_str(), *offset, &opts);
+        opts.bpf_cookie = (*target)->cookie;  // unused, as in the recorder
+        bpf_link* link =
+            bpf_program__attach_uprobe_opts(prog, filter, php->path().c_str(), (*target)->file_offset, &opts);
         if (!link) return false;
         links.emplace_back(link);
         return true;

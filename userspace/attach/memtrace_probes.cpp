@@ -108,23 +108,29 @@ Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& ph
     return probes;
 }
 
-Status MemtraceProbes::attach_uprobe(const char* program, const std::string& function, uint32_t kind, uint32_t arg,
-                                     bool retprobe, bool required) {
-    auto sym = php_->elf().symbol(function);
+Result<std::optional<UprobeMultiTarget>> resolve_probe_target(const PhpBinary& php, const AllocatorProbe& probe) {
+    auto sym = php.elf().symbol(probe.function);
     if (!sym) {
-        if (required) return Error{"symbol " + function + " not found in " + php_->path()};
-        return Status::success();
+        if (probe.required) return Error{"symbol " + probe.function + " not found in " + php.path()};
+        return std::optional<UprobeMultiTarget>();
     }
-    auto offset = php_->elf().file_offset_of(sym->vaddr);
-    if (!offset) return Error{"cannot find " + function + " in the file " + php_->path()};
+    auto offset = php.elf().file_offset_of(sym->vaddr);
+    if (!offset) return Error{"cannot find " + probe.function + " in the file " + php.path()};
+    return std::optional(UprobeMultiTarget{*offset, PMT_COOKIE(probe.kind, probe.arg, sym->vaddr)});
+}
+
+Status MemtraceProbes::attach_uprobe(const char* program, const AllocatorProbe& probe, bool retprobe) {
+    auto target = resolve_probe_target(*php_, probe);
+    if (!target) return target.error();
+    if (!*target) return Status::success();
     bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, program);
     if (!prog) return Error{std::string("BPF program ") + program + " missing"};
     LIBBPF_OPTS(bpf_uprobe_opts, opts);
     opts.retprobe = retprobe;
-    opts.bpf_cookie = PMT_COOKIE(kind, arg, sym->vaddr);
-    bpf_link* link =
-        bpf_program__attach_uprobe_opts(prog, options_.uprobe_pid, php_->path().c_str(), *offset, &opts);
-    if (!link) return Error{"cannot attach a uprobe to " + function + ": " + errno_text(errno)};
+    opts.bpf_cookie = (*target)->cookie;
+    bpf_link* link = bpf_program__attach_uprobe_opts(prog, options_.uprobe_pid, php_->path().c_str(),
+                                                     (*target)->file_offset, &opts);
+    if (!link) return Error{"cannot attach a uprobe to " + probe.function + ": " + errno_text(errno)};
     links_.emplace_back(link);
     ++attached_probes_;
     return Status::success();
@@ -134,16 +140,11 @@ Status MemtraceProbes::attach_multi(const std::vector<AllocatorProbe>& probes) {
     // (program, is return probe) -> targets
     std::map<std::pair<std::string, bool>, std::vector<UprobeMultiTarget>> groups;
     for (const auto& p : probes) {
-        auto sym = php_->elf().symbol(p.function);
-        if (!sym) {
-            if (p.required) return Error{"symbol " + p.function + " not found in " + php_->path()};
-            continue;
-        }
-        auto offset = php_->elf().file_offset_of(sym->vaddr);
-        if (!offset) return Error{"cannot find " + p.function + " in the file " + php_->path()};
-        uint64_t cookie = PMT_COOKIE(p.kind, p.arg, sym->vaddr);
-        groups[{p.entry, false}].push_back({*offset, cookie});
-        if (p.exit) groups[{p.exit, true}].push_back({*offset, cookie});
+        auto target = resolve_probe_target(*php_, p);
+        if (!target) return target.error();
+        if (!*target) continue;
+        groups[{p.entry, false}].push_back(**target);
+        if (p.exit) groups[{p.exit, true}].push_back(**target);
     }
     // Return probes first: a call entered before its return probe exists would
     // leave an entry record whose return is never seen.
@@ -178,8 +179,8 @@ Status MemtraceProbes::attach() {
     }
     for (const auto& p : probes) {
         if (p.exit)
-            if (auto s = attach_uprobe(p.exit, p.function, p.kind, p.arg, true, p.required); !s) return s;
-        if (auto s = attach_uprobe(p.entry, p.function, p.kind, p.arg, false, p.required); !s) return s;
+            if (auto s = attach_uprobe(p.exit, p, true); !s) return s;
+        if (auto s = attach_uprobe(p.entry, p, false); !s) return s;
     }
     return attach_tracepoints();
 }

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct AllocatorProbe {
 // Every exported allocator entry point phpmemtrace probes (wrappers that call or
 // jump to these are not probed, so nothing is counted twice).
 std::vector<AllocatorProbe> allocator_probes();
+
+// Where a probe goes in `php` (file offset) and its cookie; nullopt when its
+// function is absent and not required, an error when it is required.
+Result<std::optional<UprobeMultiTarget>> resolve_probe_target(const PhpBinary& php, const AllocatorProbe& probe);
 
 struct ProbeOptions {
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
@@ -65,8 +70,7 @@ public:
 
 private:
     MemtraceProbes() = default;
-    Status attach_uprobe(const char* program, const std::string& function, uint32_t kind, uint32_t arg,
-                         bool retprobe, bool required);
+    Status attach_uprobe(const char* program, const AllocatorProbe& probe, bool retprobe);
     Status attach_multi(const std::vector<AllocatorProbe>& probes);
     Status attach_tracepoints();
 
