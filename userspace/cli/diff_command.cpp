@@ -21,19 +21,11 @@ struct DiffArgs {
     size_t top = 15;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 int run_diff(const DiffArgs& args) {
-    auto view = parse_view(args.view);
-    if (!view) {
-        std::cerr << "phpmemtrace: unknown view '" << args.view
-                  << "' (alloc, live, count, peak, faults, fault-ns)\n";
-        return 2;
-    }
+    auto view = parse_view_option(args.view);
+    if (!view) return 2;
     for (const auto& path : args.outputs) {
-        if (!ends_with(path, ".svg") && !ends_with(path, ".txt")) {
+        if (!path.ends_with(".svg") && !path.ends_with(".txt")) {
             std::cerr << "phpmemtrace: unknown diff output format for '" << path << "' (known: .svg, .txt)\n";
             return 2;
         }
@@ -54,7 +46,7 @@ int run_diff(const DiffArgs& args) {
     int status = 0;
     for (const auto& path : args.outputs) {
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
-        if (ends_with(path, ".svg")) write_diff_flamegraph_svg(diff, *view, out);
+        if (path.ends_with(".svg")) write_diff_flamegraph_svg(diff, *view, out);
         else write_diff_table(diff, *view, out, args.top);
         out.flush();
         if (!out) {

@@ -65,11 +65,8 @@ std::vector<std::string>& launch_command_storage() {
 }
 
 int run_record(const RecordArgs& args) {
-    auto view = parse_view(args.view);
-    if (!view) {
-        std::cerr << "phpmemtrace: unknown view '" << args.view << "' (alloc, live, count, peak)\n";
-        return 2;
-    }
+    auto view = parse_view_option(args.view);
+    if (!view) return 2;
     if ((args.pid != 0) == !args.command.empty()) {
         std::cerr << "phpmemtrace: give either -p PID or -- COMMAND ... (see --help)\n";
         return 2;

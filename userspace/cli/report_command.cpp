@@ -20,12 +20,8 @@ struct ReportArgs {
 };
 
 int run_report(const ReportArgs& args) {
-    auto view = parse_view(args.view);
-    if (!view) {
-        std::cerr << "phpmemtrace: unknown view '" << args.view
-                  << "' (alloc, live, count, peak, faults, fault-ns)\n";
-        return 2;
-    }
+    auto view = parse_view_option(args.view);
+    if (!view) return 2;
     for (const auto& path : args.outputs) {
         if (!is_supported_output(path)) {
             std::cerr << "phpmemtrace: unknown output format for '" << path

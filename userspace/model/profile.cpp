@@ -30,13 +30,15 @@ const char* view_name(View view) {
 }
 
 std::optional<View> parse_view(const std::string& name) {
-    if (name == "alloc") return View::Alloc;
-    if (name == "live") return View::Live;
-    if (name == "count") return View::Count;
-    if (name == "peak") return View::Peak;
-    if (name == "faults") return View::Faults;
-    if (name == "fault-ns") return View::FaultNs;
+    for (View view : kAllViews)
+        if (name == view_name(view)) return view;
     return std::nullopt;
+}
+
+std::string view_names() {
+    std::string names;
+    for (View view : kAllViews) names += std::string(names.empty() ? "" : ", ") + view_name(view);
+    return names;
 }
 
 uint64_t stack_value(const StackStats& stats, View view) {

@@ -68,8 +68,11 @@ struct Stack {
 // Views a flame graph / folded file / pprof can show.
 // Faults / FaultNs: page faults and their kernel nanoseconds (record --faults).
 enum class View : uint8_t { Alloc, Live, Count, Peak, Faults, FaultNs };
+inline constexpr View kAllViews[] = {View::Alloc, View::Live, View::Count, View::Peak, View::Faults, View::FaultNs};
 const char* view_name(View view);
 std::optional<View> parse_view(const std::string& name);
+// "alloc, live, count, peak, faults, fault-ns", for help and error messages.
+std::string view_names();
 // The value of a stack in a view (bytes for alloc/live/peak, allocations for count).
 uint64_t stack_value(const StackStats& stats, View view);
 // "bytes" or "allocations"

@@ -15,10 +15,6 @@
 namespace pmt {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Formats whose writer takes an open text stream.
 struct StreamFormat {
     const char* extension;
@@ -52,16 +48,16 @@ std::string supported_output_extensions() {
 }
 
 bool is_supported_output(const std::string& path) {
-    if (ends_with(path, kSessionExtension)) return true;
+    if (path.ends_with(kSessionExtension)) return true;
     for (const auto& f : stream_formats())
-        if (ends_with(path, f.extension)) return true;
+        if (path.ends_with(f.extension)) return true;
     return false;
 }
 
 Status write_output(const Profile& profile, const std::string& path, View view) {
-    if (ends_with(path, kSessionExtension)) return save_session(profile, path);
+    if (path.ends_with(kSessionExtension)) return save_session(profile, path);
     for (const auto& format : stream_formats()) {
-        if (!ends_with(path, format.extension)) continue;
+        if (!path.ends_with(format.extension)) continue;
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         if (!out) return Error{"cannot write " + path};
         format.write(profile, view, out);
