@@ -1,5 +1,7 @@
 #include "background_process.h"
 
+#include "spawn.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,7 +11,6 @@
 
 #include <chrono>
 
-extern char** environ;
 
 namespace pmt::testing {
 
@@ -19,16 +20,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-    env_strings.insert(env_strings.end(), env.begin(), env.end());
-    std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), envp.data()) != 0) pid_ = -1;
+    pid_ = spawn_process(argv, env, &actions);
     posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
     stdout_fd_ = out[0];

@@ -1,5 +1,7 @@
 #include "heap_test_helpers.h"
 
+#include "spawn.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,7 +15,6 @@
 #include <chrono>
 #include <thread>
 
-extern char** environ;
 
 namespace pmt::testing {
 
@@ -38,11 +39,7 @@ OwnedProcess OwnedProcess::spawn(const std::vector<std::string>& argv, const std
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = -1;
-    if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) p.pid_ = pid;
+    p.pid_ = spawn_process(argv, {}, &actions);
     posix_spawn_file_actions_destroy(&actions);
     return p;
 }

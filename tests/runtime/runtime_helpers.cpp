@@ -1,5 +1,7 @@
 #include "runtime_helpers.h"
 
+#include "spawn.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -10,7 +12,6 @@
 #include <fstream>
 #include <sstream>
 
-extern char** environ;
 
 namespace pmt::testing {
 
@@ -22,21 +23,11 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::vecto
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-    for (const auto& e : env) env_strings.push_back(e);
-    std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    pid_t pid = spawn_process(argv, env, &actions);
     posix_spawn_file_actions_destroy(&actions);
     close(out_pipe[1]);
     close(err_pipe[1]);
-    if (rc != 0) {
+    if (pid < 0) {
         close(out_pipe[0]);
         close(err_pipe[0]);
         result.err = "spawn failed: " + argv[0];
