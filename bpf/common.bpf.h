@@ -81,6 +81,18 @@ static __always_inline int emit(void *record, __u64 size)
 	return err;
 }
 
+/*
+ * Output a record that ends in an array of frames, sending only the `depth`
+ * frames in use: `fixed_size` bytes before the array, `max_size` the whole struct.
+ */
+static __always_inline int emit_with_frames(void *record, __u64 fixed_size, __u64 max_size, __u32 depth)
+{
+	__u64 size = fixed_size + (__u64)depth * sizeof(struct pmt_frame);
+	if (size > max_size)
+		size = max_size;
+	return emit(record, size);
+}
+
 static __always_inline void fill_header(struct pmt_record_header *hdr, __u16 kind, __u32 tgid)
 {
 	hdr->kind = kind;

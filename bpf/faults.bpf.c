@@ -283,10 +283,7 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, __u32 majo
 		depth = PMT_MAX_FRAMES;
 	rec->depth = depth;
 	rec->stack_flags = stack_flags;
-	__u64 size = PMT_FAULT_RECORD_FIXED_SIZE + (__u64)depth * sizeof(struct pmt_frame);
-	if (size > sizeof(*rec))
-		size = sizeof(*rec);
-	emit(rec, size);
+	emit_with_frames(rec, PMT_FAULT_RECORD_FIXED_SIZE, sizeof(*rec), depth);
 	return 0;
 }
 

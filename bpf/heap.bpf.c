@@ -122,10 +122,7 @@ static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flag
 	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
 	rec->depth = depth;
 	rec->stack_flags = stack_flags;
-	__u64 bytes = PMT_HEAP_MAP_RECORD_FIXED_SIZE + (__u64)depth * sizeof(struct pmt_frame);
-	if (bytes > sizeof(*rec))
-		bytes = sizeof(*rec);
-	emit(rec, bytes);
+	emit_with_frames(rec, PMT_HEAP_MAP_RECORD_FIXED_SIZE, sizeof(*rec), depth);
 }
 
 /* ---- chunks and huge blocks ---------------------------------------------------- */
@@ -255,10 +252,7 @@ static __always_inline int error_entry(struct pt_regs *ctx, __u64 cookie)
 	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
 	rec->depth = depth;
 	rec->stack_flags = stack_flags;
-	__u64 bytes = PMT_ERROR_RECORD_FIXED_SIZE + (__u64)depth * sizeof(struct pmt_frame);
-	if (bytes > sizeof(*rec))
-		bytes = sizeof(*rec);
-	emit(rec, bytes);
+	emit_with_frames(rec, PMT_ERROR_RECORD_FIXED_SIZE, sizeof(*rec), depth);
 	return 0;
 }
 

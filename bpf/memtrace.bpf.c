@@ -237,10 +237,7 @@ static __always_inline int report_allocation(struct pt_regs *ctx, struct infligh
 		depth = PMT_MAX_FRAMES;
 	rec->depth = depth;
 	rec->stack_flags = flags;
-	__u64 size = PMT_ALLOC_RECORD_FIXED_SIZE + (__u64)depth * sizeof(struct pmt_frame);
-	if (size > sizeof(*rec))
-		size = sizeof(*rec);
-	emit(rec, size);
+	emit_with_frames(rec, PMT_ALLOC_RECORD_FIXED_SIZE, sizeof(*rec), depth);
 	return 0;
 }
 
