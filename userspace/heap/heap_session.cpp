@@ -21,10 +21,10 @@ struct HeapSessionState {
 // blocks; read heap->real_size, heap->size and the huge list from outside.
 void read_baseline(HeapSessionState& state, const PhpBinary& php, pid_t pid) {
     const HeapLayout& layout = php.heap_layout();
-    auto bias = load_bias_in_process(pid, php.path());
-    if (!bias || !layout.heap_ptr_vaddr || !layout.heap_real_size) return;
-    uint64_t heap = 0, real = 0, used = 0, huge = 0;
-    if (!read_process_memory(pid, *bias + layout.heap_ptr_vaddr, &heap, sizeof(heap)) || !heap) return;
+    auto heap_address = php.heap_address_in_process(pid);
+    if (!heap_address || !layout.heap_real_size) return;
+    const uint64_t heap = *heap_address;
+    uint64_t real = 0, used = 0, huge = 0;
     if (!read_process_memory(pid, heap + layout.heap_real_size, &real, sizeof(real))) return;
     read_process_memory(pid, heap + layout.heap_size, &used, sizeof(used));
     if (uint32_t list_off = state.probes->points().heap_huge_list) {

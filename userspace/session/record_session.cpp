@@ -48,13 +48,11 @@ bool zend_alloc_disabled(const std::optional<std::string>& value) { return value
 
 // heap->size of a running process, read from outside before attaching.
 std::optional<uint64_t> read_heap_size(pid_t pid, const PhpBinary& php) {
-    const HeapLayout& layout = php.heap_layout();
-    if (!layout.heap_ptr_vaddr || !layout.heap_size) return std::nullopt;
-    auto bias = load_bias_in_process(pid, php.path());
-    if (!bias) return std::nullopt;
-    uint64_t heap = 0, size = 0;
-    if (!read_process_memory(pid, *bias + layout.heap_ptr_vaddr, &heap, sizeof(heap)) || !heap) return std::nullopt;
-    if (!read_process_memory(pid, heap + layout.heap_size, &size, sizeof(size))) return std::nullopt;
+    auto heap = php.heap_address_in_process(pid);
+    uint64_t size = 0;
+    if (!heap || !php.heap_layout().heap_size ||
+        !read_process_memory(pid, *heap + php.heap_layout().heap_size, &size, sizeof(size)))
+        return std::nullopt;
     return size;
 }
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "collect/zend_sizes.h"
+#include "target/process.h"
 
 namespace pmt {
 
@@ -51,6 +52,15 @@ Result<PhpBinary> PhpBinary::open(const std::string& path) {
     php.offsets_.heap_real_size = php.heap_.heap_real_size;
     php.offsets_.chunk_map = php.heap_.chunk_map;
     return php;
+}
+
+std::optional<uint64_t> PhpBinary::heap_address_in_process(pid_t pid) const {
+    if (!heap_.heap_ptr_vaddr) return std::nullopt;
+    auto bias = load_bias_in_process(pid, path());
+    uint64_t heap = 0;
+    if (!bias || !read_process_memory(pid, *bias + heap_.heap_ptr_vaddr, &heap, sizeof(heap)) || !heap)
+        return std::nullopt;
+    return heap;
 }
 
 pmt_config PhpBinary::bpf_config(uint32_t max_frames, bool follow_forks) const {

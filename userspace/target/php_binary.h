@@ -2,7 +2,10 @@
 // probes need from it: version, offsets, symbol addresses, heap layout.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "phpmemtrace.h"
@@ -22,6 +25,9 @@ public:
     const ElfFile& elf() const { return elf_; }
     const PhpVersion& version() const { return version_; }
     const HeapLayout& heap_layout() const { return heap_; }
+    // Where a running process using this binary keeps its zend_mm_heap
+    // (AG(mm_heap)), read from outside; nullopt if unknown or unreadable.
+    std::optional<uint64_t> heap_address_in_process(pid_t pid) const;
     // The configuration the BPF programs are loaded with.
     pmt_config bpf_config(uint32_t max_frames, bool follow_forks) const;
 
