@@ -4,7 +4,7 @@
  *
  * Neither kprobes nor fentry exist on the kernels this must run on, so a fault is
  * timed between two points that do:
- *   start: the exceptions:page_fault_user tracepoint (and page_fault_kernel for user
+ *   start: the exceptions:page_fault_user raw tracepoint (and page_fault_kernel for user
  *          addresses: copy_to_user() into an untouched buffer), which fires as the
  *          exception handler starts and carries the x86 error code;
  *   end:   the PERF_COUNT_SW_PAGE_FAULTS_MIN / _MAJ software events, which the kernel
@@ -77,15 +77,12 @@ static __always_inline void fcount(enum pmt_fault_counter which)
 
 /* ---- start: the fault exception entered the kernel ----------------------------- */
 
-/* Layout of the exceptions:page_fault_* tracepoints (see their tracefs format). */
-struct page_fault_args {
-	__u64 common;
-	__u64 address;
-	__u64 ip;
-	__u64 error_code;
-};
-
-static __always_inline int fault_begin(struct page_fault_args *args, __u32 in_kernel)
+/*
+ * exceptions:page_fault_{user,kernel}(address, regs, error_code), as raw tracepoints:
+ * attached through bpf() by name, so no tracefs is needed to look an ID up.
+ */
+static __always_inline int fault_begin(__u64 address, struct pt_regs *regs, __u64 error_code,
+				       __u32 in_kernel)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
@@ -100,27 +97,27 @@ static __always_inline int fault_begin(struct page_fault_args *args, __u32 in_ke
 		if (!s)
 			return 0;
 	}
-	s->addr = args->address;
-	s->ip = args->ip;
-	s->error_code = (__u32)args->error_code;
+	s->addr = address;
+	s->ip = BPF_CORE_READ(regs, ip);
+	s->error_code = (__u32)error_code;
 	s->in_kernel = in_kernel;
 	/* Last, so the rest of this program is not counted as the fault's cost. */
 	s->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
-SEC("tracepoint/exceptions/page_fault_user")
-int on_fault_user(struct page_fault_args *args)
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(on_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	return fault_begin(args, 0);
+	return fault_begin(address, regs, error_code, 0);
 }
 
-SEC("tracepoint/exceptions/page_fault_kernel")
-int on_fault_kernel(struct page_fault_args *args)
+SEC("raw_tp/page_fault_kernel")
+int BPF_PROG(on_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	if (args->address >> 63)
+	if (address >> 63)
 		return 0; /* a fault on kernel memory: not the process's pages */
-	return fault_begin(args, 1);
+	return fault_begin(address, regs, error_code, 1);
 }
 
 /* ---- end: handle_mm_fault() accounted the fault ------------------------------- */

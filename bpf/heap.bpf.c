@@ -23,7 +23,6 @@
 const volatile struct pmt_heap_config heap_cfg = {};
 /* Link-time return addresses of the calls to zend_mm_chunk_alloc_int made by
  * zend_mm_alloc_huge (0: unused slot). */
-#define PMT_HUGE_CALL_SITES 4
 const volatile __u64 huge_call_returns[PMT_HUGE_CALL_SITES] = {};
 
 struct map_key {
@@ -303,11 +302,19 @@ static __always_inline int request_done(struct pt_regs *ctx)
 	__u32 tgid = current_tgid();
 	if (!traced_state(tgid))
 		return 0;
-	struct pmt_heap_request_record rec = {};
-	fill_header(&rec.hdr, PMT_REC_HEAP_REQUEST, tgid);
+	/* The record (400+ bytes) lives in the per-CPU scratch map: on the BPF stack it
+	 * would join the stack walker's callback in heap_return's combined stack, past
+	 * the verifier's 512 bytes. */
+	__u32 zero = 0;
+	struct pmt_heap_request_record *rec = bpf_map_lookup_elem(&request_scratch, &zero);
+	if (!rec)
+		return 0;
+	fill_header(&rec->hdr, PMT_REC_HEAP_REQUEST, tgid);
+	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
 	__u64 bias = return_bias(tgid);
-	rec.hdr.flags = (bias ? read_heap_state(bias, &rec.heap) : 0) | PMT_HEAP_REQ_DONE;
-	emit(&rec, sizeof(rec));
+	rec->hdr.flags = (bias ? read_heap_state(bias, &rec->heap) : 0) | PMT_HEAP_REQ_DONE;
+	rec->method[0] = rec->uri[0] = rec->query[0] = 0;
+	emit(rec, sizeof(*rec));
 	return 0;
 }
 

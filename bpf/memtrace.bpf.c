@@ -122,7 +122,8 @@ static __always_inline int take_call(struct pt_regs *ctx, __u64 cookie, struct i
 	struct inflight_key key = return_key(ctx);
 	struct inflight_call *call = bpf_map_lookup_elem(&inflight, &key);
 	if (!call || call->vaddr_lo != (__u32)PMT_COOKIE_VADDR(cookie)) {
-		if (expected)
+		/* the probes fire in every process of the binary: count ours only */
+		if (expected && traced_state(current_tgid()))
 			count(PMT_CNT_UNPAIRED_RETURNS);
 		return 0;
 	}
@@ -369,26 +370,39 @@ int BPF_KRETPROBE(allocator_return)
 
 /* ---- process lifetime --------------------------------------------------------- */
 
-SEC("tracepoint/sched/sched_process_fork")
-int on_fork(struct trace_event_raw_sched_process_fork *ctx)
+/*
+ * Raw tracepoints, not tracepoints: libbpf finds a tracepoint's ID in tracefs, which
+ * is not mounted on many hosts and containers; a raw tracepoint is attached by name
+ * through bpf() alone. Their arguments are the tracepoint's C arguments, untyped, so
+ * task fields are read with BPF_CORE_READ.
+ */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	if (!cfg.follow_forks)
 		return 0;
-	__u32 parent = current_tgid();
-	if (!traced_state(parent))
+	__u32 parent_tgid = current_tgid();
+	if (!traced_state(parent_tgid))
 		return 0;
-	__u32 child = ctx->child_pid;
+	/* The tracepoint fires for new threads too (pthread_create is a clone): a
+	 * thread shares its process's heap and is traced through its tgid already. */
+	__u32 child_pid = BPF_CORE_READ(child, pid);
+	if (BPF_CORE_READ(child, tgid) != child_pid)
+		return 0;
 	struct pmt_proc_state state = { .has_executed = 1 };
-	bpf_map_update_elem(&traced, &child, &state, BPF_NOEXIST);
+	if (bpf_map_update_elem(&traced, &child_pid, &state, BPF_NOEXIST)) {
+		count(PMT_CNT_UNTRACED_CHILDREN); /* map full: the child runs untraced */
+		return 0;
+	}
 	struct pmt_proc_record rec = {};
-	fill_header(&rec.hdr, PMT_REC_PROC_FORK, parent);
-	rec.child_tgid = child;
+	fill_header(&rec.hdr, PMT_REC_PROC_FORK, parent_tgid);
+	rec.child_tgid = child_pid;
 	emit(&rec, sizeof(rec));
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
-int on_exit(struct trace_event_raw_sched_process_template *ctx)
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(on_exit)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -400,5 +414,25 @@ int on_exit(struct trace_event_raw_sched_process_template *ctx)
 	rec.exit_code = BPF_CORE_READ(task, exit_code);
 	emit(&rec, sizeof(rec));
 	bpf_map_delete_elem(&traced, &tgid);
+	return 0;
+}
+
+/* exec replaced the image: its PHP heap is gone (a child of proc_open or
+ * shell_exec leaves its copy of the parent's blocks here). The process stays
+ * traced, from start-up, in case the new image is PHP too. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec)
+{
+	__u32 tgid = current_tgid();
+	struct pmt_proc_state *state = traced_state(tgid);
+	if (!state)
+		return 0;
+	state->bias = 0;
+	state->has_executed = 0;
+	state->baseline_pending = 0;
+	struct pmt_proc_record rec = {};
+	fill_header(&rec.hdr, PMT_REC_PROC_EXIT, tgid);
+	rec.hdr.flags = PMT_PROC_EXEC;
+	emit(&rec, sizeof(rec));
 	return 0;
 }

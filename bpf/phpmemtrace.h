@@ -47,7 +47,7 @@ enum pmt_record_kind {
 	PMT_REC_REQUEST_BEGIN = 6, /* php_request_startup() entered */
 	PMT_REC_REQUEST_END = 7,   /* php_request_shutdown() entered: the script has finished */
 	PMT_REC_PROC_FORK = 8,     /* a traced process forked a child that is now traced too */
-	PMT_REC_PROC_EXIT = 9,     /* a traced process exited */
+	PMT_REC_PROC_EXIT = 9,     /* a traced process exited, or exec'd (PMT_PROC_EXEC) */
 	PMT_REC_HEAP_RESET = 10,   /* zend_mm_shutdown(): every block is released wholesale */
 	PMT_REC_BASELINE = 11,     /* attached by PID: heap->size at the first traced call */
 	/* 16..31: heap structure records (chunks, huge blocks, GC), heap.bpf.c */
@@ -209,6 +209,10 @@ struct pmt_baseline_record {
 	__u64 heap_size;
 };
 
+/* pmt_record_header.flags of PMT_REC_PROC_EXIT: the process exec'd a new image
+ * (its PHP heap is gone, the process lives on and stays traced). */
+#define PMT_PROC_EXEC 0x1
+
 struct pmt_proc_record {
 	struct pmt_record_header hdr;
 	__u32 child_tgid;    /* PMT_REC_PROC_FORK */
@@ -296,9 +300,9 @@ enum pmt_counter {
 	PMT_CNT_TRUNCATED_STACKS,      /* walk stopped at max_frames */
 	PMT_CNT_UNREADABLE_FRAMES,     /* bpf_probe_read_user failed mid-walk */
 	PMT_CNT_LOST_FUNC_NAMES,       /* a FUNC record could not be sent */
-	PMT_CNT_NESTED_CALLS,          /* allocator called from inside another (not double counted) */
+	PMT_CNT_UNTRACED_CHILDREN,     /* a child could not be added to `traced` (map full) */
 	PMT_CNT_UNPAIRED_RETURNS,      /* return probe without its entry (attached mid-call) */
-	PMT_CNT_BAD_HEAP_READ,         /* heap/page-map read failed */
+	PMT_CNT_BAD_HEAP_READ,         /* AG(mm_heap), heap figures or a page-map entry unreadable */
 	PMT_CNT__MAX = 16,
 };
 
@@ -410,6 +414,10 @@ struct pmt_heap_request_record {
 	char uri[PMT_REQ_URI_LEN];     /* SG(request_info).request_uri, else path_translated */
 	char query[PMT_REQ_QUERY_LEN]; /* SG(request_info).query_string */
 };
+
+/* Call sites of zend_mm_chunk_alloc_int inside zend_mm_alloc_huge that heap.bpf.c
+ * can tell apart (the huge_call_returns array in its .rodata). */
+#define PMT_HUGE_CALL_SITES 4
 
 /* Offsets heap.bpf.c needs beyond pmt_config (0: unknown, the field is not read). */
 struct pmt_heap_config {

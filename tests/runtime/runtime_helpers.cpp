@@ -80,12 +80,14 @@ std::string read_file(const std::string& path) {
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 
 nlohmann::json record_script(const std::string& script, const std::vector<std::string>& script_args,
-                             const std::vector<std::string>& extra) {
+                             const std::vector<std::string>& extra, const std::vector<std::string>& php_options) {
     TempDir dir;
     std::string json_path = dir.file("report.json");
     std::vector<std::string> argv = {phpmemtrace_binary(), "record", "-q", "-o", json_path};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.insert(argv.end(), {"--", "php8.2", "-n", php_script(script)});
+    argv.insert(argv.end(), {"--", "php8.2", "-n"});
+    argv.insert(argv.end(), php_options.begin(), php_options.end());
+    argv.push_back(php_script(script));
     argv.insert(argv.end(), script_args.begin(), script_args.end());
     CommandResult r = run_command(argv);
     EXPECT_EQ(r.exit_code, 0) << "phpmemtrace failed:\n" << r.err << r.out;

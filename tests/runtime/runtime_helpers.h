@@ -43,10 +43,11 @@ std::string phpmemtrace_binary();
 std::string read_file(const std::string& path);
 nlohmann::json read_json(const std::string& path);
 
-// Runs `phpmemtrace record -o <json> <extra> -- php8.2 <script> <args>` and
-// returns the report; fails the test (ASSERT) on a non-zero exit.
+// Runs `phpmemtrace record -o <json> <extra> -- php8.2 -n <php_options> <script>
+// <args>` and returns the report; fails the test (EXPECT) on a non-zero exit.
 nlohmann::json record_script(const std::string& script, const std::vector<std::string>& script_args = {},
-                             const std::vector<std::string>& extra = {});
+                             const std::vector<std::string>& extra = {},
+                             const std::vector<std::string>& php_options = {});
 
 // Lines the PHP script printed as "KEY=VALUE" (its own view of what it did).
 std::string script_value(const std::string& output, const std::string& key);

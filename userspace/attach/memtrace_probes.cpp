@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "attach/bpf_load.h"
 #include "collect/zend_sizes.h"
 #include "memtrace.skel.h"
 
@@ -102,9 +103,8 @@ Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& ph
                         bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
     if (bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes)) != 0)
         return Error{"invalid ring buffer size " + std::to_string(options.ringbuf_mb) + " MiB (power of two needed)"};
-    if (int err = memtrace_bpf__load(skel); err != 0)
-        return Error{"cannot load the BPF programs into the kernel: " + errno_text(err) +
-                     (err == -EPERM ? " (need root / CAP_BPF)" : "")};
+    if (auto s = load_bpf_object(skel->obj, "memtrace.bpf.o", [skel] { return memtrace_bpf__load(skel); }); !s)
+        return s.error();
     return probes;
 }
 
@@ -161,11 +161,12 @@ Status MemtraceProbes::attach_multi(const std::vector<AllocatorProbe>& probes) {
     return Status::success();
 }
 
-Status MemtraceProbes::attach_tracepoints() {
-    for (const char* prog_name : {"on_fork", "on_exit"}) {
+Status MemtraceProbes::attach_process_tracepoints() {
+    for (const char* prog_name : {"on_fork", "on_exit", "on_exec"}) {
         bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, prog_name);
         bpf_link* link = prog ? bpf_program__attach(prog) : nullptr;
-        if (!link) return Error{std::string("cannot attach the process tracepoint ") + prog_name + ": " + errno_text(errno)};
+        if (!link)
+            return Error{std::string("cannot attach the raw tracepoint ") + prog_name + ": " + errno_text(errno)};
         links_.emplace_back(link);
     }
     return Status::success();
@@ -175,14 +176,14 @@ Status MemtraceProbes::attach() {
     const auto probes = allocator_probes();
     if (options_.use_uprobe_multi) {
         if (auto s = attach_multi(probes); !s) return s;
-        return attach_tracepoints();
+        return attach_process_tracepoints();
     }
     for (const auto& p : probes) {
         if (p.exit)
             if (auto s = attach_uprobe(p.exit, p, true); !s) return s;
         if (auto s = attach_uprobe(p.entry, p, false); !s) return s;
     }
-    return attach_tracepoints();
+    return attach_process_tracepoints();
 }
 
 Status MemtraceProbes::trace_process(pid_t tgid, bool running) {
@@ -210,8 +211,9 @@ void MemtraceProbes::read_counters(Counters& c) const {
     c.truncated_stacks = read(PMT_CNT_TRUNCATED_STACKS);
     c.unreadable_frames = read(PMT_CNT_UNREADABLE_FRAMES);
     c.lost_function_names = read(PMT_CNT_LOST_FUNC_NAMES);
-    c.nested_calls = read(PMT_CNT_NESTED_CALLS);
+    c.untraced_children = read(PMT_CNT_UNTRACED_CHILDREN);
     c.unpaired_returns = read(PMT_CNT_UNPAIRED_RETURNS);
+    c.bad_heap_reads = read(PMT_CNT_BAD_HEAP_READ);
 }
 
 int MemtraceProbes::ring_buffer_fd() const { return bpf_map__fd(skel_->maps.events); }

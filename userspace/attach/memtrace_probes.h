@@ -72,7 +72,7 @@ private:
     MemtraceProbes() = default;
     Status attach_uprobe(const char* program, const AllocatorProbe& probe, bool retprobe);
     Status attach_multi(const std::vector<AllocatorProbe>& probes);
-    Status attach_tracepoints();
+    Status attach_process_tracepoints();  // raw tracepoints: fork and exit
 
     struct SkelDeleter {
         void operator()(memtrace_bpf* skel) const;

@@ -193,26 +193,36 @@ void Collector::on_fork(const pmt_proc_record& r) {
     functions_.copy_process(r.hdr.tgid, r.child_tgid);
 }
 
-void Collector::on_exit(const pmt_proc_record& r) { process(r.hdr.tgid).exit_code = (r.exit_code >> 8) & 0xff; }
+void Collector::release_all(Process& p, uint64_t& blocks, uint64_t& bytes) {
+    std::vector<uint64_t> pointers;
+    pointers.reserve(p.live.size());
+    for (const auto& [ptr, block] : p.live) pointers.push_back(ptr);
+    for (uint64_t ptr : pointers) {
+        bytes += remove_block(p, ptr);
+        ++blocks;
+    }
+    p.baseline_remaining = 0;
+}
+
+// A process that exits or execs without zend_mm_shutdown() (a forked child that
+// runs another program or calls _exit, a crash) takes its heap with it: its blocks
+// are no longer live, whoever allocated them.
+void Collector::on_exit(const pmt_proc_record& r) {
+    Process& p = process(r.hdr.tgid);
+    release_all(p, counters_.exited_blocks, counters_.exited_bytes);
+    if (!(r.hdr.flags & PMT_PROC_EXEC)) p.exit_code = (r.exit_code >> 8) & 0xff;
+}
 
 // zend_mm_shutdown() empties the heap without an efree per block (end of every
 // FPM request, end of the process): release them all, counted apart, so the live
 // table matches heap->size, which restarts from 0.
 void Collector::on_heap_reset(const pmt_heap_reset_record& r) {
-    Process& p = process(r.hdr.tgid);
-    std::vector<uint64_t> pointers;
-    pointers.reserve(p.live.size());
-    for (const auto& [ptr, block] : p.live) pointers.push_back(ptr);
-    for (uint64_t ptr : pointers) {
-        counters_.wiped_bytes += remove_block(p, ptr);
-        ++counters_.wiped_blocks;
-    }
-    p.baseline_remaining = 0;
+    release_all(process(r.hdr.tgid), counters_.wiped_blocks, counters_.wiped_bytes);
 }
 
 void Collector::on_record(const void* data, size_t size) {
     if (size < sizeof(pmt_record_header)) {
-        ++malformed_;
+        ++counters_.malformed_records;
         return;
     }
     pmt_record_header hdr;
@@ -221,7 +231,7 @@ void Collector::on_record(const void* data, size_t size) {
     record_tgid_ = hdr.tgid;
     auto fits = [&](size_t need) {
         if (size >= need) return true;
-        ++malformed_;
+        ++counters_.malformed_records;
         return false;
     };
     switch (hdr.kind) {

@@ -77,7 +77,7 @@ public:
     Counters& counters() { return counters_; }
     const std::vector<uint32_t>& processes() const { return process_order_; }
     std::optional<int> exit_code(uint32_t tgid) const;
-    uint64_t malformed_records() const { return malformed_; }
+    uint64_t malformed_records() const { return counters_.malformed_records; }
 
 private:
     struct Block {
@@ -114,6 +114,8 @@ private:
     void on_fork(const pmt_proc_record& r);
     void on_exit(const pmt_proc_record& r);
     void on_heap_reset(const pmt_heap_reset_record& r);
+    // Releases every live block of `p`, adding them to the given counters.
+    void release_all(Process& p, uint64_t& blocks, uint64_t& bytes);
     uint32_t record_stack(const pmt_alloc_record& r, size_t size);
     std::vector<StackFigures> resolved_peaks(const std::vector<StackFigures>& stacks) const;
 
@@ -131,7 +133,6 @@ private:
     uint64_t peak_ts_ns_ = 0;
     uint64_t peak_epoch_ = 1;
     uint64_t last_ts_ns_ = 0;
-    uint64_t malformed_ = 0;
     std::optional<Frozen> frozen_;
     struct Extension {
         uint16_t first, last;

@@ -1,11 +1,10 @@
 #include "collect/symbol_table.h"
 
 #include <cstring>
+#include "util/utf8_text.h"
 
 namespace pmt {
 namespace {
-
-std::string bounded(const char* text, size_t capacity) { return std::string(text, strnlen(text, capacity)); }
 
 std::string symbol_key(const Symbol& s) {
     std::string key;
@@ -52,10 +51,10 @@ FunctionResolver::FunctionResolver(SymbolTable& symbols) : symbols_(symbols) {
 void FunctionResolver::on_func_record(const pmt_func_record& r) {
     Symbol s;
     s.kind = r.type == PMT_FUNC_INTERNAL ? FrameKind::Internal : FrameKind::User;
-    s.function = r.has_name ? bounded(r.function, sizeof(r.function)) : "{main}";
-    std::string class_name = bounded(r.class_name, sizeof(r.class_name));
+    s.function = r.has_name ? printable_field(r.function, sizeof(r.function)) : "{main}";
+    std::string class_name = printable_field(r.class_name, sizeof(r.class_name));
     if (!class_name.empty()) s.class_name = std::move(class_name);
-    s.file = bounded(r.file, sizeof(r.file));
+    s.file = printable_field(r.file, sizeof(r.file));
     s.line_start = r.line_start;
     uint32_t id = symbols_.intern(s);
     auto& table = by_process_[r.hdr.tgid];

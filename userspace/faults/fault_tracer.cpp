@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "attach/bpf_load.h"
 #include "faults.skel.h"
 
 namespace pmt {
@@ -88,20 +89,22 @@ Result<std::unique_ptr<FaultTracer>> FaultTracer::start(const FaultTracerOptions
         if (!s) return s.error();
     if (options.events_fd < 0) bpf_map__set_max_entries(maps.events, options.own_ringbuf_bytes);
 
-    if (int err = faults_bpf__load(t->skel_))
-        return Error{"page-fault tracing: the kernel refused faults.bpf.o (tracepoint / perf_event programs): " +
-                     errno_text(err)};
+    faults_bpf* skel = t->skel_;
+    if (auto s = load_bpf_object(skel->obj, "faults.bpf.o",
+                                 [skel] { return faults_bpf__load(skel); });
+        !s)
+        return Error{"page-fault tracing: " + s.error().message};
     if (Status s = t->attach(options); !s) return s.error();
     return t;
 }
 
 Status FaultTracer::attach(const FaultTracerOptions&) {
     auto& progs = skel_->progs;
-    for (auto [prog, what] : {std::pair{progs.on_fault_user, "exceptions:page_fault_user"},
-                              std::pair{progs.on_fault_kernel, "exceptions:page_fault_kernel"}}) {
+    for (auto [prog, what] : {std::pair{progs.on_fault_user, "page_fault_user"},
+                              std::pair{progs.on_fault_kernel, "page_fault_kernel"}}) {
         bpf_link* link = bpf_program__attach(prog);
         if (!link)
-            return Error{std::string("page-fault tracing: cannot attach tracepoint ") + what + ": " +
+            return Error{std::string("page-fault tracing: cannot attach the raw tracepoint ") + what + ": " +
                          errno_text(errno)};
         links_.push_back(link);
     }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/utf8_text.h"
+
 namespace pmt {
 
 std::vector<MapEntry> parse_proc_maps(const std::string& text) {
@@ -81,7 +83,7 @@ RegionClassifier::Result RegionClassifier::classify(const pmt_fault_record& r) {
     } else {
         vma.exec = r.vm_flags & PMT_VM_EXEC;
         vma.shared = r.vm_flags & PMT_VM_SHARED;
-        vma.file.assign(r.file, strnlen(r.file, sizeof(r.file)));
+        vma.file = printable_field(r.file, sizeof(r.file));
     }
     return Result{classify_region(vma, r.flags & PMT_FAULT_ZEND_CHUNK, r.flags & PMT_FAULT_VM_STACK,
                                   in_huge(tgid, r.addr)),

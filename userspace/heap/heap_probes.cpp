@@ -7,6 +7,7 @@
 
 #include "heap.skel.h"
 #include "memtrace.skel.h"
+#include "attach/bpf_load.h"
 #include "attach/uprobe_multi.h"
 
 namespace pmt {
@@ -59,7 +60,7 @@ Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, Memt
     heap_cfg.max_frames = options.max_frames;
     std::memcpy(const_cast<pmt_heap_config*>(&skel->rodata->heap_cfg), &heap_cfg, sizeof(heap_cfg));
     auto* returns = const_cast<__u64*>(skel->rodata->huge_call_returns);
-    for (size_t i = 0; i < points.huge_call_returns.size() && i < 4; ++i) returns[i] = points.huge_call_returns[i];
+    for (size_t i = 0; i < points.huge_call_returns.size() && i < PMT_HUGE_CALL_SITES; ++i) returns[i] = points.huge_call_returns[i];
 
     memtrace_bpf* mt = shared.skeleton();
     for (auto [mine, theirs, name] : {std::tuple{skel->maps.events, mt->maps.events, "events"},
@@ -73,8 +74,8 @@ Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, Memt
     if (use_multi)
         for (bpf_program* prog : {skel->progs.heap_entry, skel->progs.heap_return})
             bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
-    if (int err = heap_bpf__load(skel); err)
-        return Error{"heap tracing: the kernel refused heap.bpf.o: " + errno_text(err)};
+    if (auto s = load_bpf_object(skel->obj, "heap.bpf.o", [skel] { return heap_bpf__load(skel); }); !s)
+        return Error{"heap tracing: " + s.error().message};
 
     auto symbol = [&](const char* name) -> uint64_t {
         auto sym = php.elf().symbol(name);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/utf8_text.h"
+
 namespace pmt {
 namespace {
 
@@ -19,7 +21,6 @@ bool read_record(const void* data, size_t size, size_t need, T& out) {
     return true;
 }
 
-std::string bounded(const char* text, size_t max) { return std::string(text, strnlen(text, max)); }
 
 std::vector<pmt_frame> record_frames(const pmt_frame* frames, uint16_t depth, size_t record_size,
                                      size_t fixed_size) {
@@ -319,7 +320,7 @@ void HeapTracker::on_gc(const pmt_gc_record& r) {
 }
 
 void HeapTracker::on_error(Collector& c, const pmt_error_record& r, size_t) {
-    const std::string message = bounded(r.message, sizeof(r.message));
+    const std::string message = printable_field(r.message, sizeof(r.message));
     if (message.rfind(kLimitMessage, 0) != 0) return;  // another fatal error
     if (timeline_.limit && timeline_.limit->hit) return;  // the first one tells the story
     Process& p = process(r.hdr.tgid);
@@ -368,9 +369,9 @@ void HeapTracker::on_request(const pmt_heap_request_record& r) {
         RequestFigures f = std::move(p.request->figures);
         // SG(request_info) is complete by the time shutdown begins (and for FPM was
         // already set at startup); take the names from here.
-        f.method = bounded(r.method, sizeof(r.method));
-        f.uri = bounded(r.uri, sizeof(r.uri));
-        f.query = bounded(r.query, sizeof(r.query));
+        f.method = printable_field(r.method, sizeof(r.method));
+        f.uri = printable_field(r.uri, sizeof(r.uri));
+        f.query = printable_field(r.query, sizeof(r.query));
         f.duration_s = double(r.hdr.ts_ns - p.request->start_ns) / 1e9;
         if (ok) {
             f.php_peak_bytes = r.heap.peak;

@@ -5,6 +5,7 @@
 // session is read back into one. Keep it plain data.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -88,7 +89,7 @@ struct Target {
 };
 
 // Everything the kernel side dropped or could not read, and what the collector
-// could not match. Reported with every result.
+// could not match. Reported with every result (kCounterFields lists them all).
 struct Counters {
     uint64_t allocs = 0;
     uint64_t frees = 0;
@@ -97,8 +98,10 @@ struct Counters {
     uint64_t truncated_stacks = 0;   // deeper than --max-frames
     uint64_t unreadable_frames = 0;  // target memory could not be read mid-walk
     uint64_t lost_function_names = 0;
-    uint64_t nested_calls = 0;       // allocator called from inside another one (not double counted)
     uint64_t unpaired_returns = 0;
+    uint64_t bad_heap_reads = 0;     // AG(mm_heap), heap figures or a page-map entry unreadable
+    uint64_t untraced_children = 0;  // a child could not be traced (kernel's process table full)
+    uint64_t malformed_records = 0;  // records too short for their kind (collector side)
     uint64_t unknown_frees = 0;      // free of a block not seen allocated (and size unknown)
     uint64_t baseline_frees = 0;     // free of a block that was live before attach
     uint64_t baseline_free_bytes = 0;
@@ -106,7 +109,41 @@ struct Counters {
     // request, end of the process): released wholesale, never freed one by one.
     uint64_t wiped_blocks = 0;
     uint64_t wiped_bytes = 0;
+    // Blocks still live when their process exited or exec'd without emptying its
+    // heap (a forked child's copy of its parent's blocks, _exit, a crash).
+    uint64_t exited_blocks = 0;
+    uint64_t exited_bytes = 0;
 };
+
+// Every counter with its name in reports and session files, one list for all of
+// them, so that a counter cannot reach one output and be forgotten in another.
+// `loss`: something was dropped or unreadable, and the figures may be incomplete.
+struct CounterField {
+    const char* name;
+    uint64_t Counters::*field;
+    bool loss;
+};
+inline constexpr std::array<CounterField, 18> kCounterFields = {{
+    {"allocs", &Counters::allocs, false},
+    {"frees", &Counters::frees, false},
+    {"reallocs", &Counters::reallocs, false},
+    {"lost_events", &Counters::lost_events, true},
+    {"truncated_stacks", &Counters::truncated_stacks, true},
+    {"unreadable_frames", &Counters::unreadable_frames, true},
+    {"lost_function_names", &Counters::lost_function_names, true},
+    {"unpaired_returns", &Counters::unpaired_returns, true},
+    {"bad_heap_reads", &Counters::bad_heap_reads, true},
+    {"untraced_children", &Counters::untraced_children, true},
+    {"malformed_records", &Counters::malformed_records, true},
+    {"unknown_frees", &Counters::unknown_frees, true},
+    {"baseline_frees", &Counters::baseline_frees, false},
+    {"baseline_free_bytes", &Counters::baseline_free_bytes, false},
+    {"wiped_blocks", &Counters::wiped_blocks, false},
+    {"wiped_bytes", &Counters::wiped_bytes, false},
+    {"exited_blocks", &Counters::exited_blocks, false},
+    {"exited_bytes", &Counters::exited_bytes, false},
+}};
+static_assert(sizeof(Counters) == kCounterFields.size() * sizeof(uint64_t), "every counter is in kCounterFields");
 
 struct HeapFigures {
     uint64_t live_bytes = 0;        // traced live bytes at the reported point

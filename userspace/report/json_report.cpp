@@ -20,21 +20,9 @@ json frame_json(const Profile& p, const Frame& f) {
 }
 
 json counters_json(const Counters& c) {
-    return {
-        {"allocs", c.allocs},
-        {"frees", c.frees},
-        {"reallocs", c.reallocs},
-        {"lost_events", c.lost_events},
-        {"truncated_stacks", c.truncated_stacks},
-        {"unreadable_frames", c.unreadable_frames},
-        {"lost_function_names", c.lost_function_names},
-        {"unpaired_returns", c.unpaired_returns},
-        {"unknown_frees", c.unknown_frees},
-        {"baseline_frees", c.baseline_frees},
-        {"baseline_free_bytes", c.baseline_free_bytes},
-        {"wiped_blocks", c.wiped_blocks},
-        {"wiped_bytes", c.wiped_bytes},
-    };
+    json j = json::object();
+    for (const auto& counter : kCounterFields) j[counter.name] = c.*counter.field;
+    return j;
 }
 
 }  // namespace
@@ -96,6 +84,8 @@ nlohmann::json profile_to_json(const Profile& p) {
     return j;
 }
 
-void write_json_report(const Profile& profile, std::ostream& out) { out << profile_to_json(profile).dump(1) << '\n'; }
+void write_json_report(const Profile& profile, std::ostream& out) { // Names are valid UTF-8 from the collector on (util/utf8_text.h); `replace` keeps
+    // a stray invalid byte from aborting the program after the trace.
+    out << profile_to_json(profile).dump(1, ' ', false, json::error_handler_t::replace) << '\n'; }
 
 }  // namespace pmt

@@ -82,11 +82,16 @@ void write_text_summary(const Profile& p, std::ostream& out, const SummaryOption
         out << fmt::format("\nCheckpoints (memory_get_usage): {} of {} equal to the traced live bytes\n", equal,
                            p.checkpoints.size());
     }
-    out << fmt::format(
-        "\nCounters: lost events {}, truncated stacks {}, unreadable frames {}, lost function names {}, "
-        "unpaired returns {}, unknown frees {}\n",
-        c.lost_events, c.truncated_stacks, c.unreadable_frames, c.lost_function_names, c.unpaired_returns,
-        c.unknown_frees);
+    // Every counter of something dropped or unreadable, zero or not: a reader
+    // should see that they were looked at.
+    out << "\nCounters:";
+    const char* separator = " ";
+    for (const auto& counter : kCounterFields) {
+        if (!counter.loss) continue;
+        out << separator << counter.name << ' ' << c.*counter.field;
+        separator = ", ";
+    }
+    out << '\n';
     if (c.lost_events || c.lost_function_names)
         out << "WARNING: events were lost (ring buffer full); figures are incomplete. Try --ringbuf-mb.\n";
 }

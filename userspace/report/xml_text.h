@@ -5,8 +5,9 @@
 
 namespace pmt {
 
-// Escapes markup characters and replaces what XML 1.0 cannot hold (invalid
-// UTF-8, control characters) with '?', so any PHP name yields a well-formed file.
+// Escapes markup characters and writes what XML 1.0 cannot hold (invalid UTF-8,
+// control characters) as \xNN, like every other output (util/utf8_text.h), so
+// any PHP name yields a well-formed file.
 std::string xml_escape(const std::string& text);
 
 // The label that fits in a box `width_px` wide ("" when not even 3 characters fit).

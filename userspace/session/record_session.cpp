@@ -14,6 +14,7 @@
 #include "target/php_binary.h"
 #include "target/process.h"
 #include "target/process_tree.h"
+#include "util/utf8_text.h"
 
 namespace pmt {
 namespace {
@@ -174,11 +175,11 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     profile.started_at = started_at;
     profile.duration_s = double(monotonic_ns() - collector_options.start_ns) / 1e9;
     profile.target.pid = main_pid;
-    profile.target.binary = php->path();
+    profile.target.binary = printable_text(php->path());
     profile.target.php_version = php->version().text;
     if (launch) {
-        profile.target.binary = image;
-        profile.target.command = join(options.command);
+        profile.target.binary = printable_text(image);
+        profile.target.command = printable_text(join(options.command));
         // Ended by --duration or a signal, the command runs on untraced (a
         // terminal's Ctrl-C reaches it too) and has no exit code to report.
         if (wait_status && WIFEXITED(*wait_status)) profile.target.exit_code = WEXITSTATUS(*wait_status);

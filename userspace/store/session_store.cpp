@@ -17,24 +17,6 @@ namespace {
 using sqlite::Database;
 using sqlite::Statement;
 
-// Counters are stored by name, one row each, so adding a counter needs no new column.
-constexpr std::array<std::pair<const char*, uint64_t Counters::*>, 14> kCounterFields = {{
-    {"allocs", &Counters::allocs},
-    {"frees", &Counters::frees},
-    {"reallocs", &Counters::reallocs},
-    {"lost_events", &Counters::lost_events},
-    {"truncated_stacks", &Counters::truncated_stacks},
-    {"unreadable_frames", &Counters::unreadable_frames},
-    {"lost_function_names", &Counters::lost_function_names},
-    {"nested_calls", &Counters::nested_calls},
-    {"unpaired_returns", &Counters::unpaired_returns},
-    {"unknown_frees", &Counters::unknown_frees},
-    {"baseline_frees", &Counters::baseline_frees},
-    {"baseline_free_bytes", &Counters::baseline_free_bytes},
-    {"wiped_blocks", &Counters::wiped_blocks},
-    {"wiped_bytes", &Counters::wiped_bytes},
-}};
-
 std::optional<FrameKind> parse_frame_kind(const std::string& name) {
     for (FrameKind kind : {FrameKind::User, FrameKind::Internal, FrameKind::Pseudo, FrameKind::Unknown}) {
         if (name == frame_kind_name(kind)) return kind;
@@ -77,8 +59,8 @@ Status save_target_pids(Database& db, const Profile& p) {
 Status save_counters(Database& db, const Profile& p) {
     auto stmt = db.prepare("INSERT INTO counters(name, value) VALUES (?, ?)");
     if (!stmt) return stmt.error();
-    for (const auto& [name, field] : kCounterFields) {
-        PMT_TRY(stmt->bind(1, std::string(name)).bind(2, p.counters.*field).run());
+    for (const auto& counter : kCounterFields) {
+        PMT_TRY(stmt->bind(1, std::string(counter.name)).bind(2, p.counters.*counter.field).run());
     }
     return Status::success();
 }
@@ -203,9 +185,8 @@ Status load_counters(Database& db, Profile& p) {
     if (!stmt) return stmt.error();
     while (stmt->next()) {
         const std::string name = stmt->text(0);
-        for (const auto& [field_name, field] : kCounterFields) {
-            if (name == field_name) p.counters.*field = stmt->u64(1);
-        }
+        for (const auto& counter : kCounterFields)
+            if (name == counter.name) p.counters.*counter.field = stmt->u64(1);
     }
     return stmt->error() ? Status(*stmt->error()) : Status::success();
 }

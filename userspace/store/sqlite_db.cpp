@@ -1,5 +1,7 @@
 #include "store/sqlite_db.h"
 
+#include "util/utf8_text.h"
+
 namespace pmt::sqlite {
 
 Result<Database> Database::open(const std::string& path, bool read_only) {
@@ -113,7 +115,8 @@ double Statement::real(int column) const { return sqlite3_column_double(stmt_, c
 std::string Statement::text(int column) const {
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     int size = sqlite3_column_bytes(stmt_, column);
-    return data ? std::string(data, static_cast<size_t>(size)) : std::string();
+    // A session file is untrusted input: its text reaches every output format.
+    return data ? printable_text(std::string_view(data, static_cast<size_t>(size))) : std::string();
 }
 
 std::optional<std::string> Statement::opt_text(int column) const {

@@ -1,0 +1,29 @@
+<?php
+// Keeps about 4 MB, then starts children that end without PHP's shutdown, each
+// holding a copy of that heap: shell_exec() (popen: the child execs /bin/sh), a
+// forked child that execs /bin/true, and a forked child killed by SIGKILL.
+$keep = [];
+for ($i = 0; $i < 4000; $i++) {
+    $keep[] = str_repeat('k', 1000);
+}
+echo "KEPT=", memory_get_usage(), "\n";
+for ($i = 0; $i < 3; $i++) {
+    shell_exec('true');
+}
+$pid = pcntl_fork();
+if ($pid === 0) {
+    pcntl_exec('/bin/true');
+    exit(1);
+}
+pcntl_waitpid($pid, $status);
+$pid = pcntl_fork();
+if ($pid === 0) {
+    while (true) {
+        usleep(10000);
+    }
+}
+usleep(100000);
+shell_exec("kill -9 $pid");
+pcntl_waitpid($pid, $status);
+echo "KILLED=", pcntl_wifsignaled($status) ? pcntl_wtermsig($status) : 0, "\n";
+echo "USAGE=", memory_get_usage(), "\n";
