@@ -15,7 +15,7 @@ packages=(
   # reading outputs back: XML parser for flame graph SVGs, a browser to render them
   libtinyxml2-dev chromium
   # targets: real PHP processes, and a web stack for FPM
-  php8.2-cli php8.2-fpm php8.2-dev nginx wrk
+  php8.2-cli php8.2-curl php8.2-fpm php8.2-dev nginx wrk
 )
 
 missing=()
