@@ -6,9 +6,10 @@
  * A frame is (zend_function*, line). The names of a function are read from the
  * target and sent once, in a PMT_REC_FUNC record ahead of the first record that
  * uses it; a cache keyed by (process, zend_function*) remembers what was sent,
- * together with a signature of the function (name, scope, opcodes pointers) so that
- * a zend_function freed and reused for another function (closures, per-request
- * function tables in FPM without opcache) is announced again with its new names.
+ * together with a signature of the function (name, scope, opcodes pointer, and the
+ * file of top-level code) so that a zend_function freed and reused for another
+ * function (closures, included files, per-request function tables in FPM without
+ * opcache) is announced again with its new names.
  * The ring buffer is ordered, so the collector always resolves a pointer with the
  * names that were valid when the record was made.
  *
@@ -27,6 +28,7 @@ struct func_signature {
 	__u64 name;
 	__u64 scope;
 	__u64 body; /* op_array.opcodes (user code) or the word at the same offset */
+	__u64 file; /* top-level code only: op_array.filename (0 otherwise) */
 	__u8 type;
 	__u8 reserved[7];
 };
@@ -96,10 +98,21 @@ static __always_inline void announce_function(struct walk_state *w, __u64 func)
 		.body = prefix_u64(s, cfg.off.op_opcodes),
 		.type = s->func[0],
 	};
+	/*
+	 * The top-level code of an included file has no name: when its op_array is
+	 * freed and the next include's gets the same memory (and maybe its opcodes
+	 * the same address too), only the file tells them apart. One 8-byte read,
+	 * for these frames only (a named function's file is read when announced).
+	 */
+	bool user_code = sig.type == PMT_FUNC_USER || sig.type == PMT_FUNC_EVAL;
+	if (user_code && !sig.name) {
+		int err = 0;
+		sig.file = read_user_u64(func + cfg.off.op_filename, &err);
+	}
 	struct func_key key = { .tgid = w->tgid, .func = func };
 	struct func_signature *known = bpf_map_lookup_elem(&announced_funcs, &key);
 	if (known && known->name == sig.name && known->scope == sig.scope &&
-	    known->body == sig.body && known->type == sig.type)
+	    known->body == sig.body && known->file == sig.file && known->type == sig.type)
 		return;
 
 	struct pmt_func_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
@@ -123,9 +136,9 @@ static __always_inline void announce_function(struct walk_state *w, __u64 func)
 			read_zstr(rec->class_name, sizeof(rec->class_name), class_name);
 	}
 	rec->file[0] = 0;
-	if (sig.type == PMT_FUNC_USER || sig.type == PMT_FUNC_EVAL) {
+	if (user_code) {
 		int err = 0;
-		__u64 filename = read_user_u64(func + cfg.off.op_filename, &err);
+		__u64 filename = sig.file ? sig.file : read_user_u64(func + cfg.off.op_filename, &err);
 		if (!err)
 			read_zstr(rec->file, sizeof(rec->file), filename);
 		bpf_probe_read_user(&rec->line_start, sizeof(rec->line_start),

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-  libcapstone-dev libcli11-dev nlohmann-json3-dev libfmt-dev robin-map-dev libutfcpp-dev
+  libcapstone-dev libcli11-dev nlohmann-json3-dev libfmt-dev robin-map-dev libutfcpp-dev libxxhash-dev
   libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
   # tests and benchmarks
   libgtest-dev libbenchmark-dev golang-go python3

@@ -1,4 +1,6 @@
 // Function names stay right when PHP reuses a freed function's memory.
+#include <fstream>
+
 #include "runtime_helpers.h"
 
 namespace pmt::testing {
@@ -23,6 +25,50 @@ TEST(RecordReuse, ClosuresReusingMemoryKeepTheirOwnNames) {
     EXPECT_EQ(alpha_other, 0u);
     EXPECT_EQ(beta_other, 0u);
     EXPECT_EQ(report["counters"]["lost_function_names"], 0);
+}
+
+}  // namespace
+}  // namespace pmt::testing
+
+namespace pmt::testing {
+namespace {
+
+// Bytes live in strings made by str_repeat under the top-level code of `file`
+// (the array holding them grows in whichever file pushes past its capacity).
+uint64_t live_under_main_of(const nlohmann::json& report, const std::string& file) {
+    uint64_t total = 0;
+    for (const auto& stack : report["stacks"]) {
+        if (frame_name(stack["frames"].back()) != "str_repeat") continue;
+        for (const auto& f : stack["frames"])
+            if (f["function"] == "{main}" && f["file"].is_string() && f["file"].get<std::string>().ends_with("/" + file)) {
+                total += stack["live_bytes"].get<uint64_t>();
+                break;
+            }
+    }
+    return total;
+}
+
+// An included file's op_array is freed after it runs, and the next include gets
+// the same memory: each file's top-level code must keep its own file name.
+TEST(RecordReuse, IncludedFilesReusingMemoryKeepTheirOwnNames) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    // str_repeat(1000): a 1032-byte string in the 1280 bin.
+    const std::vector<std::pair<std::string, int>> files = {{"a.php", 100}, {"b.php", 150}, {"c.php", 50}};
+    std::string main = "<?php\n$keep = [];\n";
+    for (const auto& [name, strings] : files) {
+        std::ofstream(dir.file(name)) << "<?php\nfor ($i = 0; $i < " << strings
+                                      << "; $i++) $GLOBALS['keep'][] = str_repeat('x', 1000);\n";
+        main += "include __DIR__ . '/" + name + "';\n";
+    }
+    std::ofstream(dir.file("main.php")) << main;
+    TempDir out;
+    CommandResult r = run_command({phpmemtrace_binary(), "record", "-q", "-o", out.file("r.json"), "--", "php8.2",
+                                   "-n", dir.file("main.php")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto report = read_json(out.file("r.json"));
+    for (const auto& [name, strings] : files)
+        EXPECT_EQ(live_under_main_of(report, name), strings * 1280u) << name;
 }
 
 }  // namespace

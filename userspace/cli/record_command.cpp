@@ -25,6 +25,7 @@ struct RecordArgs {
     std::vector<std::string> outputs;
     std::string view = "alloc";
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
+    size_t max_stacks = StackTable::kDefaultMaxStacks;
     uint32_t ringbuf_mb = 16;
     bool no_follow_forks = false;
     bool no_uprobe_multi = false;
@@ -89,7 +90,12 @@ int run_record(const RecordArgs& args) {
         std::cerr << "phpmemtrace: --ringbuf-mb must be a power of two\n";
         return 2;
     }
+    if (args.max_stacks < 2) {
+        std::cerr << "phpmemtrace: --max-stacks must be at least 2\n";
+        return 2;
+    }
     RecordOptions options;
+    options.max_stacks = args.max_stacks;
     if (args.pid) options.pid = args.pid;
     options.command = args.command;
     if (args.duration_s > 0) options.duration_s = args.duration_s;
@@ -172,6 +178,9 @@ void register_record_command(CLI::App& app) {
     cmd->add_option("--view", args->view, "Value shown by one-value formats: alloc, live, count, peak")
         ->capture_default_str();
     cmd->add_option("--max-frames", args->max_frames, "PHP frames walked per allocation")->capture_default_str();
+    cmd->add_option("--max-stacks", args->max_stacks,
+                    "Distinct stacks kept; later ones are counted under [stack table full]")
+        ->capture_default_str();
     cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two)")
         ->capture_default_str();
     cmd->add_flag("--no-follow-forks", args->no_follow_forks,

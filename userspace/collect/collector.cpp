@@ -7,7 +7,8 @@
 
 namespace pmt {
 
-Collector::Collector(CollectorOptions options) : options_(std::move(options)) {
+Collector::Collector(CollectorOptions options)
+    : options_(std::move(options)), symbols_(options_.max_symbols), stacks_(functions_, symbols_, options_.max_stacks) {
     for (const auto& [tgid, bytes] : options_.baseline_bytes) process(tgid).baseline_remaining = bytes;
 }
 
@@ -63,6 +64,10 @@ void Collector::add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stac
         ++counters_.unknown_frees;
         remove_block(p, ptr);
     }
+    if (live_blocks_ >= options_.max_live_blocks) {
+        ++counters_.live_table_full;  // not tracked: its free will be an unknown free
+        return;
+    }
     auto& f = figures(stack);
     note_change(f);
     f.stats.alloc_count += 1;
@@ -70,6 +75,7 @@ void Collector::add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stac
     f.stats.live_count += 1;
     f.stats.live_bytes += size;
     p.live.insert({ptr, Block{size, stack}});
+    ++live_blocks_;
     for (auto& observe : block_observers_) observe(record_tgid_, ptr, size, stack, true);
     p.live_bytes += size;
     live_total_ += size;
@@ -85,6 +91,7 @@ uint64_t Collector::remove_block(Process& p, uint64_t ptr) {
     if (it == p.live.end()) return 0;
     Block block = it->second;
     p.live.erase(it);
+    --live_blocks_;
     for (auto& observe : block_observers_) observe(record_tgid_, ptr, block.size, block.stack, false);
     auto& f = figures(block.stack);
     note_change(f);
@@ -111,7 +118,9 @@ uint32_t Collector::record_stack(const pmt_alloc_record& r, size_t size) {
     size_t depth = std::min<size_t>(r.depth, PMT_MAX_FRAMES);
     size_t available = (size - PMT_ALLOC_RECORD_FIXED_SIZE) / sizeof(pmt_frame);
     depth = std::min(depth, available);
-    return stacks_.intern_record_frames(r.hdr.tgid, std::span<const pmt_frame>(r.frames, depth));
+    uint32_t id = stacks_.intern_record_frames(r.hdr.tgid, std::span<const pmt_frame>(r.frames, depth));
+    if (id == stacks_.overflow_stack()) ++counters_.stack_table_full;
+    return id;
 }
 
 void Collector::on_alloc(const pmt_alloc_record& r, size_t size) {
@@ -178,7 +187,12 @@ void Collector::on_fork(const pmt_proc_record& r) {
     // (References into processes_, an unordered_map, survive the insertion.)
     Process& child = process(r.child_tgid);
     const Process& parent = process(r.hdr.tgid);
+    if (live_blocks_ + parent.live.size() > options_.max_live_blocks) {
+        counters_.live_table_full += parent.live.size();  // the child's copy is not tracked
+        return;
+    }
     child.live = parent.live;
+    live_blocks_ += child.live.size();
     child.live_bytes = parent.live_bytes;
     child.baseline_remaining = parent.baseline_remaining;
     for (const auto& [ptr, block] : child.live) {
@@ -285,6 +299,7 @@ std::vector<std::pair<uint32_t, StackStats>> Collector::live_stacks() const {
 Profile Collector::profile() const {
     Profile p;
     p.counters = counters_;
+    p.counters.symbol_table_full = symbols_.full_hits();
     p.symbols = symbols_.symbols();
     p.checkpoints = checkpoints_;
     const bool use_frozen = frozen_ && (options_.frozen_is_final || exit_code(*options_.freeze_at_script_end_of));

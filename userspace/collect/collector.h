@@ -19,6 +19,7 @@
 #include "collect/symbol_table.h"
 #include "model/profile.h"
 #include "phpmemtrace.h"
+#include "util/hash.h"
 
 namespace pmt {
 
@@ -32,6 +33,11 @@ struct CollectorOptions {
     bool frozen_is_final = true;
     // Attach by PID: heap->size of each process at attach time (live before us).
     std::unordered_map<uint32_t, uint64_t> baseline_bytes;
+    // Bounds of the tables that grow with what the target does (not with events):
+    // past them the figures go to one "[... table full]" entry, counted.
+    size_t max_stacks = StackTable::kDefaultMaxStacks;
+    size_t max_symbols = SymbolTable::kDefaultMaxSymbols;
+    size_t max_live_blocks = 50'000'000;  // ~5 GB of tables at ~94 B per block
 };
 
 // A handler for record kinds the allocation collector does not own (heap
@@ -85,7 +91,7 @@ private:
         uint32_t stack;
     };
     struct Process {
-        tsl::robin_map<uint64_t, Block> live;
+        tsl::robin_map<uint64_t, Block, AddressHash> live;
         uint64_t live_bytes = 0;
         uint64_t baseline_remaining = 0;
         std::optional<int> exit_code;
@@ -122,13 +128,14 @@ private:
     CollectorOptions options_;
     SymbolTable symbols_;
     FunctionResolver functions_{symbols_};
-    StackTable stacks_{functions_};
+    StackTable stacks_;
     std::vector<StackFigures> figures_;
     std::unordered_map<uint32_t, Process> processes_;
     std::vector<uint32_t> process_order_;
     Counters counters_;
     std::vector<Checkpoint> checkpoints_;
     uint64_t live_total_ = 0;
+    uint64_t live_blocks_ = 0;  // in every process's table, against max_live_blocks
     uint64_t peak_total_ = 0;
     uint64_t peak_ts_ns_ = 0;
     uint64_t peak_epoch_ = 1;

@@ -2,38 +2,29 @@
 
 #include <cstring>
 
+#include "util/hash.h"
+
 namespace pmt {
-namespace {
 
-inline uint64_t mix(uint64_t h, uint64_t v) {
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    return h;
+size_t FramesHash::operator()(const std::vector<Frame>& frames) const {
+    return hash_items(std::span<const Frame>(frames));
 }
 
-}  // namespace
+uint64_t StackTable::raw_hash(uint32_t tgid, std::span<const pmt_frame> frames) { return hash_items(frames, tgid); }
 
-size_t StackTable::FramesHash::operator()(const std::vector<Frame>& frames) const {
-    uint64_t h = frames.size();
-    for (const auto& f : frames) h = mix(h, (uint64_t(f.symbol) << 32) | f.line);
-    return h;
-}
-
-uint64_t StackTable::raw_hash(uint32_t tgid, std::span<const pmt_frame> frames) {
-    // Two independent lanes (even and odd frames) halve the chain of dependent
-    // mixes: hashing was a quarter of the collector's time on 64-frame stacks.
-    uint64_t h0 = mix(tgid, frames.size()), h1 = 0x243F6A8885A308D3ull;
-    size_t i = 0;
-    for (; i + 1 < frames.size(); i += 2) {
-        h0 = mix(mix(h0, frames[i].func), frames[i].lineno);
-        h1 = mix(mix(h1, frames[i + 1].func), frames[i + 1].lineno);
-    }
-    if (i < frames.size()) h0 = mix(mix(h0, frames[i].func), frames[i].lineno);
-    return mix(h0, h1);
+StackTable::StackTable(FunctionResolver& resolver, SymbolTable& symbols, size_t max_stacks)
+    : resolver_(resolver), max_stacks_(max_stacks) {
+    const Symbol full{FrameKind::Pseudo, "[stack table full]", std::nullopt, "", 0};
+    const std::vector<Frame> overflow = {Frame{symbols.intern(full), 0}};
+    overflow_stack_ = static_cast<uint32_t>(stacks_.size());
+    stacks_.push_back(overflow);
+    index_.emplace(overflow, overflow_stack_);
 }
 
 uint32_t StackTable::intern(const std::vector<Frame>& root_first) {
     auto it = index_.find(root_first);
     if (it != index_.end()) return it->second;
+    if (stacks_.size() >= max_stacks_) return overflow_stack_;
     auto id = static_cast<uint32_t>(stacks_.size());
     stacks_.push_back(root_first);
     index_.emplace(root_first, id);

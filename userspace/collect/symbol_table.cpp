@@ -32,14 +32,27 @@ const char* pseudo_frame_name(uint32_t kind) {
     }
 }
 
-uint32_t SymbolTable::intern(const Symbol& symbol) {
-    auto key = symbol_key(symbol);
-    auto it = index_.find(key);
-    if (it != index_.end()) return it->second;
+SymbolTable::SymbolTable(size_t max_symbols) : max_symbols_(max_symbols) {
+    const Symbol overflow{FrameKind::Pseudo, "[symbol table full]", std::nullopt, "", 0};
+    overflow_ = add(overflow, symbol_key(overflow));
+}
+
+uint32_t SymbolTable::add(const Symbol& symbol, std::string key) {
     auto id = static_cast<uint32_t>(symbols_.size());
     symbols_.push_back(symbol);
     index_.emplace(std::move(key), id);
     return id;
+}
+
+uint32_t SymbolTable::intern(const Symbol& symbol) {
+    auto key = symbol_key(symbol);
+    auto it = index_.find(key);
+    if (it != index_.end()) return it->second;
+    if (symbols_.size() >= max_symbols_) {
+        ++full_hits_;
+        return overflow_;
+    }
+    return add(symbol, std::move(key));
 }
 
 FunctionResolver::FunctionResolver(SymbolTable& symbols) : symbols_(symbols) {

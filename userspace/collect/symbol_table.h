@@ -13,17 +13,27 @@
 
 #include "model/profile.h"
 #include "phpmemtrace.h"
+#include "util/hash.h"
 
 namespace pmt {
 
 // Interns symbols: equal names/file/line give the same id across processes.
+// Bounded: past `max_symbols` new names all get the one "[symbol table full]"
+// symbol, and full_hits() says how often.
 class SymbolTable {
 public:
+    static constexpr size_t kDefaultMaxSymbols = 1'000'000;
+    explicit SymbolTable(size_t max_symbols = kDefaultMaxSymbols);
     uint32_t intern(const Symbol& symbol);
     const std::vector<Symbol>& symbols() const { return symbols_; }
     const Symbol& at(uint32_t id) const { return symbols_.at(id); }
+    uint64_t full_hits() const { return full_hits_; }
 
 private:
+    uint32_t add(const Symbol& symbol, std::string key);
+    size_t max_symbols_;
+    uint32_t overflow_ = 0;
+    uint64_t full_hits_ = 0;
     std::vector<Symbol> symbols_;
     std::unordered_map<std::string, uint32_t> index_;
 };
@@ -44,7 +54,7 @@ public:
 
 private:
     SymbolTable& symbols_;
-    std::unordered_map<uint32_t, tsl::robin_map<uint64_t, uint32_t>> by_process_;
+    std::unordered_map<uint32_t, tsl::robin_map<uint64_t, uint32_t, AddressHash>> by_process_;
     uint32_t unknown_symbol_;
     uint32_t pseudo_symbols_[PMT_PSEUDO_MAX] = {};
     uint64_t generation_ = 0;

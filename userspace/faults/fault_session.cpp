@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collect/stack_table.h"
 #include "faults/fault_collector.h"
 #include "faults/fault_tracer.h"
 #include "faults/restore_functions.h"
@@ -15,14 +16,6 @@
 
 namespace pmt {
 namespace {
-
-struct FramesHash {
-    size_t operator()(const std::vector<Frame>& frames) const {
-        size_t h = frames.size();
-        for (const auto& f : frames) h = h * 1000003u ^ (size_t(f.symbol) << 20 ^ f.line);
-        return h;
-    }
-};
 
 struct FaultSession {
     FaultSessionOptions options;

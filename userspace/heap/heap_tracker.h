@@ -21,6 +21,7 @@
 #include "collect/collector.h"
 #include "model/profile.h"
 #include "phpmemtrace.h"
+#include "util/hash.h"
 
 namespace pmt {
 
@@ -74,7 +75,7 @@ private:
         // saw allocated (+) and freed (-) since, among blocks of this heap generation.
         uint64_t anchor_used = 0;
         int64_t delta = 0;
-        tsl::robin_map<uint64_t, uint64_t> generation;  // blocks allocated since the request began
+        tsl::robin_map<uint64_t, uint64_t, AddressHash> generation;  // blocks allocated since the request began
         double last_sample_s = -1;
         uint64_t limit = 0;
         std::optional<OpenRequest> request;

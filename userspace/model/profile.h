@@ -102,6 +102,11 @@ struct Counters {
     uint64_t bad_heap_reads = 0;     // AG(mm_heap), heap figures or a page-map entry unreadable
     uint64_t untraced_children = 0;  // a child could not be traced (kernel's process table full)
     uint64_t malformed_records = 0;  // records too short for their kind (collector side)
+    // The collector's bounded tables were full (CollectorOptions): records counted
+    // under "[stack table full]", names under "[symbol table full]", blocks untracked.
+    uint64_t stack_table_full = 0;
+    uint64_t symbol_table_full = 0;
+    uint64_t live_table_full = 0;
     uint64_t unknown_frees = 0;      // free of a block not seen allocated (and size unknown)
     uint64_t baseline_frees = 0;     // free of a block that was live before attach
     uint64_t baseline_free_bytes = 0;
@@ -123,7 +128,7 @@ struct CounterField {
     uint64_t Counters::*field;
     bool loss;
 };
-inline constexpr std::array<CounterField, 18> kCounterFields = {{
+inline constexpr std::array<CounterField, 21> kCounterFields = {{
     {"allocs", &Counters::allocs, false},
     {"frees", &Counters::frees, false},
     {"reallocs", &Counters::reallocs, false},
@@ -135,6 +140,9 @@ inline constexpr std::array<CounterField, 18> kCounterFields = {{
     {"bad_heap_reads", &Counters::bad_heap_reads, true},
     {"untraced_children", &Counters::untraced_children, true},
     {"malformed_records", &Counters::malformed_records, true},
+    {"stack_table_full", &Counters::stack_table_full, true},
+    {"symbol_table_full", &Counters::symbol_table_full, true},
+    {"live_table_full", &Counters::live_table_full, true},
     {"unknown_frees", &Counters::unknown_frees, true},
     {"baseline_frees", &Counters::baseline_frees, false},
     {"baseline_free_bytes", &Counters::baseline_free_bytes, false},

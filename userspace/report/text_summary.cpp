@@ -94,6 +94,15 @@ void write_text_summary(const Profile& p, std::ostream& out, const SummaryOption
     out << '\n';
     if (c.lost_events || c.lost_function_names)
         out << "WARNING: events were lost (ring buffer full); figures are incomplete. Try --ringbuf-mb.\n";
+    if (c.stack_table_full)
+        out << fmt::format("WARNING: the stack table was full (--max-stacks): {} records counted under "
+                           "[stack table full]\n", c.stack_table_full);
+    if (c.symbol_table_full)
+        out << fmt::format("WARNING: the symbol table was full: {} functions named [symbol table full]\n",
+                           c.symbol_table_full);
+    if (c.live_table_full)
+        out << fmt::format("WARNING: the live-block table was full: {} blocks not tracked; live figures and "
+                           "checkpoints are incomplete\n", c.live_table_full);
 }
 
 }  // namespace pmt

@@ -114,6 +114,7 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     auto probes = MemtraceProbes::load(*php, probe_options);
     if (!probes) return probes.error();
     collector_options.start_ns = monotonic_ns();
+    collector_options.max_stacks = options.max_stacks;
     Collector collector(collector_options);
     for (const auto& hook : hooks)
         if (hook.before_start)

@@ -22,6 +22,7 @@ struct RecordOptions {
     std::vector<std::string> command;     // or launch this command
     std::optional<double> duration_s;     // stop after this long
     ProbeOptions probes;
+    size_t max_stacks = StackTable::kDefaultMaxStacks;  // bound of the collector's stack table
     bool verbose = false;
     // Written (with the word "ready") once every probe is attached: scripts and
     // tests that attach to a running server wait for it before sending requests.
