@@ -389,7 +389,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 child_pid = BPF_CORE_READ(child, pid);
 	if (BPF_CORE_READ(child, tgid) != child_pid)
 		return 0;
-	struct pmt_proc_state state = { .has_executed = 1 };
+	/* Its probes are attached by user space on this record: until then it runs
+	 * untraced, so its first traced call sends its heap's size as a baseline. */
+	struct pmt_proc_state state = { .has_executed = 1, .baseline_pending = 1 };
 	if (bpf_map_update_elem(&traced, &child_pid, &state, BPF_NOEXIST)) {
 		count(PMT_CNT_UNTRACED_CHILDREN); /* map full: the child runs untraced */
 		return 0;
@@ -397,7 +399,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	struct pmt_proc_record rec = {};
 	fill_header(&rec.hdr, PMT_REC_PROC_FORK, parent_tgid);
 	rec.child_tgid = child_pid;
-	emit(&rec, sizeof(rec));
+	/* Wake the reader now: the child is untraced until it attaches its probes. */
+	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), BPF_RB_FORCE_WAKEUP))
+		count(PMT_CNT_LOST_RECORDS);
 	return 0;
 }
 

@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
     pmt::Collector collector(collector_options);
     if (!skip_trace)
         if (auto s = (*probes)->trace_process(main_pid); !s) return fail(s.error().message);
-    if (auto s = (*probes)->attach(); !s) return fail(s.error().message);
+    if (auto s = (*probes)->attach_process_events(); !s) return fail(s.error().message);
+    if (auto s = (*probes)->attach_to(main_pid); !s) return fail(s.error().message);
     const uint64_t t_attached = monotonic_ns();
 
     Capture capture;
@@ -211,7 +212,7 @@ int main(int argc, char** argv) {
             << ", \"symbols\": " << profile.symbols.size() << ", \"allocs\": " << c.allocs
             << ", \"frees\": " << c.frees << ", \"reallocs\": " << c.reallocs
             << ", \"lost_events\": " << c.lost_events << ", \"lost_function_names\": " << c.lost_function_names
-            << ", \"unknown_frees\": " << c.unknown_frees << ", \"probes\": " << (*probes)->attached_probes()
+            << ", \"unknown_frees\": " << c.unknown_frees << ", \"probes\": " << pmt::allocator_probes().size()
             << ", \"wait_status\": " << (wait_status ? *wait_status : -1) << "}\n";
     }
     if (wait_status && !(WIFEXITED(*wait_status) && WEXITSTATUS(*wait_status) == 0))

@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
         if (!loaded) return fail(loaded.error().message);
         memtrace = std::move(*loaded);
         if (!memtrace_load_only)
-            if (auto s = memtrace->attach(); !s) return fail(s.error().message);
+            if (auto s = memtrace->attach_to(child->pid()); !s) return fail(s.error().message);
     }
     if (auto s = child->release(); !s) return fail(s.error().message);
     auto status = child->wait(true);

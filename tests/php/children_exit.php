@@ -1,7 +1,8 @@
 <?php
 // Keeps about 4 MB, then starts children that end without PHP's shutdown, each
 // holding a copy of that heap: shell_exec() (popen: the child execs /bin/sh), a
-// forked child that execs /bin/true, and a forked child killed by SIGKILL.
+// forked child that execs /bin/true, and a forked child that allocates 1 MiB of
+// its own and is killed by SIGKILL.
 $keep = [];
 for ($i = 0; $i < 4000; $i++) {
     $keep[] = str_repeat('k', 1000);
@@ -18,11 +19,13 @@ if ($pid === 0) {
 pcntl_waitpid($pid, $status);
 $pid = pcntl_fork();
 if ($pid === 0) {
+    usleep(200000); // its probes are attached meanwhile
+    $mine = str_repeat('m', 1 << 20);
     while (true) {
         usleep(10000);
     }
 }
-usleep(100000);
+usleep(600000);
 shell_exec("kill -9 $pid");
 pcntl_waitpid($pid, $status);
 echo "KILLED=", pcntl_wifsignaled($status) ? pcntl_wtermsig($status) : 0, "\n";

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
-#include <thread>
 
 #include "attach/bpf_load.h"
 #include "collect/zend_sizes.h"
@@ -38,19 +37,8 @@ void quiet_libbpf_logging(bool verbose) {
 void MemtraceProbes::SkelDeleter::operator()(memtrace_bpf* skel) const { memtrace_bpf__destroy(skel); }
 
 MemtraceProbes::~MemtraceProbes() {
-    // Detach before the programs go away. Each perf-event uprobe waits for an SRCU
-    // grace period when detached; waiting for them in parallel shares the waits.
-    constexpr size_t kThreads = 16;
-    if (links_.size() > kThreads) {
-        std::vector<std::thread> threads;
-        for (size_t t = 0; t < kThreads; ++t)
-            threads.emplace_back([this, t] {
-                for (size_t i = t; i < links_.size(); i += kThreads) links_[i].reset();
-            });
-        for (auto& th : threads) th.join();
-    }
-    links_.clear();
-    multi_links_.clear();
+    process_links_.clear();  // detach before the programs go away, in parallel
+    event_links_.clear();
 }
 
 // One program for every entry and one for every return (see memtrace.bpf.c).
@@ -119,7 +107,8 @@ Result<std::optional<UprobeMultiTarget>> resolve_probe_target(const PhpBinary& p
     return std::optional(UprobeMultiTarget{*offset, PMT_COOKIE(probe.kind, probe.arg, sym->vaddr)});
 }
 
-Status MemtraceProbes::attach_uprobe(const char* program, const AllocatorProbe& probe, bool retprobe) {
+Status MemtraceProbes::attach_uprobe(const char* program, const AllocatorProbe& probe, bool retprobe, pid_t pid,
+                                     ProbeLinks& into) {
     auto target = resolve_probe_target(*php_, probe);
     if (!target) return target.error();
     if (!*target) return Status::success();
@@ -128,15 +117,14 @@ Status MemtraceProbes::attach_uprobe(const char* program, const AllocatorProbe& 
     LIBBPF_OPTS(bpf_uprobe_opts, opts);
     opts.retprobe = retprobe;
     opts.bpf_cookie = (*target)->cookie;
-    bpf_link* link = bpf_program__attach_uprobe_opts(prog, options_.uprobe_pid, php_->path().c_str(),
-                                                     (*target)->file_offset, &opts);
+    bpf_link* link =
+        bpf_program__attach_uprobe_opts(prog, pid, php_->path().c_str(), (*target)->file_offset, &opts);
     if (!link) return Error{"cannot attach a uprobe to " + probe.function + ": " + errno_text(errno)};
-    links_.emplace_back(link);
-    ++attached_probes_;
+    into.perf.emplace_back(link);
     return Status::success();
 }
 
-Status MemtraceProbes::attach_multi(const std::vector<AllocatorProbe>& probes) {
+Status MemtraceProbes::attach_multi(const std::vector<AllocatorProbe>& probes, pid_t pid, ProbeLinks& into) {
     // (program, is return probe) -> targets
     std::map<std::pair<std::string, bool>, std::vector<UprobeMultiTarget>> groups;
     for (const auto& p : probes) {
@@ -153,37 +141,40 @@ Status MemtraceProbes::attach_multi(const std::vector<AllocatorProbe>& probes) {
             if (key.second != retprobe) continue;
             bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, key.first.c_str());
             if (!prog) return Error{"BPF program " + key.first + " missing"};
-            auto link = attach_uprobe_multi(prog, php_->path(), targets, retprobe, options_.uprobe_pid);
+            auto link = attach_uprobe_multi(prog, php_->path(), targets, retprobe, pid);
             if (!link) return link.error();
-            multi_links_.push_back(std::move(*link));
-            attached_probes_ += targets.size();
+            into.multi.push_back(std::move(*link));
         }
     return Status::success();
 }
 
-Status MemtraceProbes::attach_process_tracepoints() {
+Status MemtraceProbes::attach_process_events() {
+    if (!event_links_.empty()) return Status::success();
     for (const char* prog_name : {"on_fork", "on_exit", "on_exec"}) {
         bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, prog_name);
         bpf_link* link = prog ? bpf_program__attach(prog) : nullptr;
         if (!link)
             return Error{std::string("cannot attach the raw tracepoint ") + prog_name + ": " + errno_text(errno)};
-        links_.emplace_back(link);
+        event_links_.emplace_back(link);
     }
     return Status::success();
 }
 
-Status MemtraceProbes::attach() {
+Status MemtraceProbes::attach_to(pid_t pid) {
+    if (process_links_.has(pid)) return Status::success();
+    ProbeLinks& links = process_links_.of(pid);
     const auto probes = allocator_probes();
+    Status s = Status::success();
     if (options_.use_uprobe_multi) {
-        if (auto s = attach_multi(probes); !s) return s;
-        return attach_process_tracepoints();
+        s = attach_multi(probes, pid, links);
+    } else {
+        for (const auto& p : probes) {
+            if (p.exit && (s = attach_uprobe(p.exit, p, true, pid, links), !s)) break;
+            if ((s = attach_uprobe(p.entry, p, false, pid, links), !s)) break;
+        }
     }
-    for (const auto& p : probes) {
-        if (p.exit)
-            if (auto s = attach_uprobe(p.exit, p, true); !s) return s;
-        if (auto s = attach_uprobe(p.entry, p, false); !s) return s;
-    }
-    return attach_process_tracepoints();
+    if (!s) process_links_.drop(pid);
+    return s;
 }
 
 Status MemtraceProbes::trace_process(pid_t tgid, bool running) {
@@ -211,7 +202,9 @@ void MemtraceProbes::read_counters(Counters& c) const {
     c.truncated_stacks = read(PMT_CNT_TRUNCATED_STACKS);
     c.unreadable_frames = read(PMT_CNT_UNREADABLE_FRAMES);
     c.lost_function_names = read(PMT_CNT_LOST_FUNC_NAMES);
-    c.untraced_children = read(PMT_CNT_UNTRACED_CHILDREN);
+    // The collector counts children whose probes could not be attached; the BPF
+    // side those it could not add to `traced`.
+    c.untraced_children += read(PMT_CNT_UNTRACED_CHILDREN);
     c.unpaired_returns = read(PMT_CNT_UNPAIRED_RETURNS);
     c.bad_heap_reads = read(PMT_CNT_BAD_HEAP_READ);
 }

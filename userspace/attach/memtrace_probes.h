@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attach/bpf_handles.h"
+#include "attach/process_links.h"
 #include "attach/uprobe_multi.h"
 #include "model/profile.h"
 #include "target/php_binary.h"
@@ -41,9 +42,6 @@ struct ProbeOptions {
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
     uint32_t ringbuf_mb = 16;
     bool follow_forks = true;
-    // Attach the uprobes for this process only (-1: every process running the binary;
-    // the BPF side still only records processes in the `traced` map).
-    pid_t uprobe_pid = -1;
     // One multi-uprobe link per program (fast attach and detach) when the kernel
     // has them; otherwise one perf-event link per probe.
     bool use_uprobe_multi = true;
@@ -56,31 +54,35 @@ public:
     MemtraceProbes(const MemtraceProbes&) = delete;
     MemtraceProbes& operator=(const MemtraceProbes&) = delete;
 
-    // Attaches every probe; fails if a mandatory one cannot be attached.
-    Status attach();
+    // The process events (fork, exit and exec raw tracepoints), once per session.
+    Status attach_process_events();
+    // Puts every allocator probe on process `pid` only (a PID filter): no other
+    // process of the binary takes a trap. Fails if a mandatory probe cannot be
+    // attached. Called for the target and for each child it forks.
+    Status attach_to(pid_t pid);
+    // Detaches the probes of a process that has exited.
+    void detach_from(pid_t pid) { process_links_.drop(pid); }
     // Starts recording a process (and, with follow_forks, its future children).
     // `running`: attached mid-run, so allocations outside PHP frames are not start-up.
     Status trace_process(pid_t tgid, bool running = false);
     // Fold the kernel-side counters into `counters`.
     void read_counters(Counters& counters) const;
     int ring_buffer_fd() const;
-    size_t attached_probes() const { return attached_probes_; }
     bool uses_uprobe_multi() const { return options_.use_uprobe_multi; }
     memtrace_bpf* skeleton() { return skel_.get(); }
 
 private:
     MemtraceProbes() = default;
-    Status attach_uprobe(const char* program, const AllocatorProbe& probe, bool retprobe);
-    Status attach_multi(const std::vector<AllocatorProbe>& probes);
-    Status attach_process_tracepoints();  // raw tracepoints: fork and exit
+    Status attach_uprobe(const char* program, const AllocatorProbe& probe, bool retprobe, pid_t pid,
+                         ProbeLinks& into);
+    Status attach_multi(const std::vector<AllocatorProbe>& probes, pid_t pid, ProbeLinks& into);
 
     struct SkelDeleter {
         void operator()(memtrace_bpf* skel) const;
     };
     std::unique_ptr<memtrace_bpf, SkelDeleter> skel_;
-    std::vector<BpfLink> links_;
-    std::vector<UprobeMultiLink> multi_links_;
-    size_t attached_probes_ = 0;
+    std::vector<BpfLink> event_links_;  // raw tracepoints; declared after skel_: destroyed first
+    ProcessLinks process_links_;
     const PhpBinary* php_ = nullptr;
     ProbeOptions options_;
 };

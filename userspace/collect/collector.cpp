@@ -182,28 +182,13 @@ void Collector::on_request_end(const pmt_request_record& r) {
         frozen_ = Frozen{resolved_peaks(figures_), live_total_};
 }
 
+// A child's probes are attached after its fork (they are per process), so it
+// runs untraced for a moment: like a process attached mid-run, what its heap holds
+// at its first traced call is its baseline (PMT_REC_BASELINE), and its copy of the
+// parent's blocks is part of that, not of the parent's stacks a second time.
 void Collector::on_fork(const pmt_proc_record& r) {
-    // The child's heap is a copy of the parent's: so is its table of live blocks.
-    // (References into processes_, an unordered_map, survive the insertion.)
-    Process& child = process(r.child_tgid);
     const Process& parent = process(r.hdr.tgid);
-    if (live_blocks_ + parent.live.size() > options_.max_live_blocks) {
-        counters_.live_table_full += parent.live.size();  // the child's copy is not tracked
-        return;
-    }
-    child.live = parent.live;
-    live_blocks_ += child.live.size();
-    child.live_bytes = parent.live_bytes;
-    child.baseline_remaining = parent.baseline_remaining;
-    for (const auto& [ptr, block] : child.live) {
-        auto& f = figures(block.stack);
-        note_change(f);
-        f.stats.live_count += 1;
-        f.stats.live_bytes += block.size;
-        f.stats.alloc_count += 1;  // keeps alloc = free + live per stack
-        f.stats.alloc_bytes += block.size;
-    }
-    live_total_ += child.live_bytes;
+    set_baseline(r.child_tgid, parent.live_bytes + parent.baseline_remaining);  // until the BPF side's figure
     functions_.copy_process(r.hdr.tgid, r.child_tgid);
 }
 
@@ -224,6 +209,7 @@ void Collector::release_all(Process& p, uint64_t& blocks, uint64_t& bytes) {
 void Collector::on_exit(const pmt_proc_record& r) {
     Process& p = process(r.hdr.tgid);
     release_all(p, counters_.exited_blocks, counters_.exited_bytes);
+    options_.baseline_bytes.erase(r.hdr.tgid);  // its heap is gone, baseline and all
     if (!(r.hdr.flags & PMT_PROC_EXEC)) p.exit_code = (r.exit_code >> 8) & 0xff;
 }
 

@@ -30,8 +30,7 @@ constexpr uint32_t kZendStringVal = 24;
 void HeapProbes::SkelDeleter::operator()(heap_bpf* skel) const { heap_bpf__destroy(skel); }
 
 HeapProbes::~HeapProbes() {
-    multi_links_.clear();  // detach before the programs go away
-    links_.clear();
+    process_links_.clear();  // detach before the programs go away
 }
 
 Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, MemtraceProbes& shared,
@@ -89,34 +88,40 @@ Result<std::unique_ptr<HeapProbes>> HeapProbes::start(const PhpBinary& php, Memt
         {symbol("php_request_startup"), "php_request_startup", PMT_PROBE_REQUEST_STARTUP, false},
         {symbol("php_request_shutdown"), "php_request_shutdown", PMT_PROBE_REQUEST_SHUTDOWN, true},
     };
-    std::vector<Probe> present;
     for (const auto& p : wanted) {
         if (p.vaddr)
-            present.push_back(p);
+            probes->present_.push_back(p);
         else
             probes->missing_.push_back(p.what);
     }
-    if (auto s = probes->attach_all(present, use_multi); !s) return s.error();
+    probes->use_multi_ = use_multi;
     return probes;
 }
 
+Status HeapProbes::attach_to(pid_t pid) {
+    if (process_links_.has(pid)) return Status::success();
+    Status s = attach_all(pid, process_links_.of(pid));
+    if (!s) process_links_.drop(pid);
+    return s;
+}
+
 // Return probes first: an entry must never be recorded without its return probe.
-Status HeapProbes::attach_all(const std::vector<Probe>& probes, bool use_multi) {
+Status HeapProbes::attach_all(pid_t pid, ProbeLinks& into) {
     std::vector<UprobeMultiTarget> entries, returns;
-    for (const auto& p : probes) {
+    for (const auto& p : present_) {
         auto offset = php_->elf().file_offset_of(p.vaddr);
         if (!offset) return Error{"heap tracing: cannot find " + p.what + " in the file " + php_->path()};
         const uint64_t cookie = PMT_COOKIE(p.kind, 0, p.vaddr);
         entries.push_back({*offset, cookie});
         if (p.has_return) returns.push_back({*offset, cookie});
     }
-    if (use_multi) {
+    if (use_multi_) {
         for (auto [prog, targets, retprobe] : {std::tuple{skel_->progs.heap_return, &returns, true},
                                                std::tuple{skel_->progs.heap_entry, &entries, false}}) {
             if (targets->empty()) continue;
-            auto link = attach_uprobe_multi(prog, php_->path(), *targets, retprobe, -1);
+            auto link = attach_uprobe_multi(prog, php_->path(), *targets, retprobe, pid);
             if (!link) return Error{"heap tracing: " + link.error().message};
-            multi_links_.push_back(std::move(*link));
+            into.multi.push_back(std::move(*link));
         }
         return Status::success();
     }
@@ -126,9 +131,9 @@ Status HeapProbes::attach_all(const std::vector<Probe>& probes, bool use_multi) 
             LIBBPF_OPTS(bpf_uprobe_opts, opts);
             opts.retprobe = retprobe;
             opts.bpf_cookie = t.cookie;
-            bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, php_->path().c_str(), t.file_offset, &opts);
+            bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, php_->path().c_str(), t.file_offset, &opts);
             if (!link) return Error{"heap tracing: cannot attach a uprobe: " + errno_text(errno)};
-            links_.emplace_back(link);
+            into.perf.emplace_back(link);
         }
     return Status::success();
 }

@@ -10,6 +10,7 @@
 
 #include "attach/bpf_handles.h"
 #include "attach/memtrace_probes.h"
+#include "attach/process_links.h"
 #include "attach/uprobe_multi.h"
 #include "heap/zend_heap_discovery.h"
 #include "target/php_binary.h"
@@ -27,10 +28,14 @@ struct HeapProbeOptions {
 
 class HeapProbes {
 public:
-    // Loads and attaches. Probes whose function is missing are skipped and listed
-    // in missing() (e.g. no chunk functions recognised: no chunk records).
+    // Loads the object and finds the probe points. Probes whose function is
+    // missing are skipped and listed in missing() (e.g. no chunk functions
+    // recognised: no chunk records).
     static Result<std::unique_ptr<HeapProbes>> start(const PhpBinary& php, MemtraceProbes& shared,
                                                      const HeapProbeOptions& options);
+    // Puts the heap probes on process `pid` only (see MemtraceProbes::attach_to).
+    Status attach_to(pid_t pid);
+    void detach_from(pid_t pid) { process_links_.drop(pid); }
     ~HeapProbes();
     HeapProbes(const HeapProbes&) = delete;
     HeapProbes& operator=(const HeapProbes&) = delete;
@@ -46,14 +51,15 @@ private:
         uint32_t kind;     // cookie kind: which handler of the dispatcher runs
         bool has_return;   // also a return probe
     };
-    Status attach_all(const std::vector<Probe>& probes, bool use_multi);
+    Status attach_all(pid_t pid, ProbeLinks& into);
 
     struct SkelDeleter {
         void operator()(heap_bpf* skel) const;
     };
     std::unique_ptr<heap_bpf, SkelDeleter> skel_;
-    std::vector<BpfLink> links_;  // declared after skel_: destroyed first
-    std::vector<UprobeMultiLink> multi_links_;
+    ProcessLinks process_links_;  // declared after skel_: destroyed first
+    std::vector<Probe> present_;  // the probe points found in the binary
+    bool use_multi_ = false;
     const PhpBinary* php_ = nullptr;
     ZendHeapProbePoints points_;
     std::vector<std::string> missing_;

@@ -70,6 +70,8 @@ SessionHooks make_heap_session_hooks(const HeapSessionOptions& options) {
         }
         return Status::success();
     };
+    hooks.attach_to = [state](pid_t pid) { return state->probes->attach_to(pid); };
+    hooks.detach_from = [state](pid_t pid) { state->probes->detach_from(pid); };
     hooks.finish = [state](Profile& profile) {
         if (state->collector) state->tracker.finish(profile, *state->collector);
         state->probes.reset();  // detach now rather than at process exit

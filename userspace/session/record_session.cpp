@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -43,6 +44,41 @@ std::string join(const std::vector<std::string>& words) {
 int handle_record(void* ctx, void* data, size_t size) {
     static_cast<Collector*>(ctx)->on_record(data, size);
     return 0;
+}
+
+// Every tracer's uprobes on one process, and only on it.
+Status attach_to_process(MemtraceProbes& probes, const std::vector<SessionHooks>& hooks, pid_t pid) {
+    if (auto s = probes.attach_to(pid); !s) return s;
+    for (const auto& hook : hooks)
+        if (hook.attach_to)
+            if (auto s = hook.attach_to(pid); !s) return s;
+    return Status::success();
+}
+
+void detach_from_process(MemtraceProbes& probes, const std::vector<SessionHooks>& hooks, pid_t pid) {
+    probes.detach_from(pid);
+    for (const auto& hook : hooks)
+        if (hook.detach_from) hook.detach_from(pid);
+}
+
+// Follows the traced processes: a child's probes are attached when its fork
+// record arrives (the BPF side wakes the reader for it), and dropped at its
+// exit. Until then the child runs untraced: it is treated as attached mid-run,
+// with what its heap holds at its first traced call as its baseline.
+void follow_processes(Collector& collector, MemtraceProbes& probes, const std::vector<SessionHooks>& hooks) {
+    collector.add_extension(PMT_REC_PROC_FORK, PMT_REC_PROC_EXIT,
+                            [&probes, &hooks](Collector& c, const pmt_record_header& hdr, const void* data, size_t size) {
+                                pmt_proc_record r;
+                                if (size < sizeof(r)) return;
+                                std::memcpy(&r, data, sizeof(r));
+                                if (hdr.kind == PMT_REC_PROC_FORK) {
+                                    const pid_t child = static_cast<pid_t>(r.child_tgid);
+                                    if (!attach_to_process(probes, hooks, child) && process_exists(child))
+                                        ++c.counters().untraced_children;
+                                } else if (!(hdr.flags & PMT_PROC_EXEC)) {
+                                    detach_from_process(probes, hooks, static_cast<pid_t>(hdr.tgid));
+                                }
+                            });
 }
 
 bool zend_alloc_disabled(const std::optional<std::string>& value) { return value && *value == "0"; }
@@ -109,7 +145,6 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
         // ones through the fork tracepoint).
         if (probe_options.follow_forks) existing_children = descendant_processes(main_pid);
     }
-    if (!probe_options.follow_forks) probe_options.uprobe_pid = main_pid;
     probe_options.use_uprobe_multi = probe_options.use_uprobe_multi && kernel_has_uprobe_multi();
     auto probes = MemtraceProbes::load(*php, probe_options);
     if (!probes) return probes.error();
@@ -131,11 +166,16 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     for (pid_t child : existing_children)
         if (process_exists(child))
             if (auto s = (*probes)->trace_process(child, true); !s) return s.error();
-    if (auto s = (*probes)->attach(); !s) {
+    if (probe_options.follow_forks) follow_processes(collector, **probes, hooks);
+    Status attached = (*probes)->attach_process_events();
+    if (attached) attached = attach_to_process(**probes, hooks, main_pid);
+    if (!attached) {
         if (!launch && !process_exists(main_pid))
             return Error{"process " + std::to_string(main_pid) + " exited while the probes were being attached"};
-        return s.error();
+        return attached.error();
     }
+    for (pid_t child : existing_children)
+        if (auto s = attach_to_process(**probes, hooks, child); !s && process_exists(child)) return s.error();
 
     RingBuffer ring(ring_buffer__new((*probes)->ring_buffer_fd(), handle_record, &collector, nullptr));
     if (!ring) return Error{"cannot open the BPF ring buffer"};

@@ -29,10 +29,14 @@ struct RecordOptions {
     std::string ready_file;
 };
 
-// Lets other tracers (page faults, heap structure) join a session: called after
-// the allocator probes are loaded and before the target runs.
+// Lets other tracers (page faults, heap structure) join a session: before_start
+// is called after the allocator probes are loaded and before the target runs;
+// attach_to puts the tracer's uprobes on one process (the target, then each child
+// it forks), detach_from takes them off one that exited.
 struct SessionHooks {
     std::function<Status(MemtraceProbes&, Collector&, const PhpBinary&)> before_start;
+    std::function<Status(pid_t)> attach_to;
+    std::function<void(pid_t)> detach_from;
     std::function<void(Profile&)> finish;
 };
 

@@ -1,0 +1,68 @@
+// A tracer must not slow a process it was not asked to trace. A uprobe is a
+// breakpoint (int3, 0xCC) written into the probed function's code page of each
+// process it applies to: reading the first byte of every probed function through
+// /proc/PID/mem tells, independently of the tracer, which processes take traps.
+#include <signal.h>
+
+#include "attach/memtrace_probes.h"
+#include "background_process.h"
+#include "runtime_helpers.h"
+#include "target/php_binary.h"
+#include "target/process.h"
+
+namespace pmt::testing {
+namespace {
+
+constexpr uint8_t kInt3 = 0xCC;
+
+// How many of the allocator functions start with a breakpoint in process `pid`.
+int breakpoints_in(pid_t pid, const PhpBinary& php) {
+    auto bias = load_bias_in_process(pid, php.path());
+    EXPECT_TRUE(bias) << "php8.2 not mapped in " << pid;
+    if (!bias) return -1;
+    int found = 0;
+    for (const auto& probe : allocator_probes()) {
+        auto sym = php.elf().symbol(probe.function);
+        if (!sym) continue;
+        uint8_t first = 0;
+        EXPECT_TRUE(read_process_memory(pid, *bias + sym->vaddr, &first, 1)) << probe.function;
+        if (first == kInt3) ++found;
+    }
+    return found;
+}
+
+TEST(RecordBystanders, OnlyTracedProcessesTakeTraps) {
+    PMT_REQUIRE_ROOT();
+    auto php = PhpBinary::open("/usr/bin/php8.2");
+    ASSERT_TRUE(php) << php.error().message;
+    BackgroundProcess bystander({"php8.2", "-n", php_script("long_running.php"), "20"});
+    BackgroundProcess target({"php8.2", "-n", php_script("long_running.php"), "20"});
+    ASSERT_FALSE(bystander.wait_for_line("READY", 15000).empty());
+    ASSERT_FALSE(target.wait_for_line("READY", 15000).empty());
+    ASSERT_EQ(breakpoints_in(target.pid(), *php), 0) << "breakpoints left by an earlier test";
+
+    TempDir dir;
+    const std::string ready = dir.file("ready");
+    BackgroundProcess tracer({phpmemtrace_binary(), "record", "-q", "-p", std::to_string(target.pid()), "-o",
+                              dir.file("r.json"), "--ready-file", ready});
+    for (int i = 0; i < 300 && read_file(ready).empty(); ++i) usleep(50000);
+    ASSERT_EQ(read_file(ready).substr(0, 5), "ready");
+
+    EXPECT_GT(breakpoints_in(target.pid(), *php), 30) << "the traced process has no probes";
+    EXPECT_EQ(breakpoints_in(bystander.pid(), *php), 0) << "a process nobody traces takes traps";
+    // A php8.2 started while the tracer runs is a bystander too.
+    BackgroundProcess late({"php8.2", "-n", php_script("long_running.php"), "5"});
+    ASSERT_FALSE(late.wait_for_line("READY", 15000).empty());
+    EXPECT_EQ(breakpoints_in(late.pid(), *php), 0) << "a php8.2 started during the session takes traps";
+
+    ASSERT_EQ(kill(tracer.pid(), SIGINT), 0);
+    EXPECT_EQ(tracer.wait_exit(30000), 0);
+    EXPECT_EQ(breakpoints_in(target.pid(), *php), 0) << "probes left behind after the session";
+    auto report = read_json(dir.file("r.json"));
+    EXPECT_EQ(report["target"]["pids"].size(), 1u);
+    EXPECT_EQ(report["counters"]["unpaired_returns"], 0);
+    for (const auto& c : report["checkpoints"]) EXPECT_EQ(c["php_memory_usage"], c["traced_live_bytes"]) << c;
+}
+
+}  // namespace
+}  // namespace pmt::testing
