@@ -314,6 +314,53 @@ class Bench:
         return text
 
     # -----------------------------------------------------------------------
+    # 1c. a bystander: an untraced process of the same PHP binary while another is traced
+
+    def bystander(self):
+        reps = self.args.reps or (3 if self.quick else 5)
+        name, cmd, cwd = self.workloads[0]
+        log("== bystander: {} alone and while `record -p` traces another process of the same binary, "
+            "{} repetitions".format(name, reps))
+        alone, during = [], []
+        for rep in range(reps):
+            alone.append(self.run_config("untraced", name, cmd, cwd)["wall_ns"])
+            target = subprocess.Popen([self.php, "-n", os.path.join(ROOT, "tests", "php", "long_running.php"), "600"],
+                                      env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            if not target.stdout.readline().startswith(b"READY"):
+                target.kill()
+                raise RunFailed("bystander: the traced process did not start")
+            ready = os.path.join(self.work, "bystander-ready")
+            if os.path.exists(ready):
+                os.unlink(ready)
+            tracer = subprocess.Popen([self.tool, "record", "-q", "-p", str(target.pid), "--ready-file", ready, "-o",
+                                       os.path.join(self.work, "bystander.json")], env=self.env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for _ in range(600):
+                if os.path.exists(ready) and open(ready).read().startswith("ready"):
+                    break
+                time.sleep(0.05)
+            else:
+                tracer.kill()
+                target.kill()
+                raise RunFailed("bystander: the tracer did not attach")
+            during.append(self.run_config("untraced", name, cmd, cwd)["wall_ns"])
+            tracer.send_signal(signal.SIGINT)
+            _, err = tracer.communicate(timeout=120)
+            target.kill()
+            target.wait()
+            if tracer.returncode != 0:
+                raise RunFailed("bystander: the tracer failed: " + err.decode(errors="replace")[-2000:])
+            log("  rep {} alone {:.1f} ms, while another process is traced {:.1f} ms".format(
+                rep + 1, alone[-1] / 1e6, during[-1] / 1e6))
+        self.results["bystander"] = {"workload": name, "alone_ns": alone, "during_ns": during}
+        ratio = [d / a for a, d in zip(alone, during)]
+        return (table(["workload (not traced)", "alone, ms", "while another process is traced, ms", "ratio"],
+                      [[name, spread([a / 1e6 for a in alone], "{:.1f}"), spread([d / 1e6 for d in during], "{:.1f}"),
+                        spread(ratio, "{:.2f}")]]) +
+                "\n\nthe same PHP binary runs the workload untraced while `phpmemtrace record -p` traces another "
+                "process of it; {} interleaved repetitions.".format(reps))
+
+    # -----------------------------------------------------------------------
     # 1b. where the tracer's cost goes: a ladder of configurations
 
     def ladder(self):
@@ -571,10 +618,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller workloads, fewer repetitions (a few minutes)")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--results", help="directory for raw results (default: BUILD/bench-results/TIME)")
-    ap.add_argument("--only", help="comma-separated sections: overhead,ladder,collector,loss,memory,startup")
+    ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup")
     ap.add_argument("--reps", type=int, help="repetitions of the overhead table")
     args = ap.parse_args()
-    sections = ["overhead", "ladder", "collector", "loss", "memory", "startup"]
+    sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup"]
     if args.only:
         sections = [s for s in args.only.split(",") if s]
     try:
