@@ -64,5 +64,28 @@ TEST(RecordBystanders, OnlyTracedProcessesTakeTraps) {
     for (const auto& c : report["checkpoints"]) EXPECT_EQ(c["php_memory_usage"], c["traced_live_bytes"]) << c;
 }
 
+// Killed with SIGKILL, the tracer runs no clean-up: the kernel closes its link
+// fds, and with them every probe goes.
+TEST(RecordBystanders, ASigkilledTracerLeavesNoProbeBehind) {
+    PMT_REQUIRE_ROOT();
+    auto php = PhpBinary::open("/usr/bin/php8.2");
+    ASSERT_TRUE(php) << php.error().message;
+    BackgroundProcess target({"php8.2", "-n", php_script("long_running.php"), "20"});
+    ASSERT_FALSE(target.wait_for_line("READY", 15000).empty());
+    TempDir dir;
+    const std::string ready = dir.file("ready");
+    BackgroundProcess tracer({phpmemtrace_binary(), "record", "-q", "-p", std::to_string(target.pid()), "-o",
+                              dir.file("r.json"), "--ready-file", ready});
+    for (int i = 0; i < 300 && read_file(ready).empty(); ++i) usleep(50000);
+    ASSERT_EQ(read_file(ready).substr(0, 5), "ready");
+    ASSERT_GT(breakpoints_in(target.pid(), *php), 30);
+    ASSERT_EQ(kill(tracer.pid(), SIGKILL), 0);
+    tracer.wait_exit(30000);
+    int left = -1;
+    for (int i = 0; i < 100 && left != 0; ++i, usleep(50000)) left = breakpoints_in(target.pid(), *php);
+    EXPECT_EQ(left, 0) << "breakpoints left in the target after the tracer died";
+    EXPECT_EQ(kill(target.pid(), 0), 0) << "the target did not survive";
+}
+
 }  // namespace
 }  // namespace pmt::testing

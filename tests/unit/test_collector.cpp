@@ -197,7 +197,10 @@ namespace {
 
 // After fork the child owns a copy of the parent's live blocks; freeing one in the
 // child leaves the parent's untouched.
-TEST_F(CollectorTest, ForkedChildStartsWithACopyOfTheParentsLiveBlocks) {
+// A child's probes are attached after its fork: its copy of the parent's blocks is
+// its baseline (replaced by PMT_REC_BASELINE at its first traced call), never a
+// second count on the parent's stacks.
+TEST_F(CollectorTest, ForkedChildHoldsItsCopyOfTheParentsBlocksAsBaseline) {
     feed.alloc(0xa000, 100, {{kFuncKeep, 11}});  // 112
     feed.alloc(0xb000, 100, {{kFuncKeep, 11}});
     constexpr uint32_t kChild = kPid + 1;
@@ -208,16 +211,21 @@ TEST_F(CollectorTest, ForkedChildStartsWithACopyOfTheParentsLiveBlocks) {
     pmt_free_record free_in_child{};
     free_in_child.hdr = {PMT_REC_FREE, 0, kChild, 101};
     free_in_child.ptr = 0xa000;
+    free_in_child.map_size = 112;  // read from the chunk's page map by the BPF side
     collector.on_record(&free_in_child, sizeof(free_in_child));
 
     EXPECT_EQ(collector.process_live_bytes(kPid), 2u * 112);
-    EXPECT_EQ(collector.process_live_bytes(kChild), 112u);
-    EXPECT_EQ(collector.live_bytes(), 3u * 112);
+    EXPECT_EQ(collector.process_live_bytes(kChild), 0u);
+    EXPECT_EQ(collector.live_bytes(), 2u * 112);
     Profile p = collector.profile();
     const Stack* s = find_leaf(p, "keep");
     ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->stats.live_bytes, 2u * 112);
     EXPECT_EQ(s->stats.alloc_bytes, s->stats.free_bytes + s->stats.live_bytes);
+    EXPECT_EQ(p.counters.baseline_frees, 1u);
     EXPECT_EQ(p.counters.unknown_frees, 0u);
+    ASSERT_TRUE(p.heap.baseline_bytes);
+    EXPECT_EQ(*p.heap.baseline_bytes, 2u * 112);  // the child's, as first estimated
 }
 
 }  // namespace
