@@ -10,8 +10,8 @@ packages=(
   libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
   # tests and benchmarks
   libgtest-dev libbenchmark-dev golang-go python3
-  # a real PHP program for the benchmarks
-  composer
+  # real PHP programs from Debian's packages, for the tests and the benchmarks
+  composer phpunit php-codesniffer git
   # reading outputs back: XML parser for flame graph SVGs, a browser to render them
   libtinyxml2-dev chromium
   # targets: real PHP processes, and a web stack for FPM
