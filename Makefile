@@ -7,7 +7,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 OUT ?= out
 
-.PHONY: all deps build example test unit-test bench bench-quick clean
+.PHONY: all deps build example test unit-test soak bench bench-quick clean
 
 all: build
 
@@ -31,6 +31,12 @@ example: build
 # Runtime tests need root; without it they are reported as skipped, with the reason.
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+
+# A php-fpm pool behind nginx under wrk, traced for SOAK_SECONDS (root): flat
+# tracer RSS, no lost records, exact checkpoints (tests/soak/soak_fpm.cpp).
+SOAK_SECONDS ?= 600
+soak: build
+	PMT_SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/tests/soak_tests
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -R '^(ZendSizes|Collector|unit)'

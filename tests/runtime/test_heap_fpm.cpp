@@ -11,65 +11,11 @@
 #include <set>
 #include <string>
 
+#include "fpm_stack.h"
 #include "heap_test_helpers.h"
 
 namespace pmt::testing {
 namespace {
-
-struct FpmStack {
-    TempDir dir;
-    int port = -1;
-    OwnedProcess fpm;    // declared before nginx: nginx stops first
-    OwnedProcess nginx;
-};
-
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-// Starts php-fpm8.2 (two static workers, unix socket) and nginx on 127.0.0.1:port.
-void start_stack(FpmStack& s) {
-    const std::string d = s.dir.path();
-    write_file(d + "/fpm.conf", "[global]\npid = " + d + "/fpm.pid\nerror_log = " + d +
-                                    "/fpm.log\ndaemonize = no\n[www]\nlisten = " + d +
-                                    "/fpm.sock\nlisten.mode = 0666\npm = static\npm.max_children = 2\n"
-                                    "clear_env = no\n");
-    s.port = free_loopback_port();
-    ASSERT_GT(s.port, 0);
-    const std::string docroot = std::string(PMT_SOURCE_DIR) + "/tests/php/fpm";
-    write_file(d + "/nginx.conf",
-               "worker_processes 1;\nuser root;\npid " + d + "/nginx.pid;\nerror_log " + d +
-                   "/nginx_error.log;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n"
-                   "  client_body_temp_path " + d + "/body;\n  fastcgi_temp_path " + d + "/fcgi;\n"
-                   "  proxy_temp_path " + d + "/proxy;\n  uwsgi_temp_path " + d + "/uwsgi;\n"
-                   "  scgi_temp_path " + d + "/scgi;\n  server {\n    listen 127.0.0.1:" + std::to_string(s.port) +
-                   ";\n    root " + docroot + ";\n    location ~ \\.php$ {\n      fastcgi_pass unix:" + d +
-                   "/fpm.sock;\n"
-                   "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n"
-                   "      fastcgi_param SCRIPT_NAME $fastcgi_script_name;\n"
-                   "      fastcgi_param REQUEST_URI $request_uri;\n"
-                   "      fastcgi_param REQUEST_METHOD $request_method;\n"
-                   "      fastcgi_param QUERY_STRING $query_string;\n"
-                   "      fastcgi_param DOCUMENT_ROOT $document_root;\n"
-                   "      fastcgi_param SERVER_PROTOCOL $server_protocol;\n"
-                   "      fastcgi_param GATEWAY_INTERFACE CGI/1.1;\n    }\n  }\n}\n");
-    // -n: no php.ini (no opcache); -R: allowed to run as root (the test runs as root).
-    s.fpm = OwnedProcess::spawn({"php-fpm8.2", "-n", "-R", "-y", d + "/fpm.conf", "-F"}, d + "/fpm.out");
-    ASSERT_GT(s.fpm.pid(), 0);
-    ASSERT_TRUE(wait_for_file(d + "/fpm.sock", 20)) << read_file(d + "/fpm.out") << read_file(d + "/fpm.log");
-    s.nginx = OwnedProcess::spawn({"nginx", "-c", d + "/nginx.conf", "-g", "daemon off;"}, d + "/nginx.out");
-    ASSERT_GT(s.nginx.pid(), 0);
-    ASSERT_TRUE(wait_for_port(s.port, 20)) << read_file(d + "/nginx.out") << read_file(d + "/nginx_error.log");
-}
-
-// Starts `record -p MASTER` and waits until its probes are attached.
-OwnedProcess start_tracer(const FpmStack& s, const std::string& json, const std::vector<std::string>& extra) {
-    const std::string ready = json + ".ready";
-    std::vector<std::string> argv = {phpmemtrace_binary(), "record", "-q", "-p", std::to_string(s.fpm.pid()),
-                                     "-o", json, "--ready-file", ready};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    OwnedProcess tracer = OwnedProcess::spawn(argv, json + ".log");
-    EXPECT_TRUE(wait_for_file(ready, 60)) << read_file(json + ".log");
-    return tracer;
-}
 
 struct Sent {
     std::string uri, query;
@@ -94,16 +40,10 @@ std::vector<Sent> send_requests(const FpmStack& s) {
     return sent;
 }
 
-// php-fpm8.2 and nginx come from tools/install-deps.sh; say so rather than fail.
-#define PMT_REQUIRE_WEB_STACK()                                                                        \
-    do {                                                                                               \
-        if (run_command({"sh", "-c", "command -v php-fpm8.2 && command -v nginx"}).exit_code != 0)     \
-            GTEST_SKIP() << "php-fpm8.2 or nginx is not installed (tools/install-deps.sh installs them)"; \
-    } while (0)
 
 TEST(HeapFpm, RequestsBehindNginxWithTheirOwnPeaks) {
     PMT_REQUIRE_ROOT();
-    PMT_REQUIRE_WEB_STACK();
+    ASSERT_NO_FATAL_FAILURE(require_web_stack());
     FpmStack stack;
     ASSERT_NO_FATAL_FAILURE(start_stack(stack));
     const std::string json = stack.dir.file("fpm.json");
@@ -156,7 +96,7 @@ TEST(HeapFpm, RequestsBehindNginxWithTheirOwnPeaks) {
 
 TEST(HeapFpm, RequestFilterKeepsMatchingUris) {
     PMT_REQUIRE_ROOT();
-    PMT_REQUIRE_WEB_STACK();
+    ASSERT_NO_FATAL_FAILURE(require_web_stack());
     FpmStack stack;
     ASSERT_NO_FATAL_FAILURE(start_stack(stack));
     const std::string json = stack.dir.file("fpm.json");

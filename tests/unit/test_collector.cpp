@@ -228,5 +228,39 @@ TEST_F(CollectorTest, ForkedChildHoldsItsCopyOfTheParentsBlocksAsBaseline) {
     EXPECT_EQ(*p.heap.baseline_bytes, 2u * 112);  // the child's, as first estimated
 }
 
+// The event lists are bounded: checkpoints past the bound are counted, and
+// whether each was exact is not lost.
+TEST(CollectorBounds, CheckpointsPastTheBoundAreCountedWithTheirExactness) {
+    CollectorOptions options;
+    options.max_checkpoints = 2;
+    Collector collector(options);
+    RecordFeeder feed{collector};
+    feed.func(kFuncKeep, PMT_FUNC_USER, "keep", nullptr, "/app/x.php", 10);
+    feed.alloc(0xa000, 100, {{kFuncKeep, 11}});  // 112 live
+    feed.checkpoint(112);
+    feed.checkpoint(112);
+    feed.checkpoint(112);  // exact, not kept
+    feed.checkpoint(999);  // inexact, not kept
+    Profile p = collector.profile();
+    EXPECT_EQ(p.checkpoints.size(), 2u);
+    EXPECT_EQ(p.counters.checkpoints_not_kept, 2u);
+    EXPECT_EQ(p.counters.checkpoints_not_kept_inexact, 1u);
+}
+
+TEST(CollectorBounds, StacksPastTheBoundShareOneCountedStack) {
+    CollectorOptions options;
+    options.max_stacks = 3;  // the overflow stack and two more
+    Collector collector(options);
+    RecordFeeder feed{collector};
+    feed.func(kFuncKeep, PMT_FUNC_USER, "keep", nullptr, "/app/x.php", 10);
+    for (uint32_t line = 1; line <= 4; ++line) feed.alloc(0xa000 + line * 0x1000, 100, {{kFuncKeep, line}});
+    Profile p = collector.profile();
+    EXPECT_EQ(p.counters.stack_table_full, 2u);
+    const Stack* overflow = find_leaf(p, "[stack table full]");
+    ASSERT_NE(overflow, nullptr);
+    EXPECT_EQ(overflow->stats.live_bytes, 2u * 112);
+    EXPECT_EQ(collector.live_bytes(), 4u * 112);
+}
+
 }  // namespace
 }  // namespace pmt

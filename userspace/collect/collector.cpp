@@ -164,7 +164,12 @@ void Collector::on_checkpoint(const pmt_checkpoint_record& r) {
         if (r.heap_read_ok) c.php_real_usage = r.heap_real_size;
     }
     c.traced_live_bytes = p.live_bytes + p.baseline_remaining;
-    checkpoints_.push_back(c);
+    if (checkpoints_.size() < options_.max_checkpoints) {
+        checkpoints_.push_back(c);
+    } else {
+        ++counters_.checkpoints_not_kept;
+        if (c.php_memory_usage != c.traced_live_bytes) ++counters_.checkpoints_not_kept_inexact;
+    }
 }
 
 std::vector<Collector::StackFigures> Collector::resolved_peaks(const std::vector<StackFigures>& stacks) const {

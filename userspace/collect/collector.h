@@ -38,6 +38,7 @@ struct CollectorOptions {
     size_t max_stacks = StackTable::kDefaultMaxStacks;
     size_t max_symbols = SymbolTable::kDefaultMaxSymbols;
     size_t max_live_blocks = 50'000'000;  // ~5 GB of tables at ~94 B per block
+    size_t max_checkpoints = 20'000;      // kept in the profile; later ones are counted
 };
 
 // A handler for record kinds the allocation collector does not own (heap
@@ -84,6 +85,7 @@ public:
     const std::vector<uint32_t>& processes() const { return process_order_; }
     std::optional<int> exit_code(uint32_t tgid) const;
     uint64_t malformed_records() const { return counters_.malformed_records; }
+    size_t checkpoints_kept() const { return checkpoints_.size(); }
 
 private:
     struct Block {

@@ -145,7 +145,7 @@ void HeapTracker::on_record(Collector& c, const pmt_record_header& hdr, const vo
         }
         case PMT_REC_CHECKPOINT: {
             pmt_checkpoint_record r;
-            if (read_record(data, size, sizeof(r), r)) on_checkpoint(r);
+            if (read_record(data, size, sizeof(r), r)) on_checkpoint(r, c.checkpoints_kept());
             return;
         }
         case PMT_REC_PROC_FORK:
@@ -283,9 +283,9 @@ void HeapTracker::on_realloc(const pmt_alloc_record& r) {
     sample(r.hdr.tgid, p, r.hdr.ts_ns, true);
 }
 
-void HeapTracker::on_checkpoint(const pmt_checkpoint_record& r) {
+void HeapTracker::on_checkpoint(const pmt_checkpoint_record& r, size_t kept_by_collector) {
     Process& p = process(r.hdr.tgid);
-    checkpoint_real_.push_back(p.real);
+    if (checkpoint_real_.size() < kept_by_collector) checkpoint_real_.push_back(p.real);  // aligned by index
     if (r.heap_read_ok) {
         p.anchor_used = r.heap_size;
         p.delta = 0;
@@ -311,8 +311,12 @@ void HeapTracker::on_gc(const pmt_gc_record& r) {
         std::vector<std::pair<uint32_t, StackAccount>> stacks(p.gc->stacks.begin(), p.gc->stacks.end());
         std::sort(stacks.begin(), stacks.end(), [](const auto& a, const auto& b) { return a.second.bytes > b.second.bytes; });
         if (stacks.size() > options_.max_stacks_per_event) stacks.resize(options_.max_stacks_per_event);
-        timeline_.gc_runs.push_back(std::move(run));
-        gc_stacks_.push_back(std::move(stacks));
+        if (timeline_.gc_runs.size() < options_.max_gc_runs) {
+            timeline_.gc_runs.push_back(std::move(run));
+            gc_stacks_.push_back(std::move(stacks));
+        } else {
+            ++collector_->counters().gc_runs_not_kept;
+        }
         p.gc.reset();
     }
     anchor(p, r.heap, r.hdr.flags);
@@ -384,8 +388,10 @@ void HeapTracker::on_request(const pmt_heap_request_record& r) {
         const std::string full = f.query.empty() ? f.uri : f.uri + "?" + f.query;
         if (filter_ && !std::regex_search(full, *filter_))
             ++timeline_.requests_filtered;
-        else
+        else if (timeline_.requests.size() < options_.max_requests)
             timeline_.requests.push_back(std::move(f));
+        else
+            ++collector_->counters().requests_not_kept;
         anchor(p, r.heap, r.hdr.flags);
     }
     sample(tgid, p, r.hdr.ts_ns, true);

@@ -31,6 +31,8 @@ struct HeapTrackerOptions {
     double sample_interval_s = 0.001;           // between allocation-driven samples, per process
     size_t max_samples = 200000;
     size_t max_map_events = 50000;
+    size_t max_requests = 20000;  // kept; later ones are counted (Counters::requests_not_kept)
+    size_t max_gc_runs = 20000;
     size_t max_stacks_per_event = 20;           // GC runs and the limit moment
 };
 
@@ -97,7 +99,8 @@ private:
     void on_block(uint32_t tgid, uint64_t ptr, uint64_t size, uint32_t stack, bool added);
     void on_map(Collector& c, const pmt_heap_map_record& r, size_t size);
     void on_realloc(const pmt_alloc_record& r);
-    void on_checkpoint(const pmt_checkpoint_record& r);
+    // `kept_by_collector`: checkpoints the collector keeps, this one included.
+    void on_checkpoint(const pmt_checkpoint_record& r, size_t kept_by_collector);
     void on_gc(const pmt_gc_record& r);
     void on_error(Collector& c, const pmt_error_record& r, size_t size);
     void on_request(const pmt_heap_request_record& r);

@@ -107,6 +107,13 @@ struct Counters {
     uint64_t stack_table_full = 0;
     uint64_t symbol_table_full = 0;
     uint64_t live_table_full = 0;
+    // Event lists are bounded too (checkpoints, requests, GC runs: the first 20,000
+    // of each are kept); the rest are counted, and a checkpoint not kept still
+    // says whether it was exact.
+    uint64_t checkpoints_not_kept = 0;
+    uint64_t checkpoints_not_kept_inexact = 0;
+    uint64_t requests_not_kept = 0;
+    uint64_t gc_runs_not_kept = 0;
     uint64_t unknown_frees = 0;      // free of a block not seen allocated (and size unknown)
     uint64_t baseline_frees = 0;     // free of a block that was live before attach
     uint64_t baseline_free_bytes = 0;
@@ -128,7 +135,7 @@ struct CounterField {
     uint64_t Counters::*field;
     bool loss;
 };
-inline constexpr std::array<CounterField, 21> kCounterFields = {{
+inline constexpr std::array<CounterField, 25> kCounterFields = {{
     {"allocs", &Counters::allocs, false},
     {"frees", &Counters::frees, false},
     {"reallocs", &Counters::reallocs, false},
@@ -143,6 +150,10 @@ inline constexpr std::array<CounterField, 21> kCounterFields = {{
     {"stack_table_full", &Counters::stack_table_full, true},
     {"symbol_table_full", &Counters::symbol_table_full, true},
     {"live_table_full", &Counters::live_table_full, true},
+    {"checkpoints_not_kept", &Counters::checkpoints_not_kept, false},
+    {"checkpoints_not_kept_inexact", &Counters::checkpoints_not_kept_inexact, true},
+    {"requests_not_kept", &Counters::requests_not_kept, false},
+    {"gc_runs_not_kept", &Counters::gc_runs_not_kept, false},
     {"unknown_frees", &Counters::unknown_frees, true},
     {"baseline_frees", &Counters::baseline_frees, false},
     {"baseline_free_bytes", &Counters::baseline_free_bytes, false},

@@ -76,11 +76,13 @@ void write_text_summary(const Profile& p, std::ostream& out, const SummaryOption
     top_table(p, out, "Top stacks by live bytes:", View::Live, options.top);
     top_table(p, out, "Top stacks by allocated bytes:", View::Alloc, options.top);
     if (!p.checkpoints.empty()) {
-        size_t equal = std::count_if(p.checkpoints.begin(), p.checkpoints.end(), [](const Checkpoint& k) {
+        // Checkpoints past the kept ones are counted, with whether they were exact.
+        const uint64_t not_kept = c.checkpoints_not_kept;
+        const uint64_t equal = std::count_if(p.checkpoints.begin(), p.checkpoints.end(), [](const Checkpoint& k) {
             return k.php_memory_usage == k.traced_live_bytes;
-        });
+        }) + (not_kept - c.checkpoints_not_kept_inexact);
         out << fmt::format("\nCheckpoints (memory_get_usage): {} of {} equal to the traced live bytes\n", equal,
-                           p.checkpoints.size());
+                           p.checkpoints.size() + not_kept);
     }
     // Every counter of something dropped or unreadable, zero or not: a reader
     // should see that they were looked at.
