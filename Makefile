@@ -7,7 +7,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 OUT ?= out
 
-.PHONY: all deps build example test unit-test soak bench bench-quick clean
+.PHONY: all deps build example test unit-test soak test-kernels bench bench-quick clean
 
 all: build
 
@@ -40,6 +40,13 @@ soak: build
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -R '^(ZendSizes|Collector|unit)'
+
+# The kernel matrix: Debian's kernels booted under qemu, a smoke test in each
+# (root; README.md, section Kernels). Kernels and the guest's root file system are
+# cached in /var/cache/phpmemtrace-kernels (PMT_KERNEL_CACHE).
+test-kernels: build
+	bash tools/kernels/install-deps.sh
+	bash tools/test-kernels.sh --tracer $(BUILD_DIR)/phpmemtrace
 
 # Benchmarks (root: they load BPF): tables of ratios measured side by side, no
 # pass/fail on figures (BENCHMARKS.md). bench-quick takes a few minutes.

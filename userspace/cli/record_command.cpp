@@ -6,6 +6,7 @@
 #include <optional>
 #include <regex>
 
+#include "attach/kernel_features.h"
 #include "cli/commands.h"
 #include "faults/fault_session.h"
 #include "faults/fault_summary.h"
@@ -106,6 +107,15 @@ int run_record(const RecordArgs& args) {
     options.verbose = args.verbose;
     options.ready_file = args.ready_file;
     quiet_libbpf_logging(args.verbose);
+    // Before anything is loaded: one clear line on a kernel that is too old.
+    if (args.verbose) {
+        const std::string features = kernel_features_summary();  // probing logs through libbpf
+        std::cerr << "phpmemtrace: " << features << "\n";
+    }
+    if (auto s = check_kernel_features(args.faults); !s) {
+        std::cerr << "phpmemtrace: " << s.error().message << "\n";
+        return 1;
+    }
 
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
