@@ -19,6 +19,7 @@ record() {
     shift
     local t0=$SECONDS
     if ! "$tracer" record -q "$@" >"$name.out" 2>"$name.err"; then
+        grep -m1 'kernel features:' "$name.err" || echo '(no feature line: it comes with -v)'
         tail -n 40 "$name.out" "$name.err"
         fail "$name: phpmemtrace record exited non-zero"
     fi
@@ -30,7 +31,7 @@ if [[ $expect == refusal ]]; then
     if "$tracer" record -o refused.json -- "${php[@]}" /pmt/launch.php >refused.out 2>refused.err; then
         fail "the tracer ran on a kernel below the minimum"
     fi
-    cat refused.err
+    step "refused: $(cat refused.err)"
     [[ $(wc -l <refused.err) -eq 1 ]] || fail "expected one line on stderr, got $(wc -l <refused.err)"
     grep -q '^phpmemtrace: this kernel (.*) lacks .*bpf_loop (Linux 5.17)' refused.err ||
         fail "the line does not name bpf_loop"
