@@ -14,17 +14,17 @@ suite=bookworm
 # Bump when what goes into the image changes.
 recipe=1
 
-# The Debian packages of the shared libraries the tracer loads.
-runtime_packages() {
-    local lib
-    ldd "$tracer" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do
-        dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"
-    done | cut -d: -f1 | sort -u
-}
-mapfile -t packages < <({ echo php8.2-cli; runtime_packages; } | sort -u)
+# The Debian packages of the shared libraries the tracer loads, in one dpkg -S
+# (each call reads the whole dpkg database). Matched by */x86_64-linux-gnu/NAME:
+# with merged /usr, dpkg knows some libraries under /lib, others under /usr/lib.
+mapfile -t libs < <(ldd "$tracer" | awk '$3 ~ /^\// {print $3}' | xargs -r readlink -f | sed 's|.*/|*/x86_64-linux-gnu/|')
+((${#libs[@]})) || die "ldd found no libraries in $tracer"
+owners=$(dpkg -S "${libs[@]}") || die "dpkg does not know every library of $tracer"
+mapfile -t packages < <({ echo php8.2-cli; cut -d: -f1 <<<"$owners"; } | sort -u)
 
 kapt_update
-versions=$(kapt_versions "$suite" "${packages[@]}")$'\n'
+versions=$(kapt_memo "rootfs-$suite-$(sha256sum <<<"${packages[*]}" | cut -c1-16)" \
+    kapt_versions "$suite" "${packages[@]}")$'\n'
 for p in "${packages[@]}"; do
     grep -q "^$p=" <<<"$versions" || die "$p is not in $suite"
 done

@@ -31,7 +31,8 @@ kapt_cache() { apt-cache $(pmt_apt_options) "$@"; }
 # Makes the private package lists exist and be fresh enough.
 kapt_update() {
     mkdir -p "$PMT_APT_DIR"/lists/partial "$PMT_APT_DIR"/cache/archives/partial
-    touch "$PMT_APT_DIR/status"
+    # Created once: touching it would make apt rebuild its binary cache every call.
+    [[ -f $PMT_APT_DIR/status ]] || : >"$PMT_APT_DIR/status"
     local sources="" suite
     for suite in "${PMT_APT_SUITES[@]}"; do
         sources+="deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $PMT_MIRROR $suite main"$'\n'
@@ -57,4 +58,17 @@ kapt_versions() {
     shift
     kapt_cache show --no-all-versions "${@/%//$suite}" 2>/dev/null |
         awk '/^Package: /{p=$2} /^Version: /{print p "=" $2}'
+}
+
+# kapt_memo NAME COMMAND...: COMMAND's output, remembered until the package lists
+# are next refreshed (every apt-cache call reads all the suites' lists: seconds).
+kapt_memo() {
+    local name=$1 memo=$PMT_KERNEL_CACHE/resolved/$1
+    shift
+    if [[ ! -s $memo || ! $memo -nt $PMT_APT_DIR/updated ]]; then
+        mkdir -p "${memo%/*}"
+        "$@" >"$memo.tmp"
+        mv "$memo.tmp" "$memo"
+    fi
+    cat "$memo"
 }

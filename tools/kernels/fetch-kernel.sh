@@ -9,17 +9,23 @@ source "$(dirname "$0")/common.sh"
 suite=${1:?usage: fetch-kernel.sh SUITE}
 kapt_update
 
-# The versioned image package the metapackage depends on, e.g.
-# linux-image-6.1.0-50-amd64 (version-exact dependency, so take the first
-# "linux-image-*" of its Depends).
+# "PACKAGE VERSION" of the kernel binary: the versioned image package the
+# metapackage depends on (e.g. linux-image-6.1.0-50-amd64; a version-exact
+# dependency, so the first "linux-image-*" of its Depends), or since 7.x, when
+# that is split, its linux-binary-* package.
+resolve() {
+    local image binary package version
+    image=$(depends_of "linux-image-amd64/$suite" | sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p' | head -n1)
+    [[ -n $image ]] || die "no linux-image-amd64 in $suite"
+    binary=$(depends_of "$image/$suite" | sed -n 's/^ *\(linux-binary-[^ ]*\).*/\1/p' | head -n1)
+    package=${binary:-$image}
+    version=$(kapt_version "$package" "$suite")
+    [[ -n $version ]] || die "no version of $package in $suite"
+    echo "$package $version"
+}
 depends_of() { kapt_cache show --no-all-versions "$1" | sed -n 's/^Depends: //p' | head -n1 | tr ',' '\n'; }
-image=$(depends_of "linux-image-amd64/$suite" | sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p' | head -n1)
-[[ -n $image ]] || die "no linux-image-amd64 in $suite"
-# Since 7.x the image package is split: the kernel binary is in linux-binary-*.
-binary=$(depends_of "$image/$suite" | sed -n 's/^ *\(linux-binary-[^ ]*\).*/\1/p' | head -n1)
-package=${binary:-$image}
-version=$(kapt_version "$package" "$suite")
-[[ -n $version ]] || die "no version of $package in $suite"
+read -r package version < <(kapt_memo "kernel-$suite" resolve)
+[[ -n $version ]] || die "could not resolve the kernel of $suite"
 
 dir=$PMT_KERNEL_CACHE/kernels/${package}_${version}
 if [[ ! -f $dir/vmlinuz ]]; then
