@@ -44,6 +44,7 @@ for entry in "${matrix[@]}"; do
     rows+=("$(printf '%-13s %-24s %-15s %5d s' "$suite" "$kernel" "$result" $((SECONDS - start)))")
 done
 
+((${#rows[@]})) || die "no suite of the matrix matches: ${only[*]}"
 echo
 printf '%-13s %-24s %-15s %7s\n' suite kernel result time
 for row in "${rows[@]}"; do echo "$row"; done

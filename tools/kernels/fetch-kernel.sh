@@ -45,5 +45,10 @@ if [[ ! -f $dir/vmlinuz ]]; then
     echo "$release" >"$work/out/release"
     echo "$package $version $suite" >"$work/out/package"
     rm -rf "$dir" && mkdir -p "${dir%/*}" && mv "$work/out" "$dir"
+    # The kernel this suite shipped before is dead weight now (sid and
+    # experimental move often).
+    for old in "$PMT_KERNEL_CACHE"/kernels/*/package; do
+        if [[ $old != "$dir/package" && $(cut -d' ' -f3 "$old") == "$suite" ]]; then rm -rf "${old%/package}"; fi
+    done
 fi
 echo "$dir"

@@ -44,17 +44,21 @@ fi
 step "launch mode"
 record launch -v -o launch.json -- "${php[@]}" /pmt/launch.php
 features=$(grep -m1 'kernel features:' launch.err) || fail "no feature line in --verbose output"
-echo "$features"
+step "$features"
 grep -q "multi-uprobe links=$want_multi" <<<"$features" ||
     fail "expected multi-uprobe links=$want_multi on this kernel"
 grep -q '^launch workload done' launch.out || fail "the PHP script's output is missing"
 "${php[@]}" /pmt/check_report.php launch launch.json
 
 step "attach by PID"
-rm -f stop ready
+rm -f stop attach-started
 "${php[@]}" /pmt/attach.php &
 worker=$!
-record attach -p "$worker" --duration 4 --ready-file ready -o attach.json
+# Attach to PHP, not to the shell that is about to exec it.
+waited=0
+until [[ -e attach-started ]] || ((++waited > 600)); do sleep 0.1; done
+[[ -e attach-started ]] || fail "the PHP worker did not start within 60 s"
+record attach -p "$worker" --duration 4 -o attach.json
 : >stop
 wait "$worker" || fail "the attached PHP process failed"
 "${php[@]}" /pmt/check_report.php attach attach.json
