@@ -31,6 +31,18 @@ int breakpoints_in(pid_t pid, const PhpBinary& php) {
     return found;
 }
 
+// `record -p PID -o DIR/r.json --ready-file DIR/ready`.
+std::vector<std::string> record_pid_argv(pid_t pid, const TempDir& dir) {
+    return {phpmemtrace_binary(), "record", "-q", "-p", std::to_string(pid), "-o", dir.file("r.json"),
+            "--ready-file", dir.file("ready")};
+}
+
+// Waits (up to 15 s) for the tracer started with record_pid_argv() to say its probes are attached.
+bool probes_attached(const TempDir& dir) {
+    for (int i = 0; i < 300 && read_file(dir.file("ready")).empty(); ++i) usleep(50000);
+    return read_file(dir.file("ready")).substr(0, 5) == "ready";
+}
+
 TEST(RecordBystanders, OnlyTracedProcessesTakeTraps) {
     PMT_REQUIRE_ROOT();
     auto php = PhpBinary::open("/usr/bin/php8.2");
@@ -42,11 +54,8 @@ TEST(RecordBystanders, OnlyTracedProcessesTakeTraps) {
     ASSERT_EQ(breakpoints_in(target.pid(), *php), 0) << "breakpoints left by an earlier test";
 
     TempDir dir;
-    const std::string ready = dir.file("ready");
-    BackgroundProcess tracer({phpmemtrace_binary(), "record", "-q", "-p", std::to_string(target.pid()), "-o",
-                              dir.file("r.json"), "--ready-file", ready});
-    for (int i = 0; i < 300 && read_file(ready).empty(); ++i) usleep(50000);
-    ASSERT_EQ(read_file(ready).substr(0, 5), "ready");
+    BackgroundProcess tracer(record_pid_argv(target.pid(), dir));
+    ASSERT_TRUE(probes_attached(dir));
 
     EXPECT_GT(breakpoints_in(target.pid(), *php), 30) << "the traced process has no probes";
     EXPECT_EQ(breakpoints_in(bystander.pid(), *php), 0) << "a process nobody traces takes traps";
@@ -73,11 +82,8 @@ TEST(RecordBystanders, ASigkilledTracerLeavesNoProbeBehind) {
     BackgroundProcess target({"php8.2", "-n", php_script("long_running.php"), "20"});
     ASSERT_FALSE(target.wait_for_line("READY", 15000).empty());
     TempDir dir;
-    const std::string ready = dir.file("ready");
-    BackgroundProcess tracer({phpmemtrace_binary(), "record", "-q", "-p", std::to_string(target.pid()), "-o",
-                              dir.file("r.json"), "--ready-file", ready});
-    for (int i = 0; i < 300 && read_file(ready).empty(); ++i) usleep(50000);
-    ASSERT_EQ(read_file(ready).substr(0, 5), "ready");
+    BackgroundProcess tracer(record_pid_argv(target.pid(), dir));
+    ASSERT_TRUE(probes_attached(dir));
     ASSERT_GT(breakpoints_in(target.pid(), *php), 30);
     ASSERT_EQ(kill(tracer.pid(), SIGKILL), 0);
     tracer.wait_exit(30000);
