@@ -211,6 +211,11 @@ static long walk_one_frame(__u32 index, void *ctx)
 		w->flags |= PMT_STACK_UNREADABLE;
 		return 1;
 	}
+	__u8 type = w->scratch->func[0];
+	/* An internal function without a name is a dummy frame, not code: a Fiber's
+	 * stack starts with one (zend_fiber_function). PHP's backtraces skip it. */
+	if (type == PMT_FUNC_INTERNAL && !prefix_u64(w->scratch, cfg.off.func_name))
+		return 0;
 	__u32 depth = w->depth;
 	if (depth >= PMT_MAX_FRAMES)
 		return 1;
@@ -218,7 +223,6 @@ static long walk_one_frame(__u32 index, void *ctx)
 	frame->func = ex.func;
 	frame->lineno = 0;
 	frame->flags = 0;
-	__u8 type = w->scratch->func[0];
 	if (type == PMT_FUNC_USER || type == PMT_FUNC_EVAL)
 		frame_line(w, this_ex, ex.opline, frame);
 	announce_function(w, ex.func);

@@ -134,3 +134,25 @@ TEST_F(RecordNames, EvalCodeIsMainOfTheEvalFrame) {
 
 }  // namespace
 }  // namespace pmt::testing
+
+namespace pmt::testing {
+namespace {
+
+// Inside a Fiber the stack reads as PHP's own backtrace shows it: the fiber's
+// code, then Fiber::start and its caller, with no {main} between them.
+TEST(RecordNamesFiber, FiberFramesHaveNoSpuriousMain) {
+    PMT_REQUIRE_ROOT();
+    auto report = record_script("fiber.php");
+    ASSERT_FALSE(report.is_null());
+    std::vector<std::string> names;
+    for (const auto& stack : report["stacks"]) {
+        const auto& frames = stack["frames"];
+        if (frames.empty() || frame_name(frames.back()) != "str_repeat") continue;
+        names.clear();
+        for (const auto& f : frames) names.push_back(frame_name(f));
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"{main}", "outer", "Fiber::start", "in_fiber", "inner", "str_repeat"}));
+}
+
+}  // namespace
+}  // namespace pmt::testing
