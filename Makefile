@@ -7,7 +7,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 OUT ?= out
 
-.PHONY: all deps build example test unit-test soak test-kernels bench bench-quick clean
+.PHONY: all deps build example test unit-test soak test-kernels test-sanitizers fuzz-build bench bench-quick clean
 
 all: build
 
@@ -48,6 +48,36 @@ test-kernels: build
 	bash tools/kernels/install-deps.sh
 	bash tools/test-kernels.sh --tracer $(BUILD_DIR)/phpmemtrace
 
+# The same tests on an ASan + UBSan build of the tracer (cmake/Sanitizers.cmake),
+# in a build folder of its own. Every report fails its test: UBSan aborts, ASan
+# and LeakSanitizer end the process with an error, including the phpmemtrace
+# processes the runtime tests run.
+SAN_BUILD_DIR ?= build-sanitizers
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(SAN_BUILD_DIR)/Makefile: CMakeLists.txt
+	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPMT_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO='-O1 -g' -DCMAKE_C_FLAGS_RELWITHDEBINFO='-O1 -g'
+
+test-sanitizers: deps $(SAN_BUILD_DIR)/Makefile
+	cmake --build $(SAN_BUILD_DIR) -j$(JOBS) --target unit_tests runtime_tests
+	cd $(SAN_BUILD_DIR) && $(SAN_ENV) ctest --output-on-failure --timeout 900
+
+# libFuzzer targets (tests/fuzz, clang): build them, then run each one for
+# FUZZ_SECONDS over its seeds, so CI keeps them building and running. A longer
+# hunt: make fuzz-build FUZZ_SECONDS=600.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+
+$(FUZZ_BUILD_DIR)/Makefile: CMakeLists.txt
+	cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPMT_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+
+fuzz-build: deps $(FUZZ_BUILD_DIR)/Makefile
+	cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target fuzzers
+	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
 # Benchmarks (root: they load BPF): tables of ratios measured side by side, no
 # pass/fail on figures (BENCHMARKS.md). bench-quick takes a few minutes.
 bench: build
@@ -57,4 +87,4 @@ bench-quick: build
 	python3 bench/run_bench.py --quick --build-dir $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) $(OUT)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(FUZZ_BUILD_DIR) $(OUT)

@@ -12,6 +12,9 @@ packages=(
   libgtest-dev libbenchmark-dev golang-go python3
   # real PHP programs from Debian's packages, for the tests and the benchmarks
   composer phpunit php-codesniffer git
+  # clang's libFuzzer and sanitizer runtimes (make fuzz-build); gcc's ASan/UBSan
+  # runtimes (make test-sanitizers) come with g++
+  libclang-rt-14-dev
   # reading outputs back: XML parser for flame graph SVGs, a browser to render them
   libtinyxml2-dev chromium
   # targets: real PHP processes, and a web stack for FPM

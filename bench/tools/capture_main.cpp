@@ -2,7 +2,7 @@
 // ring buffer record and times its own start-up phases.
 //
 //   pmt_bench_capture [--out FILE] [--stats FILE] [--ringbuf-mb N] [--max-frames N]
-//                     [--batch-ms N] (-p PID [-d SECONDS] | -- COMMAND [ARGS...])
+//                     [--batch-ms N] [--heap] [--faults] (-p PID [-d SECONDS] | -- COMMAND [ARGS...])
 //
 // The sequence is run_record_session()'s (binary, probes, collector, trace,
 // attach, ring buffer, release), with the same library calls; only the ring
@@ -14,6 +14,9 @@
 // --skip-trace: attach everything but never register the process in the `traced`
 // map, so every program returns after its first map lookup (the cost of the
 // programs' dispatch without their work).
+// --heap, --faults: join the heap-structure and page-fault tracers as `record` does
+// (their records share the ring buffer), so the dump holds every record kind; the
+// fuzz_records seeds are made this way (tests/fuzz/capture_seeds.sh).
 // The stats (JSON) give CLOCK_MONOTONIC timestamps of each phase and of the first
 // allocator record (its bpf_ktime_get_ns(), the same clock), record counts by kind,
 // stack depths, and the recorder's counters.
@@ -34,6 +37,8 @@
 
 #include "attach/memtrace_probes.h"
 #include "collect/collector.h"
+#include "faults/fault_session.h"
+#include "heap/heap_session.h"
 #include "record_stream.h"
 #include "target/launcher.h"
 #include "target/php_binary.h"
@@ -95,6 +100,7 @@ int main(int argc, char** argv) {
     double duration_s = 0;
     int batch_ms = 0;
     bool skip_trace = false;
+    bool heap = false, faults = false;
     std::vector<std::string> command;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -107,6 +113,8 @@ int main(int argc, char** argv) {
         else if (arg == "-d") duration_s = std::stod(next());
         else if (arg == "--batch-ms") batch_ms = std::stoi(next());
         else if (arg == "--skip-trace") skip_trace = true;
+        else if (arg == "--heap") heap = true;
+        else if (arg == "--faults") faults = true;
         else if (arg == "--") {
             command.assign(argv + i + 1, argv + argc);
             break;
@@ -150,6 +158,15 @@ int main(int argc, char** argv) {
     const uint64_t t_loaded = monotonic_ns();
     collector_options.start_ns = t_loaded;
     pmt::Collector collector(collector_options);
+    std::vector<pmt::SessionHooks> hooks;
+    if (faults) hooks.push_back(pmt::fault_session_hooks(pmt::FaultSessionOptions{}));
+    if (heap) {
+        pmt::HeapSessionOptions heap_options;
+        heap_options.attach_pid = pid;
+        hooks.push_back(pmt::make_heap_session_hooks(heap_options));
+    }
+    for (const auto& hook : hooks)
+        if (auto s = hook.before_start(**probes, collector, *php); !s) return fail(s.error().message);
     if (!skip_trace)
         if (auto s = (*probes)->trace_process(main_pid); !s) return fail(s.error().message);
     if (auto s = (*probes)->attach_process_events(); !s) return fail(s.error().message);
@@ -193,6 +210,7 @@ int main(int argc, char** argv) {
     const uint64_t t_end = monotonic_ns();
     pmt::Profile profile = collector.profile();
     (*probes)->read_counters(profile.counters);
+    for (const auto& hook : hooks) hook.finish(profile);
     capture.writer.reset();
 
     if (!stats_path.empty()) {

@@ -50,18 +50,11 @@ struct FaultSession {
         }
         if (auto s = tracer->attach_restore_functions(php.path(), offsets); !s) return s;
         faults.set_restore_functions(std::move(names));
-        auto handler = [this](Collector& col, const pmt_record_header& hdr, const void* data, size_t size) {
-            auto a = faults.on_record(hdr, data, size);
-            if (!a || a->leaf_first.empty()) return;
-            auto& f = per_stack[col.intern_record_stack(a->tgid, a->leaf_first)];
+        route_fault_records(c, faults, [this](uint32_t stack, uint64_t ns) {
+            auto& f = per_stack[stack];
             ++f.count;
-            f.ns += a->ns;
-        };
-        c.add_extension(PMT_REC_FAULT, PMT_REC_FAULT, handler);
-        // Huge blocks are learnt from these (see RegionClassifier).
-        c.add_extension(PMT_REC_ALLOC, PMT_REC_REALLOC, handler);
-        c.add_extension(PMT_REC_REQUEST_BEGIN, PMT_REC_PROC_EXIT, handler);  // requests, forks, exits
-        c.add_extension(PMT_REC_RESTORE_BEGIN, PMT_REC_RESTORE_END, handler);
+            f.ns += ns;
+        });
         return Status::success();
     }
 
@@ -86,6 +79,21 @@ struct FaultSession {
 };
 
 }  // namespace
+
+void route_fault_records(Collector& collector, FaultCollector& faults,
+                         std::function<void(uint32_t stack, uint64_t ns)> on_fault) {
+    auto handler = [&faults, on_fault = std::move(on_fault)](Collector& c, const pmt_record_header& hdr,
+                                                              const void* data, size_t size) {
+        auto a = faults.on_record(hdr, data, size);
+        if (!a || a->leaf_first.empty()) return;
+        on_fault(c.intern_record_stack(a->tgid, a->leaf_first), a->ns);
+    };
+    collector.add_extension(PMT_REC_FAULT, PMT_REC_FAULT, handler);
+    // Huge blocks are learnt from these (see RegionClassifier).
+    collector.add_extension(PMT_REC_ALLOC, PMT_REC_REALLOC, handler);
+    collector.add_extension(PMT_REC_REQUEST_BEGIN, PMT_REC_PROC_EXIT, handler);  // requests, forks, exits
+    collector.add_extension(PMT_REC_RESTORE_BEGIN, PMT_REC_RESTORE_END, handler);
+}
 
 SessionHooks fault_session_hooks(const FaultSessionOptions& options) {
     auto session = std::make_shared<FaultSession>();

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
+#include "faults/fault_collector.h"
 #include "phpmemtrace.h"
 #include "session/record_session.h"
 
@@ -22,5 +24,11 @@ struct FaultSessionOptions {
 };
 
 SessionHooks fault_session_hooks(const FaultSessionOptions& options);
+
+// Routes every record kind `faults` needs from the session's Collector to it, and
+// each fault with a PHP stack to `on_fault` (the stack's id in the Collector, the
+// fault's kernel time). The session does this; the record fuzzer wires the same way.
+void route_fault_records(Collector& collector, FaultCollector& faults,
+                         std::function<void(uint32_t stack, uint64_t ns)> on_fault);
 
 }  // namespace pmt

@@ -39,13 +39,20 @@ void read_symbol_table(Elf* elf, Elf_Scn* section, const GElf_Shdr& header,
 }  // namespace
 
 Result<ElfFile> ElfFile::open(const std::string& path) {
-    ElfFile file;
-    file.path_ = path;
+    std::vector<uint8_t> contents;
     {
         std::ifstream in(path, std::ios::binary);
         if (!in) return Error{"cannot open " + path + ": " + std::strerror(errno)};
-        file.contents_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        contents.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
+    return from_bytes(path, std::move(contents));
+}
+
+Result<ElfFile> ElfFile::from_bytes(std::string name, std::vector<uint8_t> contents) {
+    ElfFile file;
+    file.path_ = std::move(name);
+    file.contents_ = std::move(contents);
+    const std::string& path = file.path_;
     elf_version(EV_CURRENT);
     ElfHandle elf(elf_memory(reinterpret_cast<char*>(file.contents_.data()), file.contents_.size()));
     if (!elf || elf_kind(elf.get()) != ELF_K_ELF) return Error{path + " is not an ELF file"};

@@ -31,6 +31,8 @@ struct ElfSegment {
 class ElfFile {
 public:
     static Result<ElfFile> open(const std::string& path);
+    // The same from bytes already in memory; `name` stands for the path in messages.
+    static Result<ElfFile> from_bytes(std::string name, std::vector<uint8_t> contents);
 
     const std::string& path() const { return path_; }
     std::optional<ElfSymbol> symbol(const std::string& name) const;

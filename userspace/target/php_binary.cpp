@@ -25,8 +25,13 @@ std::optional<std::string> read_php_version(const ElfFile& elf) {
 Result<PhpBinary> PhpBinary::open(const std::string& path) {
     auto elf = ElfFile::open(path);
     if (!elf) return elf.error();
+    return from_elf(std::move(*elf));
+}
+
+Result<PhpBinary> PhpBinary::from_elf(ElfFile elf) {
     PhpBinary php;
-    php.elf_ = std::move(*elf);
+    php.elf_ = std::move(elf);
+    const std::string path = php.elf_.path();
 
     auto eg = php.elf_.symbol("executor_globals");
     auto emalloc = php.elf_.symbol("_emalloc");

@@ -20,6 +20,8 @@ class PhpBinary {
 public:
     // Fails with a one-line reason: not ELF, not PHP, unsupported version.
     static Result<PhpBinary> open(const std::string& path);
+    // The same from an ELF file already read (the fuzz target feeds it bytes).
+    static Result<PhpBinary> from_elf(ElfFile elf);
 
     const std::string& path() const { return elf_.path(); }
     const ElfFile& elf() const { return elf_; }
