@@ -16,6 +16,13 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * Size of a record's fixed part (before its frames). The compiler's builtin, not
+ * `&((struct x *)0)->field`: that member access through a null pointer is
+ * undefined behaviour in C++, which UBSan reports, and not a constant expression.
+ */
+#define PMT_OFFSET_OF(type, field) ((unsigned long)__builtin_offsetof(struct type, field))
+
 /* Hard upper bound for --max-frames; the default walk depth is 128. */
 #define PMT_MAX_FRAMES 512
 #define PMT_DEFAULT_FRAMES 128
@@ -161,7 +168,7 @@ struct pmt_alloc_record {
 	__u32 reserved2;
 	struct pmt_frame frames[PMT_MAX_FRAMES];
 };
-#define PMT_ALLOC_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_alloc_record *)0)->frames)
+#define PMT_ALLOC_RECORD_FIXED_SIZE PMT_OFFSET_OF(pmt_alloc_record, frames)
 
 struct pmt_free_record {
 	struct pmt_record_header hdr;
@@ -266,7 +273,7 @@ struct pmt_fault_record {
 	char file[PMT_FAULT_FILE_LEN]; /* mapped file's name ("" anonymous; "dev/zero" shared anonymous) */
 	struct pmt_frame frames[PMT_MAX_FRAMES];
 };
-#define PMT_FAULT_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_fault_record *)0)->frames)
+#define PMT_FAULT_RECORD_FIXED_SIZE PMT_OFFSET_OF(pmt_fault_record, frames)
 
 /* PMT_REC_RESTORE_BEGIN / _END: bracket one call of a snapshot-restore function. */
 struct pmt_restore_record {
@@ -379,7 +386,7 @@ struct pmt_heap_map_record {
 	__u32 stack_flags;
 	struct pmt_frame frames[PMT_MAX_FRAMES];
 };
-#define PMT_HEAP_MAP_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_heap_map_record *)0)->frames)
+#define PMT_HEAP_MAP_RECORD_FIXED_SIZE PMT_OFFSET_OF(pmt_heap_map_record, frames)
 
 /* PMT_REC_GC_BEGIN / GC_END */
 struct pmt_gc_record {
@@ -401,7 +408,7 @@ struct pmt_error_record {
 	__u32 stack_flags;
 	struct pmt_frame frames[PMT_MAX_FRAMES];
 };
-#define PMT_ERROR_RECORD_FIXED_SIZE ((unsigned long)&((struct pmt_error_record *)0)->frames)
+#define PMT_ERROR_RECORD_FIXED_SIZE PMT_OFFSET_OF(pmt_error_record, frames)
 
 #define PMT_REQ_METHOD_LEN 16
 #define PMT_REQ_URI_LEN 224

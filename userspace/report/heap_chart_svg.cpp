@@ -41,9 +41,11 @@ std::vector<Point> aggregate(const std::vector<HeapSample>& samples) {
     return out;
 }
 
-std::string mib(uint64_t bytes) {
+// Bytes as a double: axis values past 2^64 (a session file's figures are not
+// bounded by anything) have no uint64_t to convert to.
+std::string mib(double bytes) {
     char buf[32];
-    const double m = double(bytes) / 1048576.0;
+    const double m = bytes / 1048576.0;
     std::snprintf(buf, sizeof(buf), m == std::floor(m) ? "%.0f MiB" : "%.1f MiB", m);
     return buf;
 }
@@ -51,6 +53,13 @@ std::string mib(uint64_t bytes) {
 std::string num(double v) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.1f", v);
+    return buf;
+}
+
+// A count or duration as a whole number, whatever its range (no integer cast).
+std::string whole(double v) {
+    char buf[400];  // "%.0f" of up to 1.8e308
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
     return buf;
 }
 
@@ -64,12 +73,24 @@ double nice_step(double range, int ticks) {
     return 10 * mag;
 }
 
+// Values outside the axes (a time before the session, from a damaged session
+// file) are drawn at the frame's edge.
 struct Frame2D {
     double left, top, width, height;
     double t_max, y_max;
-    double x(double t) const { return left + (t_max > 0 ? t / t_max : 0) * width; }
-    double y(double bytes) const { return top + height - (y_max > 0 ? bytes / y_max : 0) * height; }
+    double x(double t) const { return left + fraction(t, t_max) * width; }
+    double y(double bytes) const { return top + height - fraction(bytes, y_max) * height; }
+    static double fraction(double v, double max) { return max > 0 ? std::clamp(v / max, 0.0, 1.0) : 0; }
 };
+
+// Ticks 0, step, 2 step, ... up to `max`, counted rather than summed: with
+// `v += step` a step too small to change v, or an overflow to infinity, never ends.
+template <typename Draw>
+void for_each_tick(double max, double step, Draw draw) {
+    if (!(step > 0) || !std::isfinite(max)) return;
+    const double count = std::min(std::floor(max / step * (1 + 1e-9)), 1000.0);  // max is often a multiple
+    for (int i = 0; i <= count; ++i) draw(i * step);
+}
 
 // Step path along the top of `value`, closed down to `base` (stacked areas).
 template <typename Value, typename Base>
@@ -93,9 +114,9 @@ std::string area_path(const std::vector<Point>& pts, const Frame2D& f, Value val
 // million-sample session still draws a few thousand path nodes.
 std::vector<Point> thin(const std::vector<Point>& pts, const Frame2D& f) {
     std::vector<Point> out;
-    long column = -1;
+    double column = -1;  // f.x() is within the frame, never negative
     for (const auto& p : pts) {
-        long c = static_cast<long>(f.x(p.t));
+        const double c = std::floor(f.x(p.t));
         if (c != column || out.empty()) {
             out.push_back(p);
             column = c;
@@ -162,18 +183,21 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
 
     // Axes and grid.
     out << "<g stroke=\"#e4e4e4\">\n";
-    for (double v = 0; v <= y_max + 1; v += y_step)
+    for_each_tick(y_max, y_step, [&](double v) {
         out << "<line x1=\"" << f.left << "\" x2=\"" << f.left + f.width << "\" y1=\"" << num(f.y(v)) << "\" y2=\""
             << num(f.y(v)) << "\"/>\n";
+    });
     out << "</g>\n<g fill=\"#444\" text-anchor=\"end\">\n";
-    for (double v = 0; v <= y_max + 1; v += y_step)
-        out << "<text x=\"" << f.left - 6 << "\" y=\"" << num(f.y(v) + 4) << "\">" << mib(uint64_t(v)) << "</text>\n";
+    for_each_tick(y_max, y_step, [&](double v) {
+        out << "<text x=\"" << f.left - 6 << "\" y=\"" << num(f.y(v) + 4) << "\">" << mib(v) << "</text>\n";
+    });
     out << "</g>\n<g fill=\"#444\" text-anchor=\"start\">\n";
     // Right axis: the same scale in 2 MiB chunks.
     const double chunk_step = std::max(1.0, nice_step(y_max / PMT_ZEND_CHUNK_SIZE, 6));
-    for (double c = 0; c * PMT_ZEND_CHUNK_SIZE <= y_max + 1; c += chunk_step)
+    for_each_tick(y_max / PMT_ZEND_CHUNK_SIZE, chunk_step, [&](double c) {
         out << "<text x=\"" << f.left + f.width + 6 << "\" y=\"" << num(f.y(c * PMT_ZEND_CHUNK_SIZE) + 4) << "\">"
-            << int(c) << "</text>\n";
+            << whole(c) << "</text>\n";
+    });
     out << "</g>\n<text x=\"" << f.left + f.width + 40 << "\" y=\"" << f.top - 8
         << "\" text-anchor=\"middle\" fill=\"#444\">chunks</text>\n";
     const double t_step = nice_step(f.t_max, 10);
@@ -182,11 +206,11 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
     int decimals = 0;
     while (decimals < 6 && std::fabs(t_step * std::pow(10.0, decimals) - std::round(t_step * std::pow(10.0, decimals))) > 1e-9)
         ++decimals;
-    for (double s = 0; s <= f.t_max * 1.0001; s += t_step) {
-        char label[32];
+    for_each_tick(f.t_max * 1.0001, t_step, [&](double s) {
+        char label[400];  // "%f" of a time up to 1.8e308 s (a damaged session file)
         std::snprintf(label, sizeof(label), "%.*f", decimals, s);
         out << "<text x=\"" << num(f.x(s)) << "\" y=\"" << f.top + f.height + 16 << "\">" << label << "</text>\n";
-    }
+    });
     out << "</g>\n<text x=\"" << f.left + f.width / 2 << "\" y=\"" << f.top + f.height + 32
         << "\" text-anchor=\"middle\" fill=\"#444\">seconds since the session started</text>\n";
 
@@ -229,7 +253,7 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
         const double x = f.x(run.start_s);
         const std::string tip = "GC run at " + num(run.start_s) + " s: " + std::to_string(run.collected) +
                                 " collected, " + mib(run.freed_bytes) + " freed, " +
-                                std::to_string(uint64_t(run.duration_s * 1e6)) + " us";
+                                whole(run.duration_s * 1e6) + " us";
         const double x_end = std::max(x + 1.0, f.x(run.start_s + run.duration_s));
         out << "<g><rect x=\"" << num(x) << "\" y=\"" << f.top << "\" width=\"" << num(x_end - x) << "\" height=\""
             << f.height << "\" fill=\"#2ca02c\" opacity=\"0.12\"/><line x1=\"" << num(x) << "\" x2=\"" << num(x)

@@ -36,6 +36,12 @@ int64_t iso8601_to_nanos(const std::string& s) {
                     &tm.tm_min, &seconds) != 6) {
         return 0;
     }
+    // The text comes from a session file: out-of-range fields would overflow the
+    // int arithmetic below (undefined behaviour), so they count as unparsable.
+    const bool in_range = tm.tm_year >= 1970 && tm.tm_year <= 9999 && tm.tm_mon >= 1 && tm.tm_mon <= 12 &&
+                          tm.tm_mday >= 1 && tm.tm_mday <= 31 && tm.tm_hour >= 0 && tm.tm_hour <= 23 &&
+                          tm.tm_min >= 0 && tm.tm_min <= 59 && seconds >= 0 && seconds < 61;
+    if (!in_range) return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     tm.tm_sec = static_cast<int>(seconds);
