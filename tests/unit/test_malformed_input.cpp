@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/collector.h"
 #include "phpmemtrace.h"
 #include "pprof_profile.pb.h"
 #include "report/heap_chart_svg.h"
@@ -31,6 +32,27 @@ TEST(MalformedInput, RecordFixedSizesAreConstantOffsetsOfTheFrames) {
     EXPECT_EQ(kFaultFixed, offsetof(pmt_fault_record, frames));
     EXPECT_EQ(kHeapMapFixed, offsetof(pmt_heap_map_record, frames));
     EXPECT_EQ(kErrorFixed, offsetof(pmt_error_record, frames));
+}
+
+// fuzz_records: the second record with an empty stack (depth 0) hit the stack
+// cache, which compared frames with memcmp(nullptr, nullptr, 0): undefined
+// behaviour (memcmp's arguments are declared non-null), fatal under UBSan
+// (make test-sanitizers); in a plain build it went unnoticed.
+TEST(MalformedInput, AllocationsWithoutFramesShareOneEmptyStack) {
+    Collector c(CollectorOptions{});
+    for (uint64_t ptr : {0x1000, 0x2000}) {
+        pmt_alloc_record r{};
+        r.hdr.kind = PMT_REC_ALLOC;
+        r.hdr.tgid = 7;
+        r.ptr = ptr;
+        r.size = 64;
+        c.on_record(&r, PMT_ALLOC_RECORD_FIXED_SIZE);
+    }
+    const Profile p = c.profile();
+    ASSERT_EQ(p.stacks.size(), 1u);
+    EXPECT_TRUE(p.stacks[0].frames.empty());
+    EXPECT_EQ(p.stacks[0].stats.alloc_count, 2u);
+    EXPECT_EQ(p.stacks[0].stats.live_bytes, 128u);
 }
 
 // A heap timeline as a damaged session file gives it: load_session() reads each

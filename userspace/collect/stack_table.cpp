@@ -40,8 +40,9 @@ uint32_t StackTable::intern_record_frames(uint32_t tgid, std::span<const pmt_fra
     auto cached = raw_cache_.find(h);
     if (cached != raw_cache_.end()) {
         const RawEntry& e = cached->second;
+        // An empty stack (a record with depth 0) has no data() to hand memcmp.
         if (e.tgid == tgid && e.frames.size() == leaf_first.size() &&
-            std::memcmp(e.frames.data(), leaf_first.data(), leaf_first.size_bytes()) == 0)
+            (leaf_first.empty() || std::memcmp(e.frames.data(), leaf_first.data(), leaf_first.size_bytes()) == 0))
             return e.stack;
     }
     scratch_.clear();
