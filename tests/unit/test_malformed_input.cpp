@@ -6,11 +6,13 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "collect/collector.h"
+#include "heap/heap_tracker.h"
 #include "phpmemtrace.h"
 #include "pprof_profile.pb.h"
 #include "report/heap_chart_svg.h"
@@ -55,6 +57,33 @@ TEST(MalformedInput, AllocationsWithoutFramesShareOneEmptyStack) {
     EXPECT_EQ(p.stacks[0].stats.live_bytes, 128u);
 }
 
+// fuzz_records: the heap tracer's used figure (heap->size at the last anchor plus
+// the traced delta since) summed record sizes in int64_t, and two blocks claiming
+// 2^62.8 bytes each overflowed it (undefined behaviour; in a plain build the used
+// figure wrapped to negative and showed 0). It now saturates.
+TEST(MalformedInput, HeapUsedFigureSaturatesOnImpossibleSizes) {
+    Collector c(CollectorOptions{});
+    HeapTracker heap(HeapTrackerOptions{});
+    heap.attach_to(c);
+    const uint64_t claimed = 0x7000000000000000;
+    uint64_t ts = 1;
+    for (uint64_t ptr : {0x1000, 0x2000}) {
+        pmt_alloc_record r{};
+        r.hdr = {PMT_REC_ALLOC, 0, 7, ts++};
+        r.ptr = ptr;
+        r.size = claimed;
+        c.on_record(&r, PMT_ALLOC_RECORD_FIXED_SIZE);
+    }
+    pmt_checkpoint_record checkpoint{};  // heap_read_ok = 0: no new anchor
+    checkpoint.hdr = {PMT_REC_CHECKPOINT, 0, 7, ts++};
+    c.on_record(&checkpoint, sizeof(checkpoint));
+    Profile p = c.profile();
+    heap.finish(p, c);
+    ASSERT_TRUE(p.heap_timeline);
+    ASSERT_FALSE(p.heap_timeline->samples.empty());
+    EXPECT_EQ(p.heap_timeline->samples.back().used_bytes, uint64_t(INT64_MAX));
+}
+
 // A heap timeline as a damaged session file gives it: load_session() reads each
 // figure as the signed integer SQLite stores, so -8101888 arrives as 2^64 - 8101888.
 Profile profile_with_samples(std::vector<HeapSample> samples) {
@@ -97,7 +126,7 @@ TEST(MalformedInput, HeapChartAxisReachesFiguresNear2To64) {
 // inf + step <= inf forever: the chart never returned.
 TEST(MalformedInput, HeapChartEndsForADurationNearTheLargestDouble) {
     Profile p = profile_with_samples({{0.5, 1, 1 << 20, 2 << 20, 1, 0}});
-    p.duration_s = 1.79e308;
+    p.duration_s = std::numeric_limits<double>::max();  // times 1.0001 is infinity
     std::ostringstream out;
     write_heap_chart_svg(p, out);
     EXPECT_NE(out.str().find("</svg>"), std::string::npos);

@@ -13,6 +13,15 @@ constexpr const char* kLimitMessage = "Allowed memory size of";
 
 uint64_t page_align(uint64_t size) { return (size + kPageSize - 1) & ~(kPageSize - 1); }
 
+// Sizes in records are untrusted: the signed sums of the used figure saturate
+// rather than overflow (undefined behaviour). Real heaps never come near the bounds.
+int64_t clamp_signed(uint64_t v) { return v > uint64_t(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(v); }
+int64_t add_saturating(int64_t a, int64_t b) {
+    int64_t sum;
+    if (!__builtin_add_overflow(a, b, &sum)) return sum;
+    return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
 template <typename T>
 bool read_record(const void* data, size_t size, size_t need, T& out) {
     if (size < need) return false;
@@ -78,7 +87,7 @@ void HeapTracker::set_baseline(uint32_t tgid, uint64_t real_bytes, uint64_t huge
 }
 
 uint64_t HeapTracker::used(const Process& p) const {
-    int64_t value = static_cast<int64_t>(p.anchor_used) + p.delta;
+    const int64_t value = add_saturating(clamp_signed(p.anchor_used), p.delta);
     return value > 0 ? static_cast<uint64_t>(value) : 0;
 }
 
@@ -191,7 +200,7 @@ void HeapTracker::on_block(uint32_t tgid, uint64_t ptr, uint64_t size, uint32_t 
     Process& p = process(tgid);
     if (added) {
         p.generation[ptr] = size;
-        p.delta += static_cast<int64_t>(size);
+        p.delta = add_saturating(p.delta, clamp_signed(size));
         if (p.request) p.request->figures.alloc_bytes += size;
     } else {
         // Blocks of an earlier heap generation (FPM: wiped wholesale by the previous
@@ -199,7 +208,7 @@ void HeapTracker::on_block(uint32_t tgid, uint64_t ptr, uint64_t size, uint32_t 
         auto it = p.generation.find(ptr);
         if (it != p.generation.end()) {
             p.generation.erase(it);
-            p.delta -= static_cast<int64_t>(size);
+            p.delta = add_saturating(p.delta, -clamp_signed(size));
         }
         if (p.gc) {
             p.gc->run.freed_bytes += size;
@@ -274,7 +283,7 @@ void HeapTracker::on_realloc(const pmt_alloc_record& r) {
     auto it = p.regions.find(r.ptr);
     if (it == p.regions.end() || !it->second.huge || r.size <= PMT_ZEND_MAX_LARGE_SIZE) return;
     const uint64_t new_size = page_align(r.size);
-    const int64_t diff = static_cast<int64_t>(new_size) - static_cast<int64_t>(it->second.size);
+    const int64_t diff = add_saturating(clamp_signed(new_size), -clamp_signed(it->second.size));
     it->second.size = new_size;
     p.real += diff;
     p.huge += diff;
