@@ -52,6 +52,9 @@ const std::vector<KernelFeature>& kernel_features() {
 }
 
 Status check_kernel_features(bool with_faults) {
+    // Unprivileged, the kernel refuses every probe program, which libbpf reports
+    // as "not supported": say nothing here, the loader says root is needed.
+    if (geteuid() != 0) return Status::success();
     std::string missing;
     for (const auto& f : kernel_features())
         if (f.required && f.present == 0 && (with_faults || !f.faults_only))
