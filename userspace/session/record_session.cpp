@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 
 #include "target/launcher.h"
 #include "target/php_binary.h"
 #include "target/process.h"
 #include "target/process_tree.h"
+#include "util/output_file.h"
 #include "util/utf8_text.h"
 
 namespace pmt {
@@ -183,9 +183,10 @@ Result<Profile> run_record_session(const RecordOptions& options, const std::vect
     if (child)
         if (auto s = child->release(); !s) return s.error();
     if (!options.ready_file.empty()) {
-        std::ofstream ready(options.ready_file, std::ios::trunc);
-        ready << "ready\n";
-        if (!ready) return Error{"cannot write --ready-file " + options.ready_file};
+        if (auto s = write_output_file(options.ready_file, OutputAccess::Shared,
+                                       [](std::ostream& out) { out << "ready\n"; });
+            !s)
+            return Error{"--ready-file: " + s.error().message};
     }
 
     // 3. Stream until the target is gone, time is up, or Ctrl-C.

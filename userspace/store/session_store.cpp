@@ -10,6 +10,7 @@
 #include "store/session_heap.h"
 #include "store/session_schema.h"
 #include "store/sqlite_db.h"
+#include "util/output_file.h"
 
 namespace pmt {
 namespace {
@@ -271,22 +272,16 @@ Status load_checkpoints(Database& db, Profile& p) {
 }  // namespace
 
 Status save_session(const Profile& profile, const std::string& path) {
-    const std::string tmp = path + ".tmp." + std::to_string(getpid());
-    std::remove(tmp.c_str());
+    // A session holds request URIs, query strings and the command line: private.
+    auto file = OutputFile::create(path, OutputAccess::Private);
+    if (!file) return file.error();
     Status written = [&]() -> Status {
-        auto db = Database::open(tmp, /*read_only=*/false);
+        auto db = Database::open((*file)->temp_path(), /*read_only=*/false);
         if (!db) return db.error();
         return write_all(*db, profile);
-    }();
-    if (!written) {
-        std::remove(tmp.c_str());
-        return Error{"cannot write session " + path + ": " + written.error().message};
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        return Error{"cannot write session " + path + ": rename failed"};
-    }
-    return Status::success();
+    }();  // closed before the rename
+    if (!written) return Error{"cannot write " + path + ": " + written.error().message};
+    return (*file)->commit();
 }
 
 Result<Profile> load_session(const std::string& path) {

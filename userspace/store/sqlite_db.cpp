@@ -1,15 +1,33 @@
 #include "store/sqlite_db.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "util/utf8_text.h"
 
 namespace pmt::sqlite {
+namespace {
+
+// SQLite's message, with the system's when a system call failed ("database or
+// disk is full (No space left on device)").
+std::string error_text(sqlite3* db) {
+    std::string text = sqlite3_errmsg(db);
+    int error = sqlite3_system_errno(db);
+    // A short write on a full disk comes back as SQLITE_FULL with no errno kept.
+    if (error == 0 && sqlite3_errcode(db) == SQLITE_FULL) error = ENOSPC;
+    if (error != 0) text += std::string(" (") + std::strerror(error) + ")";
+    return text;
+}
+
+}  // namespace
 
 Result<Database> Database::open(const std::string& path, bool read_only) {
     sqlite3* db = nullptr;
-    int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    // Written files are never reached through a link (see util/output_file.h).
+    int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW);
     int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
-        std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        std::string message = db ? error_text(db) : sqlite3_errstr(rc);
         sqlite3_close(db);
         return Error{"cannot open " + path + ": " + message};
     }
@@ -30,7 +48,7 @@ Database::~Database() { sqlite3_close(db_); }
 Status Database::exec(const std::string& sql) {
     char* message = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-        Error error{message ? message : sqlite3_errmsg(db_)};
+        Error error{error_text(db_)};  // the same text as `message`, with errno
         sqlite3_free(message);
         return error;
     }
@@ -40,7 +58,7 @@ Status Database::exec(const std::string& sql) {
 Result<Statement> Database::prepare(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-        return Error{sqlite3_errmsg(db_)};
+        return Error{error_text(db_)};
     }
     return Statement(stmt, db_);
 }
@@ -95,14 +113,14 @@ Status Statement::run() {
     int rc = sqlite3_step(stmt_);
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error{sqlite3_errmsg(db_)};
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error{error_text(db_)};
     return Status::success();
 }
 
 bool Statement::next() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) error_ = Error{sqlite3_errmsg(db_)};
+    if (rc != SQLITE_DONE) error_ = Error{error_text(db_)};
     return false;
 }
 

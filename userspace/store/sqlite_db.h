@@ -24,7 +24,8 @@ class Statement;
 
 class Database {
 public:
-    // Opens (read_only) or creates (read-write) the database file at `path`.
+    // Opens (read_only) or creates (read-write, never through a symlink) the
+    // database file at `path`.
     static Result<Database> open(const std::string& path, bool read_only);
 
     Database(Database&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
