@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 
@@ -29,7 +30,8 @@ Recorded record_php(const TempDir& dir, const std::vector<std::string>& php_args
     argv.insert(argv.end(), {"-o", json_path, "--", "php8.2", "-n"});
     argv.insert(argv.end(), php_args.begin(), php_args.end());
     r.command = run_command(argv);
-    if (r.command.exit_code == 0) r.report = read_json(json_path);
+    // The tracer exits as the script did (255 after a fatal error); the report is there all the same.
+    if (std::filesystem::exists(json_path)) r.report = read_json(json_path);
     return r;
 }
 

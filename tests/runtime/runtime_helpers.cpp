@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -55,6 +56,12 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::vecto
     waitpid(pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
+}
+
+void expect_one_line_error(const CommandResult& r, const std::string& fragment) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << "stderr was: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr was: " << r.err;
 }
 
 TempDir::TempDir() {

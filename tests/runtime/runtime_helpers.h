@@ -26,6 +26,10 @@ struct CommandResult {
 // Runs argv (no shell), capturing stdout and stderr.
 CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 
+// An error as phpmemtrace gives one: a non-zero exit and exactly one line on
+// stderr containing `fragment` (EXPECTs).
+void expect_one_line_error(const CommandResult& r, const std::string& fragment);
+
 // A fresh directory removed at the end of the test.
 class TempDir {
 public:

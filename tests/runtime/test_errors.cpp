@@ -8,18 +8,6 @@
 namespace pmt::testing {
 namespace {
 
-size_t line_count(const std::string& text) {
-    size_t lines = 0;
-    for (char c : text) lines += c == '\n';
-    return lines;
-}
-
-void expect_one_line_error(const CommandResult& r, const std::string& fragment) {
-    EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE(r.err.find(fragment), std::string::npos) << "stderr was: " << r.err;
-    EXPECT_EQ(line_count(r.err), 1u) << "stderr was: " << r.err;
-}
-
 pid_t pid_of_a_finished_process() {
     BackgroundProcess p({"true"});
     p.wait_exit(5000);

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <string>
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "model/profile.h"
+#include "util/result.h"
 
 namespace pmt::cli {
 
@@ -17,6 +19,21 @@ const std::vector<std::string>& launch_command();
 // Parses a --view argument; on an unknown name prints the one-line error
 // (listing the views) and returns nullopt.
 std::optional<View> parse_view_option(const std::string& name);
+
+// Option checks (option_checks.cpp), so a bad value fails while parsing.
+// "65536", "512K", "8M", "1G" -> bytes; nullopt for a sign, another unit or overflow.
+std::optional<uint64_t> parse_bytes(const std::string& text);
+CLI::Validator byte_size();                                  // parse_bytes() accepts it
+CLI::Validator positive_seconds();                           // finite, > 0
+CLI::Validator whole_number_between(uint64_t low, uint64_t high);  // digits only, no sign
+CLI::Validator power_of_two_between(uint64_t low, uint64_t high);
+// The largest PID Linux can hand out (PID_MAX_LIMIT), and a --top no terminal needs more of.
+constexpr uint64_t kMaxPid = 4194304;
+constexpr uint64_t kMaxTop = 1000000;
+
+// Runs `check` on each path before anything is traced; prints the first
+// refusal as one line ("phpmemtrace: ...") and returns false.
+bool paths_pass(const std::vector<std::string>& paths, Status (*check)(const std::string&));
 
 // `phpmemtrace record`: trace a PHP process (launched or by PID) and write results.
 void register_record_command(CLI::App& app);

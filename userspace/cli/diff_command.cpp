@@ -2,13 +2,13 @@
 // "what did this deploy do to memory"), as tables on the terminal and, with
 // -o diff.svg, as a differential flame graph.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "report/diff.h"
 #include "store/session_store.h"
+#include "util/output_file.h"
 
 namespace pmt::cli {
 namespace {
@@ -21,15 +21,16 @@ struct DiffArgs {
     size_t top = 15;
 };
 
+Status check_diff_output(const std::string& path) {
+    if (!path.ends_with(".svg") && !path.ends_with(".txt"))
+        return Error{"unknown diff output format for '" + path + "' (known: .svg, .txt)"};
+    return check_output_path(path);
+}
+
 int run_diff(const DiffArgs& args) {
     auto view = parse_view_option(args.view);
     if (!view) return 2;
-    for (const auto& path : args.outputs) {
-        if (!path.ends_with(".svg") && !path.ends_with(".txt")) {
-            std::cerr << "phpmemtrace: unknown diff output format for '" << path << "' (known: .svg, .txt)\n";
-            return 2;
-        }
-    }
+    if (!paths_pass(args.outputs, check_diff_output)) return 2;
     auto before = load_session(args.before);
     if (!before) {
         std::cerr << "phpmemtrace: " << before.error().message << "\n";
@@ -45,12 +46,13 @@ int run_diff(const DiffArgs& args) {
     write_diff_table(diff, *view, std::cout, args.top);
     int status = 0;
     for (const auto& path : args.outputs) {
-        std::ofstream out(path, std::ios::binary | std::ios::trunc);
-        if (path.ends_with(".svg")) write_diff_flamegraph_svg(diff, *view, out);
-        else write_diff_table(diff, *view, out, args.top);
-        out.flush();
-        if (!out) {
-            std::cerr << "phpmemtrace: cannot write " << path << "\n";
+        // Stacks and totals only, no requests or command lines: Shared.
+        auto written = write_output_file(path, OutputAccess::Shared, [&](std::ostream& out) {
+            if (path.ends_with(".svg")) write_diff_flamegraph_svg(diff, *view, out);
+            else write_diff_table(diff, *view, out, args.top);
+        });
+        if (!written) {
+            std::cerr << "phpmemtrace: " << written.error().message << "\n";
             status = 1;
         }
     }
@@ -68,7 +70,9 @@ void register_diff_command(CLI::App& app) {
                     "Also write .svg (differential flame graph: red grew, blue shrank) or .txt (the tables)");
     cmd->add_option("--view", args->view, "Value compared: alloc, live, count, peak, faults, fault-ns")
         ->capture_default_str();
-    cmd->add_option("--top", args->top, "Rows per table")->capture_default_str();
+    cmd->add_option("--top", args->top, "Rows per table")
+        ->capture_default_str()
+        ->check(whole_number_between(0, kMaxTop));
     cmd->callback([args] { std::exit(run_diff(*args)); });
 }
 

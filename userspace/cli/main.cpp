@@ -20,6 +20,15 @@ int main(int argc, char** argv) {
     pmt::cli::register_record_command(app);
     pmt::cli::register_report_command(app);
     pmt::cli::register_diff_command(app);
-    CLI11_PARSE(app, parsed_argc, argv);
+    // A refused value is one line, like every other error, and exit code 2 (usage).
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return "phpmemtrace: " + std::string(e.what()) + " (see --help)\n";
+    });
+    try {
+        app.parse(parsed_argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
     return 0;
 }

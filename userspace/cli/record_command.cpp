@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -15,6 +16,7 @@
 #include "report/output_writer.h"
 #include "report/text_summary.h"
 #include "session/record_session.h"
+#include "util/output_file.h"
 
 namespace pmt::cli {
 namespace {
@@ -41,25 +43,10 @@ struct RecordArgs {
     std::string ready_file;
 };
 
-// "65536", "512K", "8M", "1G" -> bytes
-std::optional<uint64_t> parse_bytes(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    size_t used = 0;
-    unsigned long long value = 0;
-    try {
-        value = std::stoull(text, &used);
-    } catch (...) {
-        return std::nullopt;
-    }
-    const std::string unit = text.substr(used);
-    if (unit.empty()) return value;
-    if (unit == "K" || unit == "k") return value << 10;
-    if (unit == "M" || unit == "m") return value << 20;
-    if (unit == "G" || unit == "g") return value << 30;
-    return std::nullopt;
-}
-
 void on_stop_signal(int) { request_session_stop(); }
+// SIGPIPE (a closed pipe on stdout) must not kill the tracer before it writes its
+// files; a handler, unlike SIG_IGN, is not inherited by the launched command.
+void on_broken_pipe(int) {}
 
 std::vector<std::string>& launch_command_storage() {
     static std::vector<std::string> command;
@@ -73,28 +60,9 @@ int run_record(const RecordArgs& args) {
         std::cerr << "phpmemtrace: give either -p PID or -- COMMAND ... (see --help)\n";
         return 2;
     }
-    for (const auto& path : args.outputs)
-        if (!is_supported_output(path)) {
-            std::cerr << "phpmemtrace: unknown output format for '" << path
-                      << "' (known: " << supported_output_extensions() << ")\n";
-            return 2;
-        }
-    if (args.fault_frames < 1 || args.fault_frames > PMT_MAX_FRAMES) {
-        std::cerr << "phpmemtrace: --fault-frames must be between 1 and " << PMT_MAX_FRAMES << "\n";
-        return 2;
-    }
-    if (args.max_frames < 1 || args.max_frames > PMT_MAX_FRAMES) {
-        std::cerr << "phpmemtrace: --max-frames must be between 1 and " << PMT_MAX_FRAMES << "\n";
-        return 2;
-    }
-    if (args.ringbuf_mb == 0 || (args.ringbuf_mb & (args.ringbuf_mb - 1)) != 0) {
-        std::cerr << "phpmemtrace: --ringbuf-mb must be a power of two\n";
-        return 2;
-    }
-    if (args.max_stacks < 2) {
-        std::cerr << "phpmemtrace: --max-stacks must be at least 2\n";
-        return 2;
-    }
+    // Before the target runs: a bad path found at the end would lose the session.
+    if (!paths_pass(args.outputs, check_output)) return 2;
+    if (!args.ready_file.empty() && !paths_pass({args.ready_file}, check_output_path)) return 2;
     RecordOptions options;
     options.max_stacks = args.max_stacks;
     if (args.pid) options.pid = args.pid;
@@ -117,10 +85,12 @@ int run_record(const RecordArgs& args) {
         return 1;
     }
 
+    // Ctrl-C, kill, and an ssh disconnect (SIGHUP) all end the session with its outputs.
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &sa, nullptr);
+    sa.sa_handler = on_broken_pipe;
+    sigaction(SIGPIPE, &sa, nullptr);
 
     std::vector<SessionHooks> hooks;
     if (args.faults) hooks.push_back(fault_session_hooks(FaultSessionOptions{args.fault_frames}));
@@ -130,14 +100,7 @@ int run_record(const RecordArgs& args) {
         heap.follow_forks = !args.no_follow_forks;
         heap.use_uprobe_multi = !args.no_uprobe_multi;
         if (args.pid) heap.attach_pid = args.pid;
-        if (!args.limit_margin.empty()) {
-            auto margin = parse_bytes(args.limit_margin);
-            if (!margin) {
-                std::cerr << "phpmemtrace: --limit-margin: not a size: " << args.limit_margin << "\n";
-                return 2;
-            }
-            heap.tracker.limit_margin_bytes = *margin;
-        }
+        if (!args.limit_margin.empty()) heap.tracker.limit_margin_bytes = *parse_bytes(args.limit_margin);
         if (!args.request_filter.empty()) {
             try {
                 std::regex check(args.request_filter);
@@ -167,6 +130,9 @@ int run_record(const RecordArgs& args) {
             std::cout << "wrote " << path << "\n";
         }
     }
+    // Like time(1) and strace: the launched command's exit code (128+N when
+    // killed by signal N), unless the tracer itself failed.
+    if (status == 0 && profile->target.exit_code) return *profile->target.exit_code;
     return status;
 }
 
@@ -179,36 +145,47 @@ void register_record_command(CLI::App& app) {
     auto args = std::make_shared<RecordArgs>();
     CLI::App* cmd = app.add_subcommand("record", "Trace a PHP process and report which PHP functions allocate, "
                                                  "free and keep memory");
-    cmd->add_option("-p,--pid", args->pid, "Attach to this running PHP process");
+    cmd->add_option("-p,--pid", args->pid, "Attach to this running PHP process")
+        ->check(whole_number_between(1, kMaxPid));
     cmd->add_option("-d,--duration", args->duration_s, "Stop after this many seconds (default: until the "
-                                                       "process exits or Ctrl-C)");
+                                                       "process exits or Ctrl-C)")
+        ->check(positive_seconds());
     cmd->add_option("-o,--output", args->outputs,
                     "Write results here; the format comes from the extension (.json, .folded, .txt, "
                     "...); may be repeated");
     cmd->add_option("--view", args->view, "Value shown by one-value formats: alloc, live, count, peak")
         ->capture_default_str();
-    cmd->add_option("--max-frames", args->max_frames, "PHP frames walked per allocation")->capture_default_str();
+    cmd->add_option("--max-frames", args->max_frames, "PHP frames walked per allocation")
+        ->capture_default_str()
+        ->check(whole_number_between(1, PMT_MAX_FRAMES));
     cmd->add_option("--max-stacks", args->max_stacks,
                     "Distinct stacks kept; later ones are counted under [stack table full]")
-        ->capture_default_str();
-    cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number_between(2, std::numeric_limits<uint32_t>::max()));
+    // The kernel takes a power of two; 1 GiB is far beyond any need and within what it allocates.
+    cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two, 1 to 1024)")
+        ->capture_default_str()
+        ->check(power_of_two_between(1, 1024));
     cmd->add_flag("--no-follow-forks", args->no_follow_forks,
                   "Trace only the process itself, not children it forks (probes then fire in it alone)");
     cmd->add_flag("--no-uprobe-multi", args->no_uprobe_multi,
                   "Attach one perf-event uprobe per function even if the kernel has multi-uprobe links "
                   "(slower to attach and detach)");
-    cmd->add_option("--top", args->top, "Stacks listed in the summary")->capture_default_str();
+    cmd->add_option("--top", args->top, "Stacks listed in the summary")
+        ->capture_default_str()
+        ->check(whole_number_between(0, kMaxTop));
     cmd->add_flag("--faults", args->faults,
                   "Also trace page faults (kind, region, kernel time, PHP stack); see docs/page-faults.md");
     cmd->add_option("--fault-frames", args->fault_frames, "PHP frames walked per page fault")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number_between(1, PMT_MAX_FRAMES));
     cmd->add_flag("--no-heap", args->no_heap,
                   "Do not trace the heap's structure (chunks, huge blocks, GC, requests, memory_limit); "
                   "see docs/heap.md");
     cmd->add_option("--limit-margin", args->limit_margin,
                     "Record the stacks holding memory when a process comes within this many bytes of its "
-                    "memory_limit (e.g. 1M); the fatal 'Allowed memory size' error is always recorded");
+                    "memory_limit (e.g. 1M); the fatal 'Allowed memory size' error is always recorded")
+        ->check(byte_size());
     cmd->add_option("--request-filter", args->request_filter,
                     "Keep only requests whose URI (with ?query) matches this regular expression");
     cmd->add_option("--ready-file", args->ready_file,
@@ -217,7 +194,9 @@ void register_record_command(CLI::App& app) {
     cmd->add_flag("-q,--quiet", args->quiet, "No summary on the terminal");
     cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
     // The command after `--` is split off by main() (see set_launch_command).
-    cmd->footer("Launch mode: phpmemtrace record [OPTIONS] -- php8.2 script.php [ARGS...]");
+    cmd->footer("Launch mode: phpmemtrace record [OPTIONS] -- php8.2 script.php [ARGS...]\n"
+                "Exit status: the launched command's (128+N if signal N killed it), after writing the outputs; "
+                "1 if the tracer failed, 2 for a bad command line.");
     cmd->callback([args] {
         args->command = launch_command();
         std::exit(run_record(*args));

@@ -22,13 +22,7 @@ struct ReportArgs {
 int run_report(const ReportArgs& args) {
     auto view = parse_view_option(args.view);
     if (!view) return 2;
-    for (const auto& path : args.outputs) {
-        if (!is_supported_output(path)) {
-            std::cerr << "phpmemtrace: unknown output format for '" << path
-                      << "' (known: " << supported_output_extensions() << ")\n";
-            return 2;
-        }
-    }
+    if (!paths_pass(args.outputs, check_output)) return 2;
     auto profile = load_session(args.session);
     if (!profile) {
         std::cerr << "phpmemtrace: " << profile.error().message << "\n";
@@ -65,7 +59,9 @@ void register_report_command(CLI::App& app) {
                     "Value shown by one-value formats: alloc, live, count, peak (faults, fault-ns: sessions "
                     "recorded with --faults)")
         ->capture_default_str();
-    cmd->add_option("--top", args->top, "Stacks listed in the summary")->capture_default_str();
+    cmd->add_option("--top", args->top, "Stacks listed in the summary")
+        ->capture_default_str()
+        ->check(whole_number_between(0, kMaxTop));
     cmd->callback([args] { std::exit(run_report(*args)); });
 }
 

@@ -1,0 +1,89 @@
+// Checks on option values, run by CLI11 while parsing: a bad value is refused
+// with one line before anything is loaded, attached or launched.
+#include <cmath>
+#include <iostream>
+#include <limits>
+
+#include "cli/commands.h"
+
+namespace pmt::cli {
+
+std::optional<uint64_t> parse_bytes(const std::string& text) {
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 19) return std::nullopt;  // no sign, no space; 19 digits fit in 64 bits
+    const uint64_t value = std::stoull(text.substr(0, digits));
+    const std::string unit = text.substr(digits);
+    unsigned shift = 0;
+    if (unit == "K" || unit == "k") shift = 10;
+    else if (unit == "M" || unit == "m") shift = 20;
+    else if (unit == "G" || unit == "g") shift = 30;
+    else if (!unit.empty()) return std::nullopt;
+    if (value > (std::numeric_limits<uint64_t>::max() >> shift)) return std::nullopt;
+    return value << shift;
+}
+
+CLI::Validator byte_size() {
+    return CLI::Validator(
+        [](std::string& text) {
+            return parse_bytes(text) ? std::string() : "not a size: '" + text + "' (bytes, or with K, M, G: 512K, 8M)";
+        },
+        "SIZE");
+}
+
+CLI::Validator positive_seconds() {
+    // An upper bound keeps the deadline within the clock's range.
+    constexpr double kMaxSeconds = 1e9;
+    return CLI::Validator(
+        [](std::string& text) {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value) || value <= 0 || value > kMaxSeconds)
+                return "must be a number of seconds > 0 (at most 1e9), not '" + text + "'";
+            return std::string();
+        },
+        "SECONDS");
+}
+
+namespace {
+
+// Digits only: CLI11 would read "-1" into an unsigned option as a huge number.
+std::optional<uint64_t> whole_number(const std::string& text) {
+    if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return std::stoull(text);
+}
+
+}  // namespace
+
+CLI::Validator whole_number_between(uint64_t low, uint64_t high) {
+    return CLI::Validator(
+        [low, high](std::string& text) {
+            auto value = whole_number(text);
+            if (value && *value >= low && *value <= high) return std::string();
+            return "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high) + ", not '" +
+                   text + "'";
+        },
+        "N");
+}
+
+CLI::Validator power_of_two_between(uint64_t low, uint64_t high) {
+    return CLI::Validator(
+        [low, high](std::string& text) {
+            auto value = whole_number(text);
+            if (value && *value >= low && *value <= high && (*value & (*value - 1)) == 0) return std::string();
+            return "must be a power of two from " + std::to_string(low) + " to " + std::to_string(high) + ", not '" +
+                   text + "'";
+        },
+        "POW2");
+}
+
+bool paths_pass(const std::vector<std::string>& paths, Status (*check)(const std::string&)) {
+    for (const auto& path : paths)
+        if (auto s = check(path); !s) {
+            std::cerr << "phpmemtrace: " << s.error().message << "\n";
+            return false;
+        }
+    return true;
+}
+
+}  // namespace pmt::cli
