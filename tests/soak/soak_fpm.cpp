@@ -1,5 +1,5 @@
 // Soak: a php-fpm pool behind nginx under wrk, traced for a long time
-// (PMT_SOAK_SECONDS, 600 by default; CI runs 120). The tracer's resident set must
+// (PMT_SOAK_SECONDS, 600 by default). The tracer's resident set must
 // stay flat (its tables are bounded, and grow with live blocks and stacks, not
 // with events), no record may be lost, and every checkpoint must be exact.
 // Built as its own binary, run by `make soak`, not by ctest.
