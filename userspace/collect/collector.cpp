@@ -182,8 +182,9 @@ std::vector<Collector::StackFigures> Collector::resolved_peaks(const std::vector
     return out;
 }
 
-void Collector::on_request_end(const pmt_request_record& r) {
-    if (options_.freeze_at_script_end_of == r.hdr.tgid)
+void Collector::on_request(const pmt_request_record& r) {
+    const bool script_end = !(r.hdr.flags & (PMT_REQUEST_BEGIN | PMT_REQUEST_DONE));
+    if (script_end && options_.freeze_at_script_end_of == r.hdr.tgid)
         frozen_ = Frozen{resolved_peaks(figures_), live_total_};
 }
 
@@ -255,8 +256,8 @@ void Collector::on_record(const void* data, size_t size) {
         case PMT_REC_CHECKPOINT:
             if (fits(sizeof(pmt_checkpoint_record))) on_checkpoint(*static_cast<const pmt_checkpoint_record*>(data));
             break;  // the heap tracer adds its real size to each checkpoint
-        case PMT_REC_REQUEST_END:
-            if (fits(sizeof(pmt_request_record))) on_request_end(*static_cast<const pmt_request_record*>(data));
+        case PMT_REC_REQUEST:
+            if (fits(sizeof(pmt_request_record))) on_request(*static_cast<const pmt_request_record*>(data));
             break;  // extensions may want it too
         case PMT_REC_PROC_FORK:
             if (fits(sizeof(pmt_proc_record))) on_fork(*static_cast<const pmt_proc_record*>(data));

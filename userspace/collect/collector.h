@@ -118,7 +118,7 @@ private:
     void on_realloc(const pmt_alloc_record& r, size_t size);
     void on_free(const pmt_free_record& r);
     void on_checkpoint(const pmt_checkpoint_record& r);
-    void on_request_end(const pmt_request_record& r);
+    void on_request(const pmt_request_record& r);
     void on_fork(const pmt_proc_record& r);
     void on_exit(const pmt_proc_record& r);
     void on_heap_reset(const pmt_heap_reset_record& r);

@@ -58,11 +58,11 @@ std::optional<FaultAttribution> FaultCollector::on_record(const pmt_record_heade
         }
         return std::nullopt;
     }
-    case PMT_REC_REQUEST_BEGIN:
-        windows_.on_request_begin(hdr.tgid, hdr.ts_ns);
-        return std::nullopt;
-    case PMT_REC_REQUEST_END:
-        windows_.on_request_end(hdr.tgid);
+    case PMT_REC_REQUEST:
+        if (hdr.flags & PMT_REQUEST_BEGIN)
+            windows_.on_request_begin(hdr.tgid, hdr.ts_ns);
+        else if (!(hdr.flags & PMT_REQUEST_DONE))
+            windows_.on_request_end(hdr.tgid);
         return std::nullopt;
     default:
         return std::nullopt;

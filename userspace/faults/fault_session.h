@@ -1,6 +1,6 @@
-// `phpmemtrace record --faults`: joins the page-fault tracer to a record session.
+// `phpmemtrace record --faults`: the page-fault module of a session.
 //
-// before_start loads faults.bpf.c sharing the allocation object's maps (traced set,
+// start() loads faults.bpf.c sharing the allocation object's maps (traced set,
 // ring buffer, counters, function-name cache) and routes fault records, plus the
 // allocation/free/fork/exit records it needs for huge blocks, to a FaultCollector;
 // each fault's PHP stack is interned in the session's Collector. finish() puts the
@@ -11,10 +11,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "faults/fault_collector.h"
 #include "phpmemtrace.h"
-#include "session/record_session.h"
+#include "session/session_module.h"
 
 namespace pmt {
 
@@ -23,7 +24,7 @@ struct FaultSessionOptions {
     bool vma_lookup = true;  // see FaultTracerOptions::vma_lookup
 };
 
-SessionHooks fault_session_hooks(const FaultSessionOptions& options);
+std::unique_ptr<SessionModule> make_fault_module(const FaultSessionOptions& options);
 
 // Routes every record kind `faults` needs from the session's Collector to it, and
 // each fault with a PHP stack to `on_fault` (the stack's id in the Collector, the

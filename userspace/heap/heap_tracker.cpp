@@ -55,9 +55,9 @@ void HeapTracker::attach_to(Collector& collector) {
     auto handler = [this](Collector& c, const pmt_record_header& hdr, const void* data, size_t size) {
         on_record(c, hdr, data, size);
     };
-    collector.add_extension(PMT_REC_ALLOC, PMT_REC_CHECKPOINT, handler);
+    collector.add_extension(PMT_REC_ALLOC, PMT_REC_REQUEST, handler);
     collector.add_extension(PMT_REC_PROC_FORK, PMT_REC_PROC_EXIT, handler);
-    collector.add_extension(PMT_REC_HEAP_MAP, PMT_REC_HEAP_REQUEST, handler);
+    collector.add_extension(PMT_REC_HEAP_MAP, PMT_REC_FATAL_ERROR, handler);
     collector.add_block_observer([this](uint32_t tgid, uint64_t ptr, uint64_t size, uint32_t stack, bool added) {
         on_block(tgid, ptr, size, stack, added);
     });
@@ -186,8 +186,8 @@ void HeapTracker::on_record(Collector& c, const pmt_record_header& hdr, const vo
                 on_error(c, r, size);
             }
             return;
-        case PMT_REC_HEAP_REQUEST: {
-            pmt_heap_request_record r;
+        case PMT_REC_REQUEST: {
+            pmt_request_record r;
             if (read_record(data, size, sizeof(r), r)) on_request(r);
             return;
         }
@@ -358,17 +358,17 @@ void HeapTracker::on_error(Collector& c, const pmt_error_record& r, size_t) {
     sample(r.hdr.tgid, p, r.hdr.ts_ns, true);
 }
 
-void HeapTracker::on_request(const pmt_heap_request_record& r) {
+void HeapTracker::on_request(const pmt_request_record& r) {
     const uint32_t tgid = r.hdr.tgid;
     Process& p = process(tgid);
     const bool ok = r.hdr.flags & PMT_HEAP_STATE_OK;
-    if (r.hdr.flags & PMT_HEAP_REQ_DONE) {
+    if (r.hdr.flags & PMT_REQUEST_DONE) {
         // After zend_mm_shutdown: the request's blocks are gone without frees.
         if (ok) {
             anchor(p, r.heap, r.hdr.flags);
             p.generation.clear();
         }
-    } else if (r.hdr.flags & PMT_HEAP_REQ_BEGIN) {
+    } else if (r.hdr.flags & PMT_REQUEST_BEGIN) {
         anchor(p, r.heap, r.hdr.flags);
         p.generation.clear();  // from here on, what this request allocates
         OpenRequest req;

@@ -103,7 +103,7 @@ private:
     void on_checkpoint(const pmt_checkpoint_record& r, size_t kept_by_collector);
     void on_gc(const pmt_gc_record& r);
     void on_error(Collector& c, const pmt_error_record& r, size_t size);
-    void on_request(const pmt_heap_request_record& r);
+    void on_request(const pmt_request_record& r);
     void on_fork(const pmt_proc_record& r);
     void on_exit(const pmt_proc_record& r);
 
