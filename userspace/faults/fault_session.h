@@ -1,11 +1,11 @@
 // `phpmemtrace record --faults`: the page-fault module of a session.
 //
 // start() loads faults.bpf.c sharing the allocation object's maps (traced set,
-// ring buffer, counters, function-name cache) and routes fault records, plus the
-// allocation/free/fork/exit records it needs for huge blocks, to a FaultCollector;
-// each fault's PHP stack is interned in the session's Collector. finish() puts the
-// FaultReport in Profile::faults and fault_count / fault_ns on the stacks (stacks
-// that only faulted are added), then detaches the tracer. When the PHP binary has
+// ring buffer, counters, function-name cache) and routes fault, request, fork,
+// exit and restore records to a FaultCollector, which asks the Collector's
+// process models whether a fault hit a huge block; each fault's figures go on
+// its PHP stack in the Collector (Collector::add_fault). finish() puts the
+// FaultReport in Profile::faults and releases the object. When the PHP binary has
 // snapshot-restore functions (restore_functions.h), each restore is measured too.
 #pragma once
 

@@ -160,19 +160,14 @@ void Session::detach_from(pid_t pid) { links_.drop(pid); }
 // untraced: it is treated as attached mid-run, with what its heap holds at its
 // first traced call as its baseline.
 void Session::follow_processes() {
-    collector_->add_extension(PMT_REC_PROC_FORK, PMT_REC_PROC_EXIT,
-                              [this](Collector& c, const pmt_record_header& hdr, const void* data, size_t size) {
-                                  pmt_proc_record r;
-                                  if (size < sizeof(r)) return;
-                                  std::memcpy(&r, data, sizeof(r));
-                                  if (hdr.kind == PMT_REC_PROC_FORK) {
-                                      const pid_t child = static_cast<pid_t>(r.child_tgid);
-                                      if (!attach_to(child) && process_exists(child))
-                                          ++c.counters().untraced_children;
-                                  } else if (!(hdr.flags & PMT_PROC_EXEC)) {
-                                      detach_from(static_cast<pid_t>(hdr.tgid));
-                                  }
-                              });
+    collector_->add_extension(PMT_REC_PROC_FORK, PMT_REC_PROC_EXIT, [this](Collector& c, const RecordView& r) {
+        if (r.kind() == PMT_REC_PROC_FORK) {
+            const pid_t child = static_cast<pid_t>(r.proc().child_tgid);
+            if (!attach_to(child) && process_exists(child)) ++c.counters().untraced_children;
+        } else if (!(r.header().flags & PMT_PROC_EXEC)) {
+            detach_from(static_cast<pid_t>(r.tgid()));
+        }
+    });
 }
 
 Status Session::release_target() {
