@@ -167,9 +167,8 @@ TEST_F(CollectorTest, FreeOfUnknownBlockIsCountedNotInvented) {
 }
 
 TEST(CollectorBaseline, FreesOfBlocksLiveBeforeAttachReduceTheBaseline) {
-    CollectorOptions options;
-    options.baseline_bytes[kPid] = 1000;
-    Collector collector(options);
+    Collector collector(CollectorOptions{});
+    collector.set_baseline(kPid, 1000);
     RecordFeeder feed(collector);
     feed.free(0xabc0, 0, 112);
     feed.checkpoint(888);

@@ -8,13 +8,12 @@
 namespace pmt {
 
 Collector::Collector(CollectorOptions options)
-    : options_(std::move(options)), symbols_(options_.max_symbols), stacks_(functions_, symbols_, options_.max_stacks) {
-    for (const auto& [tgid, bytes] : options_.baseline_bytes) process(tgid).baseline_remaining = bytes;
-}
+    : options_(std::move(options)), symbols_(options_.max_symbols), stacks_(functions_, symbols_, options_.max_stacks) {}
 
 void Collector::set_baseline(uint32_t tgid, uint64_t bytes) {
-    options_.baseline_bytes[tgid] = bytes;
-    process(tgid).baseline_remaining = bytes;
+    Process& p = process(tgid);
+    p.baseline_bytes = bytes;
+    p.baseline_remaining = bytes;
 }
 
 void Collector::add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler) {
@@ -272,7 +271,7 @@ void Collector::release_all(Process& p, uint64_t& blocks, uint64_t& bytes) {
 void Collector::on_exit(const pmt_proc_record& r) {
     Process& p = process(r.hdr.tgid);
     release_all(p, counters_.exited_blocks, counters_.exited_bytes);
-    options_.baseline_bytes.erase(r.hdr.tgid);  // its heap is gone, baseline and all
+    p.baseline_bytes.reset();  // its heap is gone, baseline and all
     // The kernel unmaps what the heap did not release itself.
     mapped_.real_bytes -= p.real_bytes;
     mapped_.huge_bytes -= p.huge_bytes;
@@ -342,11 +341,8 @@ Profile Collector::profile() const {
     p.heap.live_bytes = use_frozen ? frozen_->live_total : live_total_;
     p.heap.peak_live_bytes = peak_total_;
     p.heap.peak_at_s = seconds_since_start(peak_ts_ns_);
-    if (!options_.baseline_bytes.empty()) {
-        uint64_t baseline = 0;
-        for (const auto& [tgid, bytes] : options_.baseline_bytes) baseline += bytes;
-        p.heap.baseline_bytes = baseline;
-    }
+    for (const auto& [tgid, process] : processes_)
+        if (process.baseline_bytes) p.heap.baseline_bytes = p.heap.baseline_bytes.value_or(0) + *process.baseline_bytes;
     for (uint32_t id = 0; id < figures_.size(); ++id) {
         StackStats s = id < stacks.size() ? stacks[id].stats : StackStats{};
         // Faults count to the end of the session, frozen figures or not.

@@ -36,8 +36,6 @@ struct CollectorOptions {
     // Launch mode: the frozen figures are the result. Attach by PID: only if the
     // process exited during the session (else the figures at the end are).
     bool frozen_is_final = true;
-    // Attach by PID: heap->size of each process at attach time (live before us).
-    std::unordered_map<uint32_t, uint64_t> baseline_bytes;
     // Bounds of the tables that grow with what the target does (not with events):
     // past them the figures go to one "[... table full]" entry, counted.
     size_t max_stacks = StackTable::kDefaultMaxStacks;
@@ -71,9 +69,11 @@ public:
     // Route record kinds [first, last] to an extension handler.
     void add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler);
     void add_block_observer(BlockObserver observer) { block_observers_.push_back(std::move(observer)); }
-    // What a process attached mid-run held before the tracer saw it. Set from a
-    // read before attaching, then replaced by the BPF side's PMT_REC_BASELINE,
-    // taken at the first traced call (no allocation can fall in between).
+    // What a process held before the tracer saw it (attached mid-run, or a forked
+    // child's copy of its parent's heap). The one entry point: set from a read
+    // before attaching (or the parent's figure at fork), then replaced by the BPF
+    // side's PMT_REC_BASELINE, taken at the process's first traced call (no
+    // allocation can fall in between).
     void set_baseline(uint32_t tgid, uint64_t bytes);
 
     // The profile as of now (or as frozen at script end in launch mode).

@@ -29,7 +29,8 @@ struct ProcessHeap {
     // Blocks allocated since the tracer saw the process (the Collector's).
     tsl::robin_map<uint64_t, Block, AddressHash> live;
     uint64_t live_bytes = 0;
-    uint64_t baseline_remaining = 0;  // held before the tracer saw it, not freed since
+    std::optional<uint64_t> baseline_bytes;  // held when the tracer first saw it (attached mid-run, forked)
+    uint64_t baseline_remaining = 0;         // of that, not freed since
     std::optional<int> exit_code;
 
     // What the heap mapped (heap.bpf.c's chunk records): chunks and huge blocks.

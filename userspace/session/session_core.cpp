@@ -60,82 +60,93 @@ Session::~Session() {
 
 Result<std::unique_ptr<Session>> Session::open(const SessionOptions& options,
                                                std::vector<std::unique_ptr<SessionModule>> modules) {
-    const bool launch = !options.command.empty();
-    if (launch == options.pid.has_value()) return Error{"give either -p PID or -- COMMAND ..."};
+    if (options.command.empty() == !options.pid.has_value()) return Error{"give either -p PID or -- COMMAND ..."};
     std::unique_ptr<Session> s(new Session());
     s->modules_ = std::move(modules);
+    if (auto st = s->open_target(options); !st) return st.error();
+    if (auto st = s->load_probes(options); !st) return st.error();
+    if (auto st = s->attach_target(options); !st) return st.error();
+    return s;
+}
 
-    // 1. The PHP binary.
+// The PHP binary, and the target: held before exec, or running (with the
+// workers an FPM master forked before we came; later ones arrive through the
+// fork event).
+Status Session::open_target(const SessionOptions& options) {
     auto image = target_image(options);
     if (!image) return image.error();
-    s->image_ = *image;
-    auto php = PhpBinary::open(s->image_);
+    image_ = *image;
+    auto php = PhpBinary::open(image_);
     if (!php) return php.error();
-    s->php_ = std::make_unique<PhpBinary>(std::move(*php));
-    s->phases_.binary_ns = monotonic_ns();
-
-    // 2. The target: held before exec, or running (with the workers an FPM
-    // master forked before we came; later ones arrive through the fork event).
-    CollectorOptions collector_options;
-    std::vector<pid_t> running;
-    if (launch) {
+    php_ = std::make_unique<PhpBinary>(std::move(*php));
+    phases_.binary_ns = monotonic_ns();
+    if (!options.command.empty()) {
         auto spawned = HeldChild::spawn(options.command);
         if (!spawned) return spawned.error();
-        s->child_.emplace(std::move(*spawned));
-        s->main_pid_ = s->child_->pid();
+        child_.emplace(std::move(*spawned));
+        main_pid_ = child_->pid();
     } else {
-        s->main_pid_ = *options.pid;
-        running.push_back(s->main_pid_);
+        main_pid_ = *options.pid;
+        running_.push_back(main_pid_);
         if (options.probes.follow_forks)
-            for (pid_t child : descendant_processes(s->main_pid_)) running.push_back(child);
-        // A CLI worker that ends during the session: report what it held when its
-        // script finished, not the empty heap after shutdown.
-        collector_options.frozen_is_final = false;
+            for (pid_t child : descendant_processes(main_pid_)) running_.push_back(child);
     }
-    collector_options.freeze_at_script_end_of = static_cast<uint32_t>(s->main_pid_);
+    return Status::success();
+}
 
-    // 3. Probes, loaded before the target runs anything we want to see.
+// The allocation object, the Collector and every module, before the target runs
+// anything we want to see.
+Status Session::load_probes(const SessionOptions& options) {
     ProbeOptions probe_options = options.probes;
     probe_options.use_uprobe_multi = probe_options.use_uprobe_multi && kernel_has_uprobe_multi();
-    auto allocations = MemtraceProbes::load(*s->php_, probe_options);
+    auto allocations = MemtraceProbes::load(*php_, probe_options);
     if (!allocations) return allocations.error();
-    s->allocations_ = std::move(*allocations);
-    s->start_ns_ = s->phases_.loaded_ns = monotonic_ns();
-    collector_options.start_ns = s->start_ns_;
+    allocations_ = std::move(*allocations);
+    start_ns_ = phases_.loaded_ns = monotonic_ns();
+    CollectorOptions collector_options;
+    collector_options.start_ns = start_ns_;
     collector_options.max_stacks = options.max_stacks;
-    s->collector_ = std::make_unique<Collector>(collector_options);
-    s->uprobes_ = s->allocations_->uprobes();
-    SessionContext context{*s->php_, *s->allocations_, *s->collector_, running};
-    for (auto& module : s->modules_) {
-        if (auto st = module->start(context); !st) return st.error();
-        for (auto& probe : module->uprobes()) s->uprobes_.push_back(std::move(probe));
+    collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid_);
+    // A CLI worker attached by PID that ends during the session: report what it
+    // held when its script finished, not the empty heap after shutdown.
+    collector_options.frozen_is_final = launched();
+    collector_ = std::make_unique<Collector>(collector_options);
+    uprobes_ = allocations_->uprobes();
+    SessionContext context{*php_, *allocations_, *collector_, running_};
+    for (auto& module : modules_) {
+        if (auto st = module->start(context); !st) return st;
+        for (auto& probe : module->uprobes()) uprobes_.push_back(std::move(probe));
     }
+    return Status::success();
+}
 
-    // 4. Attach by PID: what each heap holds now. A first estimate only (and the
+// Registers the target (and the processes already running) and puts every
+// uprobe on each of them.
+Status Session::attach_target(const SessionOptions& options) {
+    // Attach by PID: what each heap holds now. A first estimate only (and the
     // figure for a process that never calls the allocator during the session):
     // the BPF side replaces it with heap->size read at its first traced call.
-    for (pid_t pid : running)
-        if (auto baseline = read_heap_size(pid, *s->php_)) s->collector_->set_baseline(pid, *baseline);
+    for (pid_t pid : running_)
+        if (auto baseline = read_heap_size(pid, *php_)) collector_->set_baseline(pid, *baseline);
     if (options.trace_target)
-        if (auto st = s->allocations_->trace_process(s->main_pid_, !launch); !st) return st.error();
-    for (pid_t pid : running)
-        if (pid != s->main_pid_ && process_exists(pid))
-            if (auto st = s->allocations_->trace_process(pid, true); !st) return st.error();
-    if (probe_options.follow_forks) s->follow_processes();
-    Status attached = s->allocations_->attach_process_events();
-    if (attached) attached = s->attach_to(s->main_pid_);
+        if (auto st = allocations_->trace_process(main_pid_, !launched()); !st) return st;
+    for (pid_t pid : running_)
+        if (pid != main_pid_ && process_exists(pid))
+            if (auto st = allocations_->trace_process(pid, true); !st) return st;
+    if (options.probes.follow_forks) follow_processes();
+    Status attached = allocations_->attach_process_events();
+    if (attached) attached = attach_to(main_pid_);
     if (!attached) {
-        if (!launch && !process_exists(s->main_pid_))
-            return Error{"process " + std::to_string(s->main_pid_) + " exited while the probes were being attached"};
-        return attached.error();
+        if (!launched() && !process_exists(main_pid_))
+            return Error{"process " + std::to_string(main_pid_) + " exited while the probes were being attached"};
+        return attached;
     }
-    for (pid_t pid : running)
-        if (auto st = s->attach_to(pid); !st && process_exists(pid)) return st.error();
-
-    s->ring_.reset(ring_buffer__new(s->allocations_->ring_buffer_fd(), on_ring_record, s.get(), nullptr));
-    if (!s->ring_) return Error{"cannot open the BPF ring buffer"};
-    s->phases_.attached_ns = monotonic_ns();
-    return s;
+    for (pid_t pid : running_)
+        if (auto st = attach_to(pid); !st && process_exists(pid)) return st;
+    ring_.reset(ring_buffer__new(allocations_->ring_buffer_fd(), on_ring_record, this, nullptr));
+    if (!ring_) return Error{"cannot open the BPF ring buffer"};
+    phases_.attached_ns = monotonic_ns();
+    return Status::success();
 }
 
 int Session::on_ring_record(void* ctx, void* data, size_t size) {

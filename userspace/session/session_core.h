@@ -76,6 +76,9 @@ public:
 
 private:
     Session() = default;
+    Status open_target(const SessionOptions& options);
+    Status load_probes(const SessionOptions& options);
+    Status attach_target(const SessionOptions& options);
     Status attach_to(pid_t pid);
     void detach_from(pid_t pid);
     void follow_processes();
@@ -85,6 +88,7 @@ private:
     std::unique_ptr<PhpBinary> php_;
     std::optional<HeldChild> child_;
     pid_t main_pid_ = 0;
+    std::vector<pid_t> running_;  // attached by PID: the processes already running
     uint64_t start_ns_ = 0;
     SessionPhases phases_;
     std::optional<int> wait_status_;
