@@ -277,11 +277,8 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, __u32 majo
 		}
 		depth = walk_php_stack(regs, bias, tgid, rec->frames, &stack_flags);
 	}
-	if (depth > PMT_MAX_FRAMES)
-		depth = PMT_MAX_FRAMES;
-	rec->depth = depth;
-	rec->stack_flags = stack_flags;
-	emit_with_frames(rec, PMT_FAULT_RECORD_FIXED_SIZE, sizeof(*rec), depth);
+	emit_stack_record(rec, PMT_FAULT_RECORD_FIXED_SIZE, sizeof(*rec), &rec->depth, &rec->stack_flags, depth,
+			  stack_flags);
 	return 0;
 }
 

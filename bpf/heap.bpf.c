@@ -67,15 +67,6 @@ struct {
 	__type(value, struct pmt_error_record);
 } error_scratch SEC(".maps");
 
-static __always_inline __u32 walk_into(struct pt_regs *ctx, __u64 bias, __u32 tgid, struct pmt_frame *frames,
-				       __u32 *flags)
-{
-	__u32 depth = walk_php_stack(ctx, bias, tgid, frames, flags);
-	if (depth > PMT_MAX_FRAMES)
-		depth = PMT_MAX_FRAMES;
-	return depth;
-}
-
 static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flags, __u64 bias, __u64 addr,
 				     __u64 size)
 {
@@ -90,11 +81,7 @@ static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flag
 	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
 	rec->hdr.flags = flags | read_heap_state(bias, &rec->heap);
 	rec->reserved = 0;
-	__u32 stack_flags = 0;
-	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
-	rec->depth = depth;
-	rec->stack_flags = stack_flags;
-	emit_with_frames(rec, PMT_HEAP_MAP_RECORD_FIXED_SIZE, sizeof(*rec), depth);
+	walk_and_emit(ctx, bias, tgid, rec, PMT_HEAP_MAP_RECORD_FIXED_SIZE);
 }
 
 /* ---- chunks and huge blocks ---------------------------------------------------- */
@@ -210,11 +197,7 @@ static __always_inline int error_entry(struct pt_regs *ctx, __u64 cookie)
 	if (message)
 		bpf_probe_read_user_str(rec->message, sizeof(rec->message), (void *)(message + cfg.off.zstr_val));
 	rec->reserved = 0;
-	__u32 stack_flags = 0;
-	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
-	rec->depth = depth;
-	rec->stack_flags = stack_flags;
-	emit_with_frames(rec, PMT_ERROR_RECORD_FIXED_SIZE, sizeof(*rec), depth);
+	walk_and_emit(ctx, bias, tgid, rec, PMT_ERROR_RECORD_FIXED_SIZE);
 	return 0;
 }
 

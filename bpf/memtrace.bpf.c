@@ -233,13 +233,7 @@ static __always_inline int report_allocation(struct pt_regs *ctx, struct infligh
 	rec->probe = call->probe;
 	rec->reserved = 0;
 	rec->reserved2 = 0;
-	__u32 flags = 0;
-	__u32 depth = walk_php_stack(ctx, call->bias, tgid, rec->frames, &flags);
-	if (depth > PMT_MAX_FRAMES)
-		depth = PMT_MAX_FRAMES;
-	rec->depth = depth;
-	rec->stack_flags = flags;
-	emit_with_frames(rec, PMT_ALLOC_RECORD_FIXED_SIZE, sizeof(*rec), depth);
+	walk_and_emit(ctx, call->bias, tgid, rec, PMT_ALLOC_RECORD_FIXED_SIZE);
 	return 0;
 }
 

@@ -314,4 +314,28 @@ static __always_inline __u32 walk_php_stack(struct pt_regs *ctx, __u64 bias, __u
 	return w.depth;
 }
 
+/*
+ * Sends a record that ends in an array of frames: `depth` and `flags` of the walk
+ * go into the record's own fields, and only the frames in use are sent.
+ */
+static __always_inline int emit_stack_record(void *rec, __u64 fixed_size, __u64 max_size, __u16 *rec_depth,
+					     __u32 *rec_flags, __u32 depth, __u32 flags)
+{
+	if (depth > PMT_MAX_FRAMES)
+		depth = PMT_MAX_FRAMES;
+	*rec_depth = depth;
+	*rec_flags = flags;
+	return emit_with_frames(rec, fixed_size, max_size, depth);
+}
+
+/* Walks the PHP stack into rec->frames and sends rec (a record type with
+ * frames, depth and stack_flags fields; a macro because there are several). */
+#define walk_and_emit(ctx, bias, tgid, rec, fixed_size)                                                   \
+	({                                                                                                 \
+		__u32 walk_flags_ = 0;                                                                     \
+		__u32 walk_depth_ = walk_php_stack(ctx, bias, tgid, (rec)->frames, &walk_flags_);          \
+		emit_stack_record(rec, fixed_size, sizeof(*(rec)), &(rec)->depth, &(rec)->stack_flags,     \
+				  walk_depth_, walk_flags_);                                               \
+	})
+
 #endif /* PHPMEMTRACE_PHP_STACK_BPF_H */
