@@ -145,10 +145,13 @@ int main(int argc, char** argv) {
         if (duration_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
     }
     pmt::Profile profile = session.finish();
+    session.detach();
     const uint64_t t_end = pmt::monotonic_ns();
     capture.writer.reset();
     const pmt::SessionPhases& phases = session.phases();
     const uint64_t t_binary = phases.binary_ns, t_loaded = phases.loaded_ns, t_attached = phases.attached_ns;
+    const uint64_t t_ended = phases.ended_ns, t_drained = phases.drained_ns, t_detached = phases.detached_ns,
+                   t_finished = phases.finished_ns;
     const std::optional<int> wait_status = session.wait_status();
     size_t probes = 0;
     for (const auto& row : pmt::probe_table()) probes += row.object == pmt::ProbeObject::Allocations;
@@ -158,7 +161,9 @@ int main(int argc, char** argv) {
         const auto& c = profile.counters;
         out << "{\"t_main_ns\": " << t_main << ", \"t_binary_ns\": " << t_binary << ", \"t_loaded_ns\": " << t_loaded
             << ", \"t_attached_ns\": " << t_attached << ", \"t_released_ns\": " << t_released
-            << ", \"t_first_alloc_ns\": " << capture.first_alloc_ts << ", \"t_end_ns\": " << t_end
+            << ", \"t_first_alloc_ns\": " << capture.first_alloc_ts << ", \"t_ended_ns\": " << t_ended
+            << ", \"t_drained_ns\": " << t_drained << ", \"t_detached_ns\": " << t_detached
+            << ", \"t_finished_ns\": " << t_finished << ", \"t_end_ns\": " << t_end
             << ", \"records\": " << capture.records << ", \"bytes\": " << capture.bytes << ", \"by_kind\": {";
         bool first = true;
         for (const auto& [kind, n] : capture.by_kind) {

@@ -88,6 +88,12 @@ Status MemtraceProbes::trace_process(pid_t tgid, bool running) {
     return Status::success();
 }
 
+void MemtraceProbes::stop_tracing() {
+    uint32_t key = 0;
+    while (bpf_map__get_next_key(skel_->maps.traced, nullptr, &key, sizeof(key)) == 0)
+        if (bpf_map__delete_elem(skel_->maps.traced, &key, sizeof(key), 0) != 0) break;
+}
+
 void MemtraceProbes::read_counters(Counters& c) const {
     int ncpus = libbpf_num_possible_cpus();
     std::vector<uint64_t> values(ncpus > 0 ? ncpus : 1);

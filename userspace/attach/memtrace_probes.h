@@ -45,6 +45,8 @@ public:
     // Starts recording a process (and, with follow_forks, its future children).
     // `running`: attached mid-run, so allocations outside PHP frames are not start-up.
     Status trace_process(pid_t tgid, bool running = false);
+    // Empties the traced set: every program returns at its first lookup.
+    void stop_tracing();
     // Fold the kernel-side counters into `counters`.
     void read_counters(Counters& counters) const;
     int ring_buffer_fd() const;

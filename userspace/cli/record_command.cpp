@@ -109,11 +109,12 @@ int run_record(const RecordArgs& args) {
         }
         modules.push_back(make_heap_module(heap));
     }
-    auto profile = run_record_session(options, std::move(modules));
-    if (!profile) {
-        std::cerr << "phpmemtrace: " << profile.error().message << "\n";
+    auto recorded = run_record_session(options, std::move(modules));
+    if (!recorded) {
+        std::cerr << "phpmemtrace: " << recorded.error().message << "\n";
         return 1;
     }
+    const Profile* profile = &recorded->profile;
     if (!args.quiet) write_text_summary(*profile, std::cout, SummaryOptions{args.top});
     if (!args.quiet && profile->faults) write_fault_summary(*profile->faults, std::cout);
     if (!args.quiet) write_heap_summary(*profile, std::cout);
@@ -126,6 +127,8 @@ int run_record(const RecordArgs& args) {
             std::cout << "wrote " << path << "\n";
         }
     }
+    std::cout.flush();
+    recorded->session.reset();  // detach, once the outputs are written
     // Like time(1) and strace: the launched command's exit code (128+N when
     // killed by signal N), unless the tracer itself failed.
     if (status == 0 && profile->target.exit_code) return *profile->target.exit_code;

@@ -31,7 +31,8 @@ std::string join(const std::vector<std::string>& words) {
 
 void request_session_stop() { g_stop = true; }
 
-Result<Profile> run_record_session(const RecordOptions& options, std::vector<std::unique_ptr<SessionModule>> modules) {
+Result<RecordResult> run_record_session(const RecordOptions& options,
+                                        std::vector<std::unique_ptr<SessionModule>> modules) {
     g_stop = false;
     SessionOptions session_options;
     session_options.pid = options.pid;
@@ -77,7 +78,7 @@ Result<Profile> run_record_session(const RecordOptions& options, std::vector<std
         }
     }
     if (profile.target.pids.empty()) profile.target.pids.push_back(session.main_pid());
-    return profile;
+    return RecordResult{std::move(profile), std::move(*opened)};
 }
 
 }  // namespace pmt

@@ -27,8 +27,15 @@ struct RecordOptions {
     std::string ready_file;
 };
 
-Result<Profile> run_record_session(const RecordOptions& options,
-                                   std::vector<std::unique_ptr<SessionModule>> modules = {});
+// The profile, and the session whose uprobes are still attached (inert: nothing
+// is traced any more). Dropping it detaches them: write the outputs first.
+struct RecordResult {
+    Profile profile;
+    std::unique_ptr<Session> session;
+};
+
+Result<RecordResult> run_record_session(const RecordOptions& options,
+                                        std::vector<std::unique_ptr<SessionModule>> modules = {});
 
 // Set by SIGINT/SIGTERM handlers; ends the session cleanly.
 void request_session_stop();

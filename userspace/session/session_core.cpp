@@ -1,7 +1,10 @@
 #include "session/session_core.h"
 
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -55,7 +58,13 @@ uint64_t monotonic_ns() {
 
 Session::~Session() {
     ring_.reset();
-    links_.clear();  // detach before the programs go away, in parallel
+    detach();  // before the programs go away
+}
+
+void Session::detach() {
+    if (phases_.detached_ns) return;
+    links_.clear();
+    phases_.detached_ns = monotonic_ns();
 }
 
 Result<std::unique_ptr<Session>> Session::open(const SessionOptions& options,
@@ -145,6 +154,18 @@ Status Session::attach_target(const SessionOptions& options) {
         if (auto st = attach_to(pid); !st && process_exists(pid)) return st;
     ring_.reset(ring_buffer__new(allocations_->ring_buffer_fd(), on_ring_record, this, nullptr));
     if (!ring_) return Error{"cannot open the BPF ring buffer"};
+    // Wait on the ring and on the target's exit together, so that the session
+    // ends as soon as the target does, not at the next poll timeout.
+    wait_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+    target_fd_.reset(static_cast<int>(syscall(SYS_pidfd_open, main_pid_, 0)));
+    if (!wait_fd_) return Error{std::string("epoll_create1: ") + std::strerror(errno)};
+    for (int fd : {ring_buffer__epoll_fd(ring_.get()), target_fd_.get()}) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        if (fd >= 0 && epoll_ctl(wait_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+            return Error{std::string("epoll_ctl: ") + std::strerror(errno)};
+    }
     phases_.attached_ns = monotonic_ns();
     return Status::success();
 }
@@ -164,7 +185,9 @@ Status Session::attach_to(pid_t pid) {
     return s;
 }
 
-void Session::detach_from(pid_t pid) { links_.drop(pid); }
+// An exited process's links are inert: closed in the background, so that the
+// record loop never waits for a grace period.
+void Session::detach_from(pid_t pid) { links_.retire(pid); }
 
 // A child's probes are attached when its fork record arrives (the BPF side wakes
 // the reader for it), and dropped at its exit. Until then the child runs
@@ -187,31 +210,35 @@ Status Session::release_target() {
 }
 
 Status Session::poll(int timeout_ms) {
-    // The BPF side commits without waking us (each wake-up is an IPI): poll
-    // waits out its timeout, then what arrived meanwhile is consumed.
-    int n = ring_buffer__poll(ring_.get(), timeout_ms);
-    if (n >= 0) n = ring_buffer__consume(ring_.get());
+    // The BPF side commits without waking us (each wake-up is an IPI): the wait
+    // lasts the timeout (or until it wakes us when the ring fills, or the target
+    // exits), then what arrived meanwhile is consumed.
+    epoll_event ev;
+    if (epoll_wait(wait_fd_.get(), &ev, 1, timeout_ms) < 0 && errno != EINTR)
+        return Error{std::string("epoll_wait: ") + std::strerror(errno)};
+    int n = ring_buffer__consume(ring_.get());
     if (n < 0 && n != -EINTR) return Error{"reading the ring buffer failed: " + std::to_string(n)};
     return Status::success();
 }
 
 bool Session::target_ended() {
-    if (child_) {
-        if (!wait_status_) wait_status_ = child_->wait(false);
-        return wait_status_.has_value();
-    }
-    return !process_exists(main_pid_);
+    if (child_ && !wait_status_) wait_status_ = child_->wait(false);
+    const bool ended = child_ ? wait_status_.has_value() : !process_exists(main_pid_);
+    if (ended && !phases_.ended_ns) phases_.ended_ns = monotonic_ns();
+    return ended;
 }
 
 Profile Session::finish() {
     while (ring_buffer__consume(ring_.get()) > 0) {
     }
+    phases_.drained_ns = monotonic_ns();
     finished_ = true;
+    allocations_->stop_tracing();
     Profile profile = collector_->profile();
     allocations_->read_counters(profile.counters);
     profile.duration_s = double(monotonic_ns() - start_ns_) / 1e9;
-    links_.clear();
     for (auto& module : modules_) module->finish(profile);
+    phases_.finished_ns = monotonic_ns();
     return profile;
 }
 

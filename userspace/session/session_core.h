@@ -20,6 +20,7 @@
 #include "target/launcher.h"
 #include "target/php_binary.h"
 #include "util/result.h"
+#include "util/unique_fd.h"
 
 namespace pmt {
 
@@ -33,11 +34,15 @@ struct SessionOptions {
     bool trace_target = true;
 };
 
-// When each phase of Session::open ended (monotonic_ns()).
+// When each phase of a session ended (monotonic_ns(); 0: not reached).
 struct SessionPhases {
     uint64_t binary_ns = 0;    // the PHP binary read (symbols, offsets, heap layout)
     uint64_t loaded_ns = 0;    // the allocation object loaded (verifier)
     uint64_t attached_ns = 0;  // every module loaded, every uprobe on the target
+    uint64_t ended_ns = 0;     // the target was seen to end (target_ended())
+    uint64_t drained_ns = 0;   // the last records handled
+    uint64_t finished_ns = 0;  // the Profile made, every module's part in it
+    uint64_t detached_ns = 0;  // every uprobe link closed (SRCU grace periods)
 };
 
 // Monotonic nanoseconds, the clock of bpf_ktime_get_ns().
@@ -57,13 +62,17 @@ public:
     void set_record_tap(std::function<void(const void* data, size_t size)> tap) { tap_ = std::move(tap); }
     // Lets a launched command exec (nothing to do when attached by PID).
     Status release_target();
-    // Waits up to timeout_ms for records and handles what arrived.
+    // Waits up to timeout_ms, or until the target ends, then handles what arrived.
     Status poll(int timeout_ms);
     // The launched command exited or the attached process is gone.
     bool target_ended();
-    // Handles what is left in the ring buffer, detaches every uprobe, and
-    // returns the profile with every module's part and the kernel's counters.
+    // Handles what is left in the ring buffer, stops tracing (the programs return
+    // at their first lookup) and returns the profile with every module's part and
+    // the kernel's counters. The uprobes stay attached until detach().
     Profile finish();
+    // Closes every uprobe link (SRCU grace periods): after the outputs are
+    // written, off the user's critical path. The destructor does it otherwise.
+    void detach();
 
     pid_t main_pid() const { return main_pid_; }
     bool launched() const { return child_.has_value(); }
@@ -98,6 +107,9 @@ private:
     std::vector<ResolvedProbe> uprobes_;  // every object's, attached per process
     ProcessLinks links_;                  // declared after the objects: destroyed first
     RingBuffer ring_;
+    // Woken by the ring buffer (when the BPF side wakes it) or by the target's exit.
+    UniqueFd target_fd_;  // pidfd of the main target
+    UniqueFd wait_fd_;    // epoll: the ring's epoll fd and target_fd_
     std::function<void(const void*, size_t)> tap_;
     bool finished_ = false;
 };
