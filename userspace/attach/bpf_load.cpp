@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 
 #include <cstring>
+#include <mutex>
 #include <regex>
 #include <sstream>
 
@@ -12,6 +13,7 @@ namespace pmt {
 namespace {
 
 std::vector<VerifierStats>* g_stats_sink = nullptr;
+std::mutex g_stats_mutex;  // objects are loaded from several threads at once
 
 constexpr uint32_t kLogLevelStats = 4;       // BPF_LOG_STATS: summary lines only
 constexpr size_t kStatsLogBytes = 64 * 1024;  // the summary is a few hundred bytes
@@ -50,6 +52,7 @@ Status load_bpf_object(bpf_object* object, const std::string& what, const std::f
     if (int err = load(); err != 0)
         return Error{"the kernel refused " + what + ": " + std::strerror(err < 0 ? -err : err) +
                      (err == -EPERM ? " (need root / CAP_BPF)" : "")};
+    std::lock_guard<std::mutex> lock(g_stats_mutex);
     for (auto& [prog, buffer] : logs) {
         VerifierStats s = parse_verifier_stats(std::string(buffer.data(), strnlen(buffer.data(), buffer.size())));
         s.object = what;

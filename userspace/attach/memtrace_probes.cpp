@@ -41,10 +41,11 @@ void MemtraceProbes::SkelDeleter::operator()(memtrace_bpf* skel) const { memtrac
 
 MemtraceProbes::~MemtraceProbes() { event_links_.clear(); }
 
-Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& php, const ProbeOptions& options) {
+Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::open(const PhpBinary& php, const ProbeOptions& options) {
     if (geteuid() != 0) return Error{"tracing needs root (CAP_BPF and CAP_PERFMON): run with sudo"};
     std::unique_ptr<MemtraceProbes> probes(new MemtraceProbes());
     probes->options_ = options;
+    probes->php_ = &php;
     probes->skel_.reset(memtrace_bpf__open());
     if (!probes->skel_) return Error{"cannot open the BPF object: " + errno_text(errno)};
     auto* skel = probes->skel_.get();
@@ -54,15 +55,39 @@ Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& ph
     cfg.ring_wakeup_bytes = static_cast<uint32_t>(std::min<uint64_t>(ring_bytes / 4, UINT32_MAX));
     std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
     if (options.use_uprobe_multi) set_uprobe_multi_attach_type(skel->obj, {kEntry, kReturn});
-    if (bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes)) != 0)
+    if (ring_bytes > UINT32_MAX || (ring_bytes & (ring_bytes - 1)) ||
+        bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes)) != 0)
         return Error{"invalid ring buffer size " + std::to_string(options.ringbuf_mb) + " MiB (power of two needed)"};
+    // The shared maps, created here from the object's own definitions.
+    for (bpf_map* map : {skel->maps.events, skel->maps.traced, skel->maps.counters, skel->maps.announced_funcs}) {
+        LIBBPF_OPTS(bpf_map_create_opts, map_opts, .map_flags = bpf_map__map_flags(map));
+        int fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map), bpf_map__key_size(map),
+                                bpf_map__value_size(map), bpf_map__max_entries(map), &map_opts);
+        if (fd < 0)
+            return Error{std::string("cannot create the BPF map ") + bpf_map__name(map) + ": " + errno_text(errno)};
+        int err = bpf_map__reuse_fd(map, fd);  // keeps its own duplicate
+        close(fd);
+        if (err) return Error{std::string("cannot use the BPF map ") + bpf_map__name(map) + ": " + errno_text(err)};
+    }
+    return probes;
+}
+
+Status MemtraceProbes::load_programs() {
+    auto* skel = skel_.get();
     if (auto s = load_bpf_object(skel->obj, "memtrace.bpf.o", [skel] { return memtrace_bpf__load(skel); }); !s)
-        return s.error();
+        return s;
     std::vector<std::string> missing;  // optional ones (request boundaries): their records just never come
-    auto uprobes = resolve_probes(php, ProbeObject::Allocations, skel->progs.allocator_entry,
+    auto uprobes = resolve_probes(*php_, ProbeObject::Allocations, skel->progs.allocator_entry,
                                   skel->progs.allocator_return, missing);
     if (!uprobes) return uprobes.error();
-    probes->uprobes_ = std::move(*uprobes);
+    uprobes_ = std::move(*uprobes);
+    return Status::success();
+}
+
+Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::load(const PhpBinary& php, const ProbeOptions& options) {
+    auto probes = open(php, options);
+    if (!probes) return probes.error();
+    if (auto s = (*probes)->load_programs(); !s) return s.error();
     return probes;
 }
 

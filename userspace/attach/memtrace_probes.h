@@ -32,7 +32,12 @@ struct ProbeOptions {
 
 class MemtraceProbes {
 public:
-    // Opens, configures and loads the object, and resolves its probes in `php`.
+    // Opens and configures the object and creates the maps the session shares,
+    // so that other objects can be loaded at the same time (the verifier's time
+    // is most of a session's start). load_programs() loads it.
+    static Result<std::unique_ptr<MemtraceProbes>> open(const PhpBinary& php, const ProbeOptions& options);
+    Status load_programs();
+    // open() and load_programs().
     static Result<std::unique_ptr<MemtraceProbes>> load(const PhpBinary& php, const ProbeOptions& options);
     ~MemtraceProbes();
     MemtraceProbes(const MemtraceProbes&) = delete;
@@ -64,6 +69,7 @@ private:
     std::unique_ptr<memtrace_bpf, SkelDeleter> skel_;
     std::vector<BpfLink> event_links_;  // raw tracepoints; declared after skel_: destroyed first
     std::vector<ResolvedProbe> uprobes_;
+    const PhpBinary* php_ = nullptr;
     pmt_config config_{};
     ProbeOptions options_;
 };

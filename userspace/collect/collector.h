@@ -76,6 +76,8 @@ public:
     // allocation can fall in between).
     void set_baseline(uint32_t tgid, uint64_t bytes);
 
+    // bpf_ktime_get_ns() at the session's start (times are reported from it).
+    void set_start_ns(uint64_t ns) { options_.start_ns = ns; }
     // The profile as of now (or as frozen at script end in launch mode).
     Profile profile() const;
 

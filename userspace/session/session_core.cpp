@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "attach/uprobe_multi.h"
 #include "target/process.h"
@@ -108,24 +109,32 @@ Status Session::open_target(const SessionOptions& options) {
 Status Session::load_probes(const SessionOptions& options) {
     ProbeOptions probe_options = options.probes;
     probe_options.use_uprobe_multi = probe_options.use_uprobe_multi && kernel_has_uprobe_multi();
-    auto allocations = MemtraceProbes::load(*php_, probe_options);
+    auto allocations = MemtraceProbes::open(*php_, probe_options);
     if (!allocations) return allocations.error();
     allocations_ = std::move(*allocations);
-    start_ns_ = phases_.loaded_ns = monotonic_ns();
     CollectorOptions collector_options;
-    collector_options.start_ns = start_ns_;
     collector_options.max_stacks = options.max_stacks;
     collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid_);
     // A CLI worker attached by PID that ends during the session: report what it
     // held when its script finished, not the empty heap after shutdown.
     collector_options.frozen_is_final = launched();
     collector_ = std::make_unique<Collector>(collector_options);
-    uprobes_ = allocations_->uprobes();
+    // The verifier takes most of the start: the allocation object is verified on
+    // one thread while the modules load theirs (the maps they share exist already).
+    Status loaded = Status::success();
+    std::thread loader([&] { loaded = allocations_->load_programs(); });
+    Status started = Status::success();
     SessionContext context{*php_, *allocations_, *collector_, running_};
-    for (auto& module : modules_) {
-        if (auto st = module->start(context); !st) return st;
+    for (auto& module : modules_)
+        if (started = module->start(context); !started) break;
+    loader.join();
+    if (!loaded) return loaded;
+    if (!started) return started;
+    start_ns_ = phases_.loaded_ns = monotonic_ns();
+    collector_->set_start_ns(start_ns_);
+    uprobes_ = allocations_->uprobes();
+    for (auto& module : modules_)
         for (auto& probe : module->uprobes()) uprobes_.push_back(std::move(probe));
-    }
     return Status::success();
 }
 

@@ -37,8 +37,8 @@ struct SessionOptions {
 // When each phase of a session ended (monotonic_ns(); 0: not reached).
 struct SessionPhases {
     uint64_t binary_ns = 0;    // the PHP binary read (symbols, offsets, heap layout)
-    uint64_t loaded_ns = 0;    // the allocation object loaded (verifier)
-    uint64_t attached_ns = 0;  // every module loaded, every uprobe on the target
+    uint64_t loaded_ns = 0;    // every BPF object loaded (the verifier), every module started
+    uint64_t attached_ns = 0;  // every uprobe on the target
     uint64_t ended_ns = 0;     // the target was seen to end (target_ended())
     uint64_t drained_ns = 0;   // the last records handled
     uint64_t finished_ns = 0;  // the Profile made, every module's part in it
