@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "phpmemtrace.h"
+#include "report/heap_summary.h"
 #include "report/value_format.h"
 #include "report/xml_text.h"
 
@@ -167,15 +168,13 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
 
     // Header: fragmentation and totals.
     char header[512];
-    const double unused = t.real_peak_bytes ? 100.0 * (1.0 - double(std::min(t.used_at_real_peak_bytes,
-                                                                              t.real_peak_bytes)) /
-                                                                   double(t.real_peak_bytes))
-                                            : 0;
+    const double unused = 100.0 * heap_fragmentation(t);
     std::snprintf(header, sizeof(header),
                   "real peak %s at %.3f s, used then %s: %.1f%% of the mapped heap unused (fragmentation)  |  "
                   "chunks peak %u  |  huge peak %s  |  GC runs %zu  |  requests %zu",
-                  format_bytes(t.real_peak_bytes).c_str(), t.real_peak_at_s, format_bytes(t.used_at_real_peak_bytes).c_str(), unused,
-                  t.chunks_peak, format_bytes(t.huge_peak_bytes).c_str(), t.gc_runs.size(), t.requests.size());
+                  format_bytes(t.real_peak_bytes).c_str(), t.real_peak_at_s,
+                  format_bytes(t.used_at_real_peak_bytes).c_str(), unused, t.chunks_peak,
+                  format_bytes(t.huge_peak_bytes).c_str(), t.gc_runs.size(), t.requests.size());
     out << "<text x=\"" << W / 2 << "\" y=\"42\" text-anchor=\"middle\" fill=\"#333\">" << xml_escape(header)
         << "</text>\n";
 
@@ -267,8 +266,8 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
     for (size_t i = 0; i < t.requests.size(); ++i) {
         const auto& r = t.requests[i];
         const double x0 = f.x(r.start_s), x1 = std::max(x0 + 1.0, f.x(r.start_s + r.duration_s));
-        const std::string tip = (r.method.empty() ? "" : r.method + " ") + r.uri + ": peak " + format_bytes(r.peak_bytes) +
-                                ", " + num(r.duration_s * 1000) + " ms";
+        const std::string tip = (r.method.empty() ? "" : r.method + " ") + r.uri + ": peak " +
+                                format_bytes(r.peak_bytes) + ", " + num(r.duration_s * 1000) + " ms";
         out << "<rect x=\"" << num(x0) << "\" y=\"" << band_y << "\" width=\"" << num(x1 - x0)
             << "\" height=\"14\" fill=\"" << (i % 2 ? "#9467bd" : "#c5b0d5") << "\"><title>" << xml_escape(tip)
             << "</title></rect>\n";

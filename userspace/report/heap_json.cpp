@@ -1,5 +1,7 @@
 #include "report/heap_json.h"
 
+#include "report/heap_summary.h"
+
 namespace pmt {
 namespace {
 
@@ -82,9 +84,7 @@ void add_heap_timeline_json(const Profile& p, json& report, FrameJsonWriter& fra
     heap["real_peak_at_s"] = t.real_peak_at_s;
     heap["used_at_real_peak_bytes"] = t.used_at_real_peak_bytes;
     // Fragmentation: the share of mapped heap memory not in use at the real peak.
-    heap["fragmentation"] =
-        t.real_peak_bytes ? 1.0 - double(std::min(t.used_at_real_peak_bytes, t.real_peak_bytes)) / double(t.real_peak_bytes)
-                          : 0.0;
+    heap["fragmentation"] = heap_fragmentation(t);
     report["gc"] = gc_json(frames, t);
     if (t.limit) report["limit"] = limit_json(frames, *t.limit);
     report["requests"] = requests_json(t);

@@ -20,19 +20,21 @@ std::string stack_text(const Profile& p, const std::vector<Frame>& frames) {
 
 }  // namespace
 
+double heap_fragmentation(const HeapTimeline& t) {
+    if (!t.real_peak_bytes) return 0;
+    return 1.0 - double(std::min(t.used_at_real_peak_bytes, t.real_peak_bytes)) / double(t.real_peak_bytes);
+}
+
 void write_heap_summary(const Profile& p, std::ostream& out) {
     if (!p.heap_timeline) return;
     const HeapTimeline& t = *p.heap_timeline;
     char line[512];
-    const double unused = t.real_peak_bytes ? 100.0 * (1.0 - double(std::min(t.used_at_real_peak_bytes,
-                                                                              t.real_peak_bytes)) /
-                                                                   double(t.real_peak_bytes))
-                                            : 0;
+    const double unused = 100.0 * heap_fragmentation(t);
     std::snprintf(line, sizeof(line),
                   "\nZend heap: real peak %s at %.3f s (chunks peak %u, huge peak %s); used then %s, %.1f%% of "
                   "the mapped heap unused\n",
-                  format_bytes(t.real_peak_bytes).c_str(), t.real_peak_at_s, t.chunks_peak, format_bytes(t.huge_peak_bytes).c_str(),
-                  format_bytes(t.used_at_real_peak_bytes).c_str(), unused);
+                  format_bytes(t.real_peak_bytes).c_str(), t.real_peak_at_s, t.chunks_peak,
+                  format_bytes(t.huge_peak_bytes).c_str(), format_bytes(t.used_at_real_peak_bytes).c_str(), unused);
     out << line;
     if (!t.gc_runs.empty()) {
         int64_t collected = 0;
