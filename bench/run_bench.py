@@ -371,7 +371,6 @@ class Bench:
         steps = [
             ("untraced", []),
             ("floor: no-op programs, 2 multi-uprobe links", [floor, "--"]),
-            ("no-op programs, 8 links grouped like the recorder's", [floor, "--split-links", "--"]),
             ("floor + 8 perf-event links on functions never/rarely called", [floor, "--extra-perf-links", "8",
                                                                               "--"]),
             ("floor + 8 perf-event links on another copy of PHP (never run)",

@@ -133,4 +133,34 @@ static __always_inline __u64 zend_heap(__u64 bias)
 	return heap;
 }
 
+/* Fills `out` from AG(mm_heap); returns PMT_HEAP_STATE_OK when it could be read. */
+static __always_inline __u16 read_heap_state(__u64 bias, struct pmt_heap_state *out)
+{
+	__u64 heap = zend_heap(bias);
+	if (!heap || !cfg.off.heap_size || !cfg.off.heap_real_size)
+		return 0;
+	int err = 0;
+	out->size = read_user_u64(heap + cfg.off.heap_size, &err);
+	out->real_size = read_user_u64(heap + cfg.off.heap_real_size, &err);
+	if (cfg.off.heap_peak)
+		out->peak = read_user_u64(heap + cfg.off.heap_peak, &err);
+	if (cfg.off.heap_limit)
+		out->limit = read_user_u64(heap + cfg.off.heap_limit, &err);
+	if (err) {
+		count(PMT_CNT_BAD_HEAP_READ);
+		return 0;
+	}
+	return PMT_HEAP_STATE_OK;
+}
+
+/*
+ * In a uretprobe the IP is the return address, not the probed function's: the load
+ * bias comes from the process state (set by the entry probes) instead.
+ */
+static __always_inline __u64 return_bias(__u32 tgid)
+{
+	struct pmt_proc_state *state = traced_state(tgid);
+	return state ? state->bias : 0;
+}
+
 #endif /* PHPMEMTRACE_COMMON_BPF_H */

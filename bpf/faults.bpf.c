@@ -155,28 +155,29 @@ static __always_inline int in_zend_chunk(__u64 addr)
 {
 	int err = 0;
 	__u64 base = addr & ~((__u64)PMT_ZEND_CHUNK_SIZE - 1);
-	__u64 heap = read_user_u64(base, &err);
-	if (err || !heap || ((heap - 64) & (PMT_ZEND_CHUNK_SIZE - 1)))
+	__u64 heap = read_user_u64(base, &err); /* zend_mm_chunk.heap is its first field */
+	__u64 main_chunk = heap - cfg.off.chunk_heap_slot;
+	if (err || !heap || !cfg.off.chunk_heap_slot || (main_chunk & (PMT_ZEND_CHUNK_SIZE - 1)))
 		return 0;
-	return read_user_u64(heap - 64, &err) == heap && !err;
+	return read_user_u64(main_chunk, &err) == heap && !err;
 }
 
 /*
  * The VM stack is a chain of emalloc'd pages (struct _zend_vm_stack {top, end,
- * prev}); EG(vm_stack) is 16 bytes before EG(current_execute_data) in every
- * version from 7.4 to 8.5 (Zend/zend_globals.h). Checks the newest few pages.
+ * prev}), the newest in EG(vm_stack); offsets from cfg.off. Checks the newest few
+ * pages.
  */
 static __always_inline int in_vm_stack(__u64 addr, __u64 bias)
 {
 	int err = 0;
-	if (cfg.off.eg_current_execute_data < 16 || !cfg.eg_vaddr)
+	if (!cfg.off.eg_vm_stack || !cfg.eg_vaddr)
 		return 0;
-	__u64 page = read_user_u64(bias + cfg.eg_vaddr + cfg.off.eg_current_execute_data - 16, &err);
+	__u64 page = read_user_u64(bias + cfg.eg_vaddr + cfg.off.eg_vm_stack, &err);
 	for (int i = 0; i < 4 && page && !err; i++) {
-		__u64 end = read_user_u64(page + 8, &err);
+		__u64 end = read_user_u64(page + cfg.off.vm_stack_end, &err);
 		if (!err && addr >= page && addr < end)
 			return 1;
-		page = read_user_u64(page + 16, &err);
+		page = read_user_u64(page + cfg.off.vm_stack_prev, &err);
 	}
 	return 0;
 }
@@ -276,11 +277,8 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, __u32 majo
 		}
 		depth = walk_php_stack(regs, bias, tgid, rec->frames, &stack_flags);
 	}
-	if (depth > PMT_MAX_FRAMES)
-		depth = PMT_MAX_FRAMES;
-	rec->depth = depth;
-	rec->stack_flags = stack_flags;
-	emit_with_frames(rec, PMT_FAULT_RECORD_FIXED_SIZE, sizeof(*rec), depth);
+	emit_stack_record(rec, PMT_FAULT_RECORD_FIXED_SIZE, sizeof(*rec), &rec->depth, &rec->stack_flags, depth,
+			  stack_flags);
 	return 0;
 }
 
@@ -307,7 +305,7 @@ static __always_inline int restore_event(struct pt_regs *ctx, __u16 kind)
 	struct pmt_restore_record rec = {};
 	fill_header(&rec.hdr, kind, tgid);
 	rec.tid = (__u32)pid_tgid;
-	rec.function = (__u32)bpf_get_attach_cookie(ctx);
+	rec.function = PMT_COOKIE_ARG(bpf_get_attach_cookie(ctx));
 	emit(&rec, sizeof(rec));
 	return 0;
 }

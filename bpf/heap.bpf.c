@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The Zend heap's structure: chunks, huge blocks, garbage collector runs, fatal
- * errors (memory_limit) and request boundaries. Uprobes only (no kprobes, no fentry).
+ * The Zend heap's structure: chunks, huge blocks, garbage collector runs and fatal
+ * errors (memory_limit). Uprobes only (no kprobes, no fentry). Request boundaries
+ * are memtrace.bpf.c's (requests.bpf.h): each function is probed by one object.
  *
  * Chunks and huge blocks: every mapping the memory manager makes goes through two
  * static functions of zend_alloc.c, zend_mm_chunk_alloc_int(size, alignment) and
@@ -20,7 +21,6 @@
 #include "common.bpf.h"
 #include "php_stack.bpf.h"
 
-const volatile struct pmt_heap_config heap_cfg = {};
 /* Link-time return addresses of the calls to zend_mm_chunk_alloc_int made by
  * zend_mm_alloc_huge (0: unused slot). */
 const volatile __u64 huge_call_returns[PMT_HUGE_CALL_SITES] = {};
@@ -67,42 +67,6 @@ struct {
 	__type(value, struct pmt_error_record);
 } error_scratch SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pmt_heap_request_record);
-} request_scratch SEC(".maps");
-
-/* Fills `out` from AG(mm_heap); returns PMT_HEAP_STATE_OK when it could be read. */
-static __always_inline __u16 read_heap_state(__u64 bias, struct pmt_heap_state *out)
-{
-	__u64 heap = zend_heap(bias);
-	if (!heap || !cfg.off.heap_size || !cfg.off.heap_real_size)
-		return 0;
-	int err = 0;
-	out->size = read_user_u64(heap + cfg.off.heap_size, &err);
-	out->real_size = read_user_u64(heap + cfg.off.heap_real_size, &err);
-	if (heap_cfg.heap_peak)
-		out->peak = read_user_u64(heap + heap_cfg.heap_peak, &err);
-	if (heap_cfg.heap_limit)
-		out->limit = read_user_u64(heap + heap_cfg.heap_limit, &err);
-	if (err) {
-		count(PMT_CNT_BAD_HEAP_READ);
-		return 0;
-	}
-	return PMT_HEAP_STATE_OK;
-}
-
-static __always_inline __u32 walk_into(struct pt_regs *ctx, __u64 bias, __u32 tgid, struct pmt_frame *frames,
-				       __u32 *flags)
-{
-	__u32 depth = walk_php_stack(ctx, bias, tgid, frames, flags);
-	if (depth > PMT_MAX_FRAMES)
-		depth = PMT_MAX_FRAMES;
-	return depth;
-}
-
 static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flags, __u64 bias, __u64 addr,
 				     __u64 size)
 {
@@ -117,11 +81,7 @@ static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flag
 	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
 	rec->hdr.flags = flags | read_heap_state(bias, &rec->heap);
 	rec->reserved = 0;
-	__u32 stack_flags = 0;
-	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
-	rec->depth = depth;
-	rec->stack_flags = stack_flags;
-	emit_with_frames(rec, PMT_HEAP_MAP_RECORD_FIXED_SIZE, sizeof(*rec), depth);
+	walk_and_emit(ctx, bias, tgid, rec, PMT_HEAP_MAP_RECORD_FIXED_SIZE);
 }
 
 /* ---- chunks and huge blocks ---------------------------------------------------- */
@@ -175,16 +135,6 @@ static __always_inline int chunk_free_entry(struct pt_regs *ctx, __u64 cookie)
 }
 
 /* ---- garbage collector ---------------------------------------------------------- */
-
-/*
- * In a uretprobe the IP is the return address, not the probed function's: the load
- * bias comes from the process state (set by the entry probes) instead.
- */
-static __always_inline __u64 return_bias(__u32 tgid)
-{
-	struct pmt_proc_state *state = traced_state(tgid);
-	return state ? state->bias : 0;
-}
 
 static __always_inline void emit_gc(__u64 bias, __u16 kind, __s64 collected)
 {
@@ -245,76 +195,9 @@ static __always_inline int error_entry(struct pt_regs *ctx, __u64 cookie)
 	rec->hdr.flags = read_heap_state(bias, &rec->heap);
 	rec->message[0] = 0;
 	if (message)
-		bpf_probe_read_user_str(rec->message, sizeof(rec->message), (void *)(message + heap_cfg.zstr_val));
+		bpf_probe_read_user_str(rec->message, sizeof(rec->message), (void *)(message + cfg.off.zstr_val));
 	rec->reserved = 0;
-	__u32 stack_flags = 0;
-	__u32 depth = walk_into(ctx, bias, tgid, rec->frames, &stack_flags);
-	rec->depth = depth;
-	rec->stack_flags = stack_flags;
-	emit_with_frames(rec, PMT_ERROR_RECORD_FIXED_SIZE, sizeof(*rec), depth);
-	return 0;
-}
-
-/* ---- requests: php_request_startup / php_request_shutdown entries ------------------ */
-
-static __always_inline void read_sg_string(char *dst, __u32 len, __u64 bias, __u32 offset)
-{
-	dst[0] = 0;
-	if (!offset)
-		return;
-	int err = 0;
-	__u64 ptr = read_user_u64(bias + heap_cfg.sg_vaddr + offset, &err);
-	if (!err && ptr)
-		bpf_probe_read_user_str(dst, len, (void *)ptr);
-}
-
-static __always_inline int request_entry(struct pt_regs *ctx, __u64 cookie)
-{
-	__u32 tgid = current_tgid();
-	if (!traced_state(tgid))
-		return 0;
-	__u32 zero = 0;
-	struct pmt_heap_request_record *rec = bpf_map_lookup_elem(&request_scratch, &zero);
-	if (!rec)
-		return 0;
-	__u64 bias = load_bias(ctx, cookie);
-	fill_header(&rec->hdr, PMT_REC_HEAP_REQUEST, tgid);
-	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
-	rec->hdr.flags = read_heap_state(bias, &rec->heap);
-	if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_REQUEST_STARTUP)
-		rec->hdr.flags |= PMT_HEAP_REQ_BEGIN;
-	rec->method[0] = rec->uri[0] = rec->query[0] = 0;
-	if (heap_cfg.sg_vaddr) {
-		read_sg_string(rec->method, sizeof(rec->method), bias, heap_cfg.sg_request_method);
-		read_sg_string(rec->uri, sizeof(rec->uri), bias, heap_cfg.sg_request_uri);
-		if (!rec->uri[0]) /* CLI: no request_uri, the script path instead */
-			read_sg_string(rec->uri, sizeof(rec->uri), bias, heap_cfg.sg_path_translated);
-		read_sg_string(rec->query, sizeof(rec->query), bias, heap_cfg.sg_query_string);
-	}
-	emit(rec, sizeof(*rec));
-	return 0;
-}
-
-/* php_request_shutdown returned: zend_mm_shutdown has reset heap->size (FPM keeps
- * the process), so the used size is anchored again here. No request info. */
-static __always_inline int request_done(struct pt_regs *ctx)
-{
-	__u32 tgid = current_tgid();
-	if (!traced_state(tgid))
-		return 0;
-	/* The record (400+ bytes) lives in the per-CPU scratch map: on the BPF stack it
-	 * would join the stack walker's callback in heap_return's combined stack, past
-	 * the verifier's 512 bytes. */
-	__u32 zero = 0;
-	struct pmt_heap_request_record *rec = bpf_map_lookup_elem(&request_scratch, &zero);
-	if (!rec)
-		return 0;
-	fill_header(&rec->hdr, PMT_REC_HEAP_REQUEST, tgid);
-	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
-	__u64 bias = return_bias(tgid);
-	rec->hdr.flags = (bias ? read_heap_state(bias, &rec->heap) : 0) | PMT_HEAP_REQ_DONE;
-	rec->method[0] = rec->uri[0] = rec->query[0] = 0;
-	emit(rec, sizeof(*rec));
+	walk_and_emit(ctx, bias, tgid, rec, PMT_ERROR_RECORD_FIXED_SIZE);
 	return 0;
 }
 
@@ -330,17 +213,14 @@ int BPF_KPROBE(heap_entry)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	switch (PMT_COOKIE_KIND(cookie)) {
-	case PMT_HEAP_PROBE_CHUNK_ALLOC:
+	case PMT_PROBE_CHUNK_ALLOC:
 		return chunk_alloc_entry(ctx, cookie);
-	case PMT_HEAP_PROBE_CHUNK_FREE:
+	case PMT_PROBE_CHUNK_FREE:
 		return chunk_free_entry(ctx, cookie);
-	case PMT_HEAP_PROBE_GC:
+	case PMT_PROBE_GC:
 		return gc_entry(ctx, cookie);
-	case PMT_HEAP_PROBE_ERROR:
+	case PMT_PROBE_ERROR:
 		return error_entry(ctx, cookie);
-	case PMT_PROBE_REQUEST_STARTUP:
-	case PMT_PROBE_REQUEST_SHUTDOWN:
-		return request_entry(ctx, cookie);
 	}
 	return 0;
 }
@@ -349,12 +229,10 @@ SEC("uretprobe")
 int BPF_KRETPROBE(heap_return)
 {
 	switch (PMT_COOKIE_KIND(bpf_get_attach_cookie(ctx))) {
-	case PMT_HEAP_PROBE_CHUNK_ALLOC:
+	case PMT_PROBE_CHUNK_ALLOC:
 		return chunk_alloc_return(ctx);
-	case PMT_HEAP_PROBE_GC:
+	case PMT_PROBE_GC:
 		return gc_return(ctx);
-	case PMT_PROBE_REQUEST_SHUTDOWN:
-		return request_done(ctx);
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
  */
 #include "common.bpf.h"
 #include "php_stack.bpf.h"
+#include "requests.bpf.h"
 
 struct inflight_key {
 	__u32 tid;
@@ -232,13 +233,7 @@ static __always_inline int report_allocation(struct pt_regs *ctx, struct infligh
 	rec->probe = call->probe;
 	rec->reserved = 0;
 	rec->reserved2 = 0;
-	__u32 flags = 0;
-	__u32 depth = walk_php_stack(ctx, call->bias, tgid, rec->frames, &flags);
-	if (depth > PMT_MAX_FRAMES)
-		depth = PMT_MAX_FRAMES;
-	rec->depth = depth;
-	rec->stack_flags = flags;
-	emit_with_frames(rec, PMT_ALLOC_RECORD_FIXED_SIZE, sizeof(*rec), depth);
+	walk_and_emit(ctx, call->bias, tgid, rec, PMT_ALLOC_RECORD_FIXED_SIZE);
 	return 0;
 }
 
@@ -286,22 +281,7 @@ static __always_inline int report_checkpoint(struct inflight_call *call, __u64 r
 	return 0;
 }
 
-/* ---- request boundaries and heap resets --------------------------------------- */
-
-static __always_inline int on_request_boundary(struct pt_regs *ctx, __u64 cookie, __u32 tgid)
-{
-	struct pmt_request_record rec = {};
-	__u16 kind = PMT_COOKIE_KIND(cookie) == PMT_PROBE_REQUEST_STARTUP ? PMT_REC_REQUEST_BEGIN
-									 : PMT_REC_REQUEST_END;
-	fill_header(&rec.hdr, kind, tgid);
-	__u64 heap = zend_heap(load_bias(ctx, cookie));
-	if (heap && cfg.off.heap_size) {
-		int err = 0;
-		rec.heap_size = read_user_u64(heap + cfg.off.heap_size, &err);
-	}
-	emit(&rec, sizeof(rec));
-	return 0;
-}
+/* ---- heap resets ---------------------------------------------------------------- */
 
 /* zend_mm_shutdown(heap, full, silent) */
 static __always_inline int on_heap_reset(struct call_args *a, __u32 tgid)
@@ -344,7 +324,7 @@ int BPF_KPROBE(allocator_entry)
 		return 0;
 	case PMT_PROBE_REQUEST_STARTUP:
 	case PMT_PROBE_REQUEST_SHUTDOWN:
-		return on_request_boundary(ctx, cookie, tgid);
+		return request_entry(ctx, cookie, tgid);
 	case PMT_PROBE_MM_SHUTDOWN:
 		return on_heap_reset(&a, tgid);
 	}
@@ -358,6 +338,8 @@ int BPF_KRETPROBE(allocator_return)
 	__u64 returned = PT_REGS_RC(ctx);
 	barrier_var(returned);
 	__u32 kind = PMT_COOKIE_KIND(cookie);
+	if (kind == PMT_PROBE_REQUEST_SHUTDOWN)
+		return request_done(current_tgid());
 	struct inflight_call call;
 	/* a realloc of NULL has no entry on purpose (see on_realloc_entry) */
 	bool is_realloc = kind == PMT_PROBE_EREALLOC || kind == PMT_PROBE_ZEND_MM_REALLOC;

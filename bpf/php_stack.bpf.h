@@ -40,11 +40,17 @@ struct {
 	__type(value, struct func_signature);
 } announced_funcs SEC(".maps");
 
-/* The start of a zend_function we read per frame; covers op_array.last/opcodes. */
+/*
+ * What is read per frame: the start of its zend_execute_data and of its
+ * zend_function (which covers op_array.last/opcodes). Fields are picked out at
+ * the configured offsets (cfg.off), never through a C struct of PHP's layout.
+ */
+#define PMT_EX_PREFIX 64
 #define PMT_FUNC_PREFIX 128
 
 struct walk_scratch {
 	__u8 func[PMT_FUNC_PREFIX];
+	__u8 ex[PMT_EX_PREFIX];
 };
 
 struct {
@@ -79,6 +85,20 @@ static __always_inline __u32 prefix_u32(struct walk_scratch *s, __u32 off)
 	return *(__u32 *)&s->func[off & (PMT_FUNC_PREFIX - 1)];
 }
 
+static __always_inline __u8 prefix_u8(struct walk_scratch *s, __u32 off)
+{
+	if (off > PMT_FUNC_PREFIX - 1)
+		return 0;
+	return s->func[off & (PMT_FUNC_PREFIX - 1)];
+}
+
+static __always_inline __u64 ex_u64(struct walk_scratch *s, __u32 off)
+{
+	if (off > PMT_EX_PREFIX - 8)
+		return 0;
+	return *(__u64 *)&s->ex[off & (PMT_EX_PREFIX - 1)];
+}
+
 /* Reads a zend_string's characters into dst; empty string when ptr is NULL. */
 static __always_inline void read_zstr(char *dst, __u32 dst_len, __u64 zstr)
 {
@@ -96,7 +116,7 @@ static __always_inline void announce_function(struct walk_state *w, __u64 func)
 		.name = prefix_u64(s, cfg.off.func_name),
 		.scope = prefix_u64(s, cfg.off.func_scope),
 		.body = prefix_u64(s, cfg.off.op_opcodes),
-		.type = s->func[0],
+		.type = prefix_u8(s, cfg.off.func_type),
 	};
 	/*
 	 * The top-level code of an included file has no name: when its op_array is
@@ -175,22 +195,9 @@ static __always_inline void frame_line(struct walk_state *w, __u64 ex, __u64 sav
 		frame->flags |= PMT_FRAME_LINE_UNKNOWN;
 }
 
-/* zend_execute_data prefix: opline 0, func 24, prev_execute_data 48 (7.4 - 8.5). */
-struct zend_execute_data_prefix {
-	__u64 opline;
-	__u64 call;
-	__u64 return_value;
-	__u64 func;
-	__u64 this_value;
-	__u32 this_type_info;
-	__u32 this_num_args;
-	__u64 prev_execute_data;
-};
-
 static long walk_one_frame(__u32 index, void *ctx)
 {
 	struct walk_state *w = ctx;
-	struct zend_execute_data_prefix ex;
 
 	if (!w->ex)
 		return 1;
@@ -198,34 +205,37 @@ static long walk_one_frame(__u32 index, void *ctx)
 		w->flags |= PMT_STACK_TRUNCATED;
 		return 1;
 	}
-	if (bpf_probe_read_user(&ex, sizeof(ex), (void *)w->ex)) {
+	struct walk_scratch *s = w->scratch;
+	if (bpf_probe_read_user(s->ex, sizeof(s->ex), (void *)w->ex)) {
 		w->flags |= PMT_STACK_UNREADABLE;
 		return 1;
 	}
 	__u64 this_ex = w->ex;
-	w->ex = ex.prev_execute_data;
-	if (!ex.func)
+	__u64 func = ex_u64(s, cfg.off.ex_func);
+	__u64 opline = ex_u64(s, cfg.off.ex_opline);
+	w->ex = ex_u64(s, cfg.off.ex_prev_execute_data);
+	if (!func)
 		return 0; /* a frame without a function (dummy call frame): skip */
 
-	if (bpf_probe_read_user(w->scratch->func, sizeof(w->scratch->func), (void *)ex.func)) {
+	if (bpf_probe_read_user(s->func, sizeof(s->func), (void *)func)) {
 		w->flags |= PMT_STACK_UNREADABLE;
 		return 1;
 	}
-	__u8 type = w->scratch->func[0];
+	__u8 type = prefix_u8(s, cfg.off.func_type);
 	/* An internal function without a name is a dummy frame, not code: a Fiber's
 	 * stack starts with one (zend_fiber_function). PHP's backtraces skip it. */
-	if (type == PMT_FUNC_INTERNAL && !prefix_u64(w->scratch, cfg.off.func_name))
+	if (type == PMT_FUNC_INTERNAL && !prefix_u64(s, cfg.off.func_name))
 		return 0;
 	__u32 depth = w->depth;
 	if (depth >= PMT_MAX_FRAMES)
 		return 1;
 	struct pmt_frame *frame = &w->frames[depth];
-	frame->func = ex.func;
+	frame->func = func;
 	frame->lineno = 0;
 	frame->flags = 0;
 	if (type == PMT_FUNC_USER || type == PMT_FUNC_EVAL)
-		frame_line(w, this_ex, ex.opline, frame);
-	announce_function(w, ex.func);
+		frame_line(w, this_ex, opline, frame);
+	announce_function(w, func);
 	w->depth = depth + 1;
 	return 0;
 }
@@ -303,5 +313,29 @@ static __always_inline __u32 walk_php_stack(struct pt_regs *ctx, __u64 bias, __u
 	*flags = w.flags;
 	return w.depth;
 }
+
+/*
+ * Sends a record that ends in an array of frames: `depth` and `flags` of the walk
+ * go into the record's own fields, and only the frames in use are sent.
+ */
+static __always_inline int emit_stack_record(void *rec, __u64 fixed_size, __u64 max_size, __u16 *rec_depth,
+					     __u32 *rec_flags, __u32 depth, __u32 flags)
+{
+	if (depth > PMT_MAX_FRAMES)
+		depth = PMT_MAX_FRAMES;
+	*rec_depth = depth;
+	*rec_flags = flags;
+	return emit_with_frames(rec, fixed_size, max_size, depth);
+}
+
+/* Walks the PHP stack into rec->frames and sends rec (a record type with
+ * frames, depth and stack_flags fields; a macro because there are several). */
+#define walk_and_emit(ctx, bias, tgid, rec, fixed_size)                                                   \
+	({                                                                                                 \
+		__u32 walk_flags_ = 0;                                                                     \
+		__u32 walk_depth_ = walk_php_stack(ctx, bias, tgid, (rec)->frames, &walk_flags_);          \
+		emit_stack_record(rec, fixed_size, sizeof(*(rec)), &(rec)->depth, &(rec)->stack_flags,     \
+				  walk_depth_, walk_flags_);                                               \
+	})
 
 #endif /* PHPMEMTRACE_PHP_STACK_BPF_H */

@@ -51,8 +51,7 @@ enum pmt_record_kind {
 	PMT_REC_FREE = 3,      /* a block is about to be freed */
 	PMT_REC_REALLOC = 4,   /* a block was resized, maybe moved (with the PHP stack) */
 	PMT_REC_CHECKPOINT = 5,/* zend_memory_usage() returned: PHP's own view of the heap */
-	PMT_REC_REQUEST_BEGIN = 6, /* php_request_startup() entered */
-	PMT_REC_REQUEST_END = 7,   /* php_request_shutdown() entered: the script has finished */
+	PMT_REC_REQUEST = 6,   /* a request boundary (PMT_REQUEST_* flags), with SG(request_info) */
 	PMT_REC_PROC_FORK = 8,     /* a traced process forked a child that is now traced too */
 	PMT_REC_PROC_EXIT = 9,     /* a traced process exited, or exec'd (PMT_PROC_EXEC) */
 	PMT_REC_HEAP_RESET = 10,   /* zend_mm_shutdown(): every block is released wholesale */
@@ -63,14 +62,17 @@ enum pmt_record_kind {
 	PMT_REC_GC_BEGIN = 18,     /* zend_gc_collect_cycles() entered */
 	PMT_REC_GC_END = 19,       /* zend_gc_collect_cycles() returned (collected items) */
 	PMT_REC_FATAL_ERROR = 20,  /* zend_error_zstr_at() with a fatal type (memory_limit!) */
-	PMT_REC_HEAP_REQUEST = 21, /* request boundary with SG(request_info) and heap figures */
 	/* 32..47: page-fault records, see the page-fault issue */
 	PMT_REC_FAULT = 32,        /* a user page fault of a traced process (faults.bpf.c) */
 	PMT_REC_RESTORE_BEGIN = 33, /* a heap snapshot-restore function of the target was entered */
 	PMT_REC_RESTORE_END = 34,   /* ... and returned (faults.bpf.c, uprobes found by name) */
 };
 
-/* Which allocator entry point fired; stored in bits 56..63 of the attach cookie. */
+/*
+ * Which probed function fired; stored in bits 56..63 of the attach cookie. The one
+ * numbering of every uprobe of every BPF object (the probe table,
+ * userspace/attach/probe_table.cpp, says which object's programs serve each).
+ */
 enum pmt_probe_kind {
 	PMT_PROBE_EMALLOC = 1,        /* _emalloc(size) and wrappers that jump to it */
 	PMT_PROBE_EMALLOC_FIXED = 2,  /* _emalloc_N(): size N is in the cookie */
@@ -86,6 +88,13 @@ enum pmt_probe_kind {
 	PMT_PROBE_REQUEST_STARTUP = 12,
 	PMT_PROBE_REQUEST_SHUTDOWN = 13,
 	PMT_PROBE_MM_SHUTDOWN = 14,   /* zend_mm_shutdown(heap, full, silent) */
+	/* heap.bpf.c */
+	PMT_PROBE_CHUNK_ALLOC = 15,   /* zend_mm_chunk_alloc_int(size, alignment) */
+	PMT_PROBE_CHUNK_FREE = 16,    /* zend_mm_chunk_free(heap, addr, size) */
+	PMT_PROBE_GC = 17,            /* zend_gc_collect_cycles() */
+	PMT_PROBE_ERROR = 18,         /* zend_error_zstr_at(type, file, line, message) */
+	/* faults.bpf.c */
+	PMT_PROBE_RESTORE = 19,       /* a snapshot-restore function; arg: its index */
 };
 
 /*
@@ -187,11 +196,6 @@ struct pmt_checkpoint_record {
 	__u8 real;           /* the argument: memory_get_usage(true)? */
 	__u8 heap_read_ok;
 	__u8 reserved[6];
-};
-
-struct pmt_request_record {
-	struct pmt_record_header hdr;
-	__u64 heap_size;     /* heap->size at the boundary (0 if unknown) */
 };
 
 /*
@@ -314,13 +318,19 @@ enum pmt_counter {
 };
 
 /*
- * Offsets the walker needs, from the per-version table in user space
- * (userspace/target/php_offsets.cpp). 0 means "unknown" for the optional ones.
+ * Every offset into a PHP structure that the BPF programs (and user space) use.
+ * The engine's come from the per-version table (userspace/target/php_offsets.cpp),
+ * the heap's from the binary's own code (userspace/target/heap_layout.cpp). No
+ * other file writes a PHP struct offset (tests/tools/check_offsets.py). 0 means
+ * "unknown" for the optional ones.
  */
 struct pmt_php_offsets {
 	__u32 eg_current_execute_data;
+	__u32 eg_vm_stack;             /* EG(vm_stack): the VM stack's newest page */
 	__u32 eg_flags;                /* optional: EG(flags) for the shutdown pseudo-frame */
 	__u32 cg_in_compilation;       /* optional: CG(in_compilation) */
+	__u32 vm_stack_end;            /* struct _zend_vm_stack {top, end, prev} */
+	__u32 vm_stack_prev;
 	__u32 ex_opline;
 	__u32 ex_func;
 	__u32 ex_prev_execute_data;
@@ -335,10 +345,21 @@ struct pmt_php_offsets {
 	__u32 opline_size;
 	__u32 ce_name;
 	__u32 zstr_val;
+	/* sapi_globals_struct: request_info's strings */
+	__u32 sg_request_method;
+	__u32 sg_query_string;
+	__u32 sg_path_translated;
+	__u32 sg_request_uri;
 	/* Heap layout, from disassembly of exported allocator functions (0: unknown). */
 	__u32 heap_size;
 	__u32 heap_real_size;
+	__u32 heap_peak;               /* zend_memory_peak_usage */
+	__u32 heap_limit;              /* zend_set_memory_limit */
+	__u32 heap_huge_list;          /* zend_mm_free_huge */
+	__u32 huge_list_size;          /* zend_mm_huge_list {ptr, size, next} */
+	__u32 huge_list_next;
 	__u32 chunk_map;               /* offsetof(zend_mm_chunk, map) */
+	__u32 chunk_heap_slot;         /* offsetof(zend_mm_chunk, heap_slot) */
 };
 
 struct pmt_config {
@@ -346,6 +367,7 @@ struct pmt_config {
 	__u64 eg_vaddr;       /* executor_globals, link-time address */
 	__u64 cg_vaddr;       /* compiler_globals, link-time address */
 	__u64 heap_ptr_vaddr; /* &alloc_globals.mm_heap, link-time address (0: unknown) */
+	__u64 sg_vaddr;       /* sapi_globals, link-time address (0: no request info) */
 	__u32 max_frames;
 	__u32 follow_forks;   /* trace children of traced processes */
 	__u32 bin_sizes[PMT_ZEND_BIN_COUNT];
@@ -362,18 +384,12 @@ struct pmt_heap_state {
 	__u64 limit;     /* heap->limit: memory_limit in bytes */
 };
 
-/* pmt_record_header.flags of heap records */
+/* pmt_record_header.flags of heap and request records */
 #define PMT_HEAP_HUGE 0x1        /* MAP/UNMAP: a huge block (else a 2 MiB chunk) */
 #define PMT_HEAP_STATE_OK 0x2    /* heap state was read */
-#define PMT_HEAP_REQ_BEGIN 0x4   /* HEAP_REQUEST: php_request_startup (else shutdown) */
-#define PMT_HEAP_REQ_DONE 0x8    /* HEAP_REQUEST: php_request_shutdown returned (heap reset) */
-
-/* Cookie kinds of heap.bpf.c's two dispatcher programs (the request probes use
- * PMT_PROBE_REQUEST_STARTUP / PMT_PROBE_REQUEST_SHUTDOWN). */
-#define PMT_HEAP_PROBE_CHUNK_ALLOC 64 /* zend_mm_chunk_alloc_int */
-#define PMT_HEAP_PROBE_CHUNK_FREE 65  /* zend_mm_chunk_free */
-#define PMT_HEAP_PROBE_GC 66          /* zend_gc_collect_cycles */
-#define PMT_HEAP_PROBE_ERROR 67       /* zend_error_zstr_at */
+#define PMT_REQUEST_BEGIN 0x4    /* REQUEST: php_request_startup entered */
+#define PMT_REQUEST_DONE 0x8     /* REQUEST: php_request_shutdown returned (heap reset) */
+/* A REQUEST record with neither: php_request_shutdown entered, the script is over. */
 
 /* PMT_REC_HEAP_MAP / UNMAP; only `depth` frames are sent. */
 struct pmt_heap_map_record {
@@ -413,8 +429,8 @@ struct pmt_error_record {
 #define PMT_REQ_METHOD_LEN 16
 #define PMT_REQ_URI_LEN 224
 #define PMT_REQ_QUERY_LEN 128
-/* PMT_REC_HEAP_REQUEST: a request boundary, with SG(request_info) as the SAPI set it. */
-struct pmt_heap_request_record {
+/* PMT_REC_REQUEST: a request boundary, with SG(request_info) as the SAPI set it. */
+struct pmt_request_record {
 	struct pmt_record_header hdr;
 	struct pmt_heap_state heap;
 	char method[PMT_REQ_METHOD_LEN];
@@ -426,17 +442,5 @@ struct pmt_heap_request_record {
  * can tell apart (the huge_call_returns array in its .rodata). */
 #define PMT_HUGE_CALL_SITES 4
 
-/* Offsets heap.bpf.c needs beyond pmt_config (0: unknown, the field is not read). */
-struct pmt_heap_config {
-	__u32 heap_peak;          /* zend_mm_heap.peak (zend_memory_peak_usage) */
-	__u32 heap_limit;         /* zend_mm_heap.limit (zend_set_memory_limit) */
-	__u64 sg_vaddr;           /* sapi_globals, link-time address (0: no request info) */
-	__u32 sg_request_method;  /* offsetof(sapi_globals_struct, request_info.request_method) */
-	__u32 sg_query_string;
-	__u32 sg_path_translated;
-	__u32 sg_request_uri;
-	__u32 zstr_val;           /* offsetof(zend_string, val) */
-	__u32 max_frames;         /* PHP frames walked per heap record */
-};
 
 #endif /* PHPMEMTRACE_SHARED_H */

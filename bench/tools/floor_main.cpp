@@ -3,8 +3,8 @@
 //   pmt_bench_floor [--pid-filter] [--perf-links] [--stats FILE] -- COMMAND [ARGS...]
 //
 // Attaches no-op programs (bench/bpf/bench_nop.bpf.c) to every function, entry
-// and return, that MemtraceProbes::attach() probes (allocator_probes()), with the
-// same kind of links (multi-uprobe links when the kernel has them, like the
+// and return, of the allocation rows of the probe table, through the recorder's
+// attach path (attach_probes()), with the same kind of links (multi-uprobe links when the kernel has them, like the
 // recorder; --perf-links: one perf-event uprobe per function) and the same
 // process filter as `phpmemtrace record`, then
 // lets the command run. What the command costs more than untraced is the
@@ -26,6 +26,7 @@
 
 #include "attach/bpf_handles.h"
 #include "attach/memtrace_probes.h"
+#include "attach/probe_table.h"
 #include "attach/uprobe_multi.h"
 #include "bench_nop.skel.h"
 #include "target/launcher.h"
@@ -46,7 +47,6 @@ int main(int argc, char** argv) {
     bool memtrace_programs = false;  // diagnostic: also the recorder's programs, process not traced
     bool memtrace_load_only = false; // diagnostic: load the recorder's object but attach nothing of it
     bool no_nop = false;             // diagnostic: do not attach the no-op programs
-    bool split_links = false;        // diagnostic: one multi link per recorder program, as the recorder groups them
     int extra_perf_links = 0;        // diagnostic: perf-event uprobes on rarely called functions
     std::string extra_binary;        // diagnostic: ... of this other PHP binary (another inode)
     std::string variant = "nop";     // diagnostic: lookup, cookie (see bench_nop.bpf.c)
@@ -66,8 +66,6 @@ int main(int argc, char** argv) {
             extra_perf_links = std::stoi(argv[++i]);
         } else if (arg == "--extra-binary" && i + 1 < argc) {
             extra_binary = argv[++i];
-        } else if (arg == "--split-links") {
-            split_links = true;
         } else if (arg == "--no-nop") {
             no_nop = true;
         } else if (arg == "--perf-links") {
@@ -115,50 +113,14 @@ int main(int argc, char** argv) {
     const pid_t filter = pid_filter ? child->pid() : -1;
 
     std::vector<pmt::BpfLink> links;
-    std::vector<pmt::UprobeMultiLink> multi_links;
-    std::vector<pmt::UprobeMultiTarget> entries, returns;
-    std::map<std::pair<std::string, bool>, std::vector<pmt::UprobeMultiTarget>> groups;
-    auto attach = [&](bpf_program* prog, const pmt::AllocatorProbe& spec, bool retprobe) -> bool {
-        auto target = pmt::resolve_probe_target(*php, spec);
-        if (!target) return false;
-        if (!*target) return true;  // absent and not required
-        if (multi) {
-            (retprobe ? returns : entries).push_back(**target);
-            groups[{retprobe ? spec.exit : spec.entry, retprobe}].push_back(**target);
-            return true;
-        }
-        LIBBPF_OPTS(bpf_uprobe_opts, opts);
-        opts.retprobe = retprobe;
-        opts.bpf_cookie = (*target)->cookie;  // unused, as in the recorder
-        bpf_link* link =
-            bpf_program__attach_uprobe_opts(prog, filter, php->path().c_str(), (*target)->file_offset, &opts);
-        if (!link) return false;
-        links.emplace_back(link);
-        return true;
-    };
-    for (const auto& spec : pmt::allocator_probes()) {
-        if (no_nop) break;
-        if (spec.exit && !attach(return_prog, spec, true))
-            return fail("cannot attach a uretprobe to " + spec.function + ": " + std::strerror(errno));
-        if (!attach(entry_prog, spec, false))
-            return fail("cannot attach a uprobe to " + spec.function + ": " + std::strerror(errno));
+    pmt::ProbeLinks floor_links;  // the no-op programs on the recorder's probes, attached as the recorder does
+    if (!no_nop) {
+        std::vector<std::string> missing;
+        auto probes = pmt::resolve_probes(*php, pmt::ProbeObject::Allocations, entry_prog, return_prog, missing);
+        if (!probes) return fail(probes.error().message);
+        if (auto s = pmt::attach_probes(php->path(), filter, *probes, multi, floor_links); !s)
+            return fail(s.error().message);
     }
-    if (multi && !no_nop && split_links)
-        for (bool retprobe : {true, false})
-            for (const auto& [key, targets] : groups) {
-                if (key.second != retprobe) continue;
-                auto link = pmt::attach_uprobe_multi(retprobe ? return_prog : entry_prog, php->path(), targets,
-                                                     retprobe, filter);
-                if (!link) return fail(link.error().message);
-                multi_links.push_back(std::move(*link));
-            }
-    if (multi && !no_nop && !split_links)  // return probes first, as the recorder does
-        for (bool retprobe : {true, false}) {
-            auto link = pmt::attach_uprobe_multi(retprobe ? return_prog : entry_prog,
-                                                 php->path(), retprobe ? returns : entries, retprobe, filter);
-            if (!link) return fail(link.error().message);
-            multi_links.push_back(std::move(*link));
-        }
     // Functions a script like the workloads calls rarely or never: links on them
     // cost nothing per allocation, unless the cost of a hit grows with the number
     // of links on the binary.
@@ -184,6 +146,7 @@ int main(int argc, char** argv) {
         links.emplace_back(link);
     }
     std::unique_ptr<pmt::MemtraceProbes> memtrace;
+    pmt::ProbeLinks memtrace_links;  // destroyed (cleared) before memtrace
     if (memtrace_programs) {
         pmt::ProbeOptions options;
         options.use_uprobe_multi = multi;
@@ -191,7 +154,8 @@ int main(int argc, char** argv) {
         if (!loaded) return fail(loaded.error().message);
         memtrace = std::move(*loaded);
         if (!memtrace_load_only)
-            if (auto s = memtrace->attach_to(child->pid()); !s) return fail(s.error().message);
+            if (auto s = pmt::attach_probes(php->path(), child->pid(), memtrace->uprobes(), multi, memtrace_links); !s)
+                return fail(s.error().message);
     }
     if (auto s = child->release(); !s) return fail(s.error().message);
     auto status = child->wait(true);
@@ -204,7 +168,8 @@ int main(int argc, char** argv) {
                                  0) == 0)
             for (uint64_t v : values) hits[key] += v;
     links.clear();
-    multi_links.clear();
+    floor_links = {};
+    memtrace_links = {};
     memtrace.reset();
     if (!stats_path.empty()) {
         std::ofstream out(stats_path);

@@ -19,13 +19,13 @@ if ($pid === 0) {
 pcntl_waitpid($pid, $status);
 $pid = pcntl_fork();
 if ($pid === 0) {
-    usleep(200000); // its probes are attached meanwhile
+    usleep(1000000); // its probes are attached meanwhile (a loaded host can take a while)
     $mine = str_repeat('m', 1 << 20);
     while (true) {
         usleep(10000);
     }
 }
-usleep(600000);
+usleep(1500000);
 shell_exec("kill -9 $pid");
 pcntl_waitpid($pid, $status);
 echo "KILLED=", pcntl_wifsignaled($status) ? pcntl_wtermsig($status) : 0, "\n";

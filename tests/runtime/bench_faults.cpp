@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fault_run.h"
+#include "target/php_offsets.h"
 
 namespace pmt {
 namespace {
@@ -87,7 +88,10 @@ TEST(FaultBench, DISABLED_CostPerFaultAndBreakEven) {
     const double fork_p50 = untraced("fork", "write_p50_ns", 1), fork_mean = untraced("fork", "write_ns", per_write);
     const double touch_p50 = untraced("cow", "touch_p50_ns", 1), touch_mean = untraced("cow", "touch_ns", 511);
 
-    auto t = FaultTracer::start(FaultTracerOptions{});
+    // The test program lays out its heap as Zend's: the table's figures.
+    FaultTracerOptions options;
+    options.config.off = *php_offsets_for(*PhpVersion::parse("8.2.0"));
+    auto t = FaultTracer::start(options);
     ASSERT_TRUE(t) << t.error().message;
     double cow_traced_p50 = 0, cowr_traced_p50 = 0;  // program-visible, per write
     auto first_touch = traced_kernel_ns(**t, "copy", [](const Fault& f) { return !present(f) && write(f); }, nullptr);

@@ -46,7 +46,9 @@ inline int on_event(void* ctx, void* data, size_t size) {
     pmt_record_header hdr;
     std::memcpy(&hdr, data, sizeof(hdr));
     if (hdr.tgid != d->pid) return 0;
-    auto a = d->collector->on_record(hdr, data, size);
+    RecordView view;
+    if (!RecordView::decode(data, size, view)) return 0;
+    auto a = d->collector->on_record(view);
     if (!a) return 0;
     Fault f{};
     std::memcpy(&f.r, data, PMT_FAULT_RECORD_FIXED_SIZE);

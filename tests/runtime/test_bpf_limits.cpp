@@ -15,7 +15,7 @@
 #include "attach/memtrace_probes.h"
 #include "faults/fault_tracer.h"
 #include "heap/heap_probes.h"
-#include "memtrace.skel.h"
+#include "attach/uprobe_multi.h"
 #include "runtime_helpers.h"
 #include "target/php_binary.h"
 
@@ -45,15 +45,11 @@ TEST(BpfLimits, EveryProgramsCombinedStackFitsIn512Bytes) {
     collect_verifier_stats(&stats);
     auto probes = MemtraceProbes::load(*php, ProbeOptions{});
     ASSERT_TRUE(probes) << probes.error().message;
-    auto heap = HeapProbes::start(*php, **probes, HeapProbeOptions{});
+    auto heap = HeapProbes::load(*php, (*probes)->config(), (*probes)->shared_maps(), kernel_has_uprobe_multi());
     ASSERT_TRUE(heap) << heap.error().message;
-    memtrace_bpf* skel = (*probes)->skeleton();
     FaultTracerOptions fault_options;
-    std::memcpy(&fault_options.config, const_cast<const pmt_config*>(&skel->rodata->cfg), sizeof(pmt_config));
-    fault_options.traced_fd = bpf_map__fd(skel->maps.traced);
-    fault_options.events_fd = bpf_map__fd(skel->maps.events);
-    fault_options.counters_fd = bpf_map__fd(skel->maps.counters);
-    fault_options.announced_funcs_fd = bpf_map__fd(skel->maps.announced_funcs);
+    fault_options.config = (*probes)->config();
+    fault_options.shared = (*probes)->shared_maps();
     auto faults = FaultTracer::start(fault_options);
     collect_verifier_stats(nullptr);
     ASSERT_TRUE(faults) << faults.error().message;

@@ -16,6 +16,7 @@
 
 #include "faults/fault_collector.h"
 #include "faults/fault_tracer.h"
+#include "target/php_offsets.h"
 #include "faults/restore_functions.h"
 #include "fault_run.h"
 
@@ -29,7 +30,11 @@ class FaultTracing : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
-        auto t = FaultTracer::start(FaultTracerOptions{});
+        // The test program lays out its heap as Zend's (chunk_heap_slot and the rest
+        // of zend_alloc.c's layout, the same in every version): the table's figures.
+        FaultTracerOptions options;
+        options.config.off = *php_offsets_for(*PhpVersion::parse("8.2.0"));
+        auto t = FaultTracer::start(options);
         if (!t) {
             start_error_ = t.error().message;
             return;

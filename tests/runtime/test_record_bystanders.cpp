@@ -4,7 +4,7 @@
 // /proc/PID/mem tells, independently of the tracer, which processes take traps.
 #include <signal.h>
 
-#include "attach/memtrace_probes.h"
+#include "attach/probe_table.h"
 #include "background_process.h"
 #include "runtime_helpers.h"
 #include "target/php_binary.h"
@@ -15,17 +15,18 @@ namespace {
 
 constexpr uint8_t kInt3 = 0xCC;
 
-// How many of the allocator functions start with a breakpoint in process `pid`.
+// How many of the probed functions (every row of the probe table) start with a
+// breakpoint in process `pid`.
 int breakpoints_in(pid_t pid, const PhpBinary& php) {
     auto bias = load_bias_in_process(pid, php.path());
     EXPECT_TRUE(bias) << "php8.2 not mapped in " << pid;
     if (!bias) return -1;
     int found = 0;
-    for (const auto& probe : allocator_probes()) {
-        auto sym = php.elf().symbol(probe.function);
-        if (!sym) continue;
+    for (const auto& probe : probe_table()) {
+        const uint64_t vaddr = probe_address(php, probe);
+        if (!vaddr) continue;
         uint8_t first = 0;
-        EXPECT_TRUE(read_process_memory(pid, *bias + sym->vaddr, &first, 1)) << probe.function;
+        EXPECT_TRUE(read_process_memory(pid, *bias + vaddr, &first, 1)) << probe.function;
         if (first == kInt3) ++found;
     }
     return found;

@@ -167,9 +167,8 @@ TEST_F(CollectorTest, FreeOfUnknownBlockIsCountedNotInvented) {
 }
 
 TEST(CollectorBaseline, FreesOfBlocksLiveBeforeAttachReduceTheBaseline) {
-    CollectorOptions options;
-    options.baseline_bytes[kPid] = 1000;
-    Collector collector(options);
+    Collector collector(CollectorOptions{});
+    collector.set_baseline(kPid, 1000);
     RecordFeeder feed(collector);
     feed.free(0xabc0, 0, 112);
     feed.checkpoint(888);
@@ -200,6 +199,32 @@ namespace {
 // A child's probes are attached after its fork: its copy of the parent's blocks is
 // its baseline (replaced by PMT_REC_BASELINE at its first traced call), never a
 // second count on the parent's stacks.
+// The process model's huge blocks (the fault classifier's): learnt from
+// allocations past the large size, copied at fork, forgotten when freed.
+TEST_F(CollectorTest, HugeBlocksComeFromAllocationsAndFollowForks) {
+    constexpr uint64_t kHuge = 0x40000000, kSize = 3u << 20;
+    feed.alloc(kHuge, kSize, {{kFuncKeep, 11}});
+    feed.alloc(0x50001000, 4096, {{kFuncKeep, 12}});  // large, not huge
+    const ProcessHeap* p = collector.find_process(kPid);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(p->in_huge_block(kHuge + kSize - 1));
+    EXPECT_FALSE(p->in_huge_block(kHuge + kSize));
+    EXPECT_FALSE(p->in_huge_block(kHuge - 1));
+    EXPECT_FALSE(p->in_huge_block(0x50001000));
+    constexpr uint32_t kChild = kPid + 1;
+    pmt_proc_record fork{};
+    fork.hdr = {PMT_REC_PROC_FORK, 0, kPid, 100};
+    fork.child_tgid = kChild;
+    collector.on_record(&fork, sizeof(fork));
+    feed.free(kHuge, kSize);
+    EXPECT_FALSE(collector.find_process(kPid)->in_huge_block(kHuge));
+    EXPECT_TRUE(collector.find_process(kChild)->in_huge_block(kHuge));
+    pmt_proc_record exit_child{};
+    exit_child.hdr = {PMT_REC_PROC_EXIT, 0, kChild, 101};
+    collector.on_record(&exit_child, sizeof(exit_child));
+    EXPECT_FALSE(collector.find_process(kChild)->in_huge_block(kHuge));
+}
+
 TEST_F(CollectorTest, ForkedChildHoldsItsCopyOfTheParentsBlocksAsBaseline) {
     feed.alloc(0xa000, 100, {{kFuncKeep, 11}});  // 112
     feed.alloc(0xb000, 100, {{kFuncKeep, 11}});

@@ -86,13 +86,13 @@ TEST(RegionClassifier, FallsBackToProcMapsAndRereadsWhenTheAddressIsNew) {
     g_reads = 0;
     RegionClassifier c;
     c.set_maps_reader(growing_maps);
-    auto a = c.classify(fault(0x1800, kPresent | kWrite, PMT_FAULT_NO_VMA));
+    auto a = c.classify(fault(0x1800, kPresent | kWrite, PMT_FAULT_NO_VMA), false);
     EXPECT_EQ(a.region, FaultRegion::Opcache);
     EXPECT_EQ(a.kind, FaultKind::Other);
     EXPECT_EQ(c.maps_reads(), 1u);
-    c.classify(fault(0x1900, 0, PMT_FAULT_NO_VMA));
+    c.classify(fault(0x1900, 0, PMT_FAULT_NO_VMA), false);
     EXPECT_EQ(c.maps_reads(), 1u);  // known region: no re-read
-    auto b = c.classify(fault(0x18000, kWrite, PMT_FAULT_NO_VMA));
+    auto b = c.classify(fault(0x18000, kWrite, PMT_FAULT_NO_VMA), false);
     EXPECT_EQ(c.maps_reads(), 2u);
     EXPECT_EQ(b.region, FaultRegion::File);
     EXPECT_EQ(b.kind, FaultKind::Cow);
@@ -105,28 +105,16 @@ TEST(RegionClassifier, AChildThatExitedIsClassifiedWithItsParentsMaps) {
     RegionClassifier c;
     c.set_maps_reader(growing_maps);
     pmt_fault_record parent_fault = fault(0x1800, 0, PMT_FAULT_NO_VMA);
-    EXPECT_EQ(c.classify(parent_fault).region, FaultRegion::Opcache);
+    EXPECT_EQ(c.classify(parent_fault, false).region, FaultRegion::Opcache);
     c.on_fork(42, 43);
     c.set_maps_reader(no_process);  // the child is gone when its records are read
     pmt_fault_record child_fault = fault(0x1900, kPresent | kWrite, PMT_FAULT_NO_VMA);
     child_fault.hdr.tgid = 43;
-    EXPECT_EQ(c.classify(child_fault).region, FaultRegion::Opcache);
+    EXPECT_EQ(c.classify(child_fault, false).region, FaultRegion::Opcache);
     child_fault.addr = 0x90000;  // unknown even to the parent's maps: re-read fails, maps kept
-    EXPECT_EQ(c.classify(child_fault).region, FaultRegion::Anon);
+    EXPECT_EQ(c.classify(child_fault, false).region, FaultRegion::Anon);
     child_fault.addr = 0x1a00;
-    EXPECT_EQ(c.classify(child_fault).region, FaultRegion::Opcache);
-}
-
-TEST(RegionClassifier, HugeBlocksComeFromAllocationsAndFollowForks) {
-    RegionClassifier c;
-    c.note_huge(42, 0x40000000, 3 << 20);
-    EXPECT_TRUE(c.in_huge(42, 0x40000000 + (3 << 20) - 1));
-    EXPECT_FALSE(c.in_huge(42, 0x40000000 + (3 << 20)));
-    EXPECT_FALSE(c.in_huge(42, 0x3fffffff));
-    c.on_fork(42, 43);
-    c.forget_huge(42, 0x40000000);
-    EXPECT_FALSE(c.in_huge(42, 0x40000000));
-    EXPECT_TRUE(c.in_huge(43, 0x40000000));
+    EXPECT_EQ(c.classify(child_fault, false).region, FaultRegion::Opcache);
 }
 
 TEST(FaultStats, NearestRankPercentilesAndPerRegionSums) {
@@ -177,13 +165,16 @@ TEST(FaultCollector, RejectsTruncatedRecordsAndReturnsTheStack) {
     pmt_frame frames[2] = {{0x1111, 7, 0}, {0x2222, 9, 0}};
     std::memcpy(buf.data() + PMT_FAULT_RECORD_FIXED_SIZE, frames, sizeof(frames));
 
-    auto a = c.on_record(r.hdr, buf.data(), buf.size());
+    RecordView view;
+    ASSERT_TRUE(RecordView::decode(buf.data(), buf.size(), view));
+    auto a = c.on_record(view);
     ASSERT_TRUE(a);
     EXPECT_EQ(a->region, FaultRegion::ZendHeap);
     EXPECT_EQ(a->kind, FaultKind::Cow);
     ASSERT_EQ(a->leaf_first.size(), 2u);
     EXPECT_EQ(a->leaf_first[0].func, 0x1111u);
-    EXPECT_FALSE(c.on_record(r.hdr, buf.data(), buf.size() - 1));  // depth says 2 frames
+    ASSERT_TRUE(RecordView::decode(buf.data(), buf.size() - 1, view));
+    EXPECT_FALSE(c.on_record(view));  // depth says 2 frames
     FaultReport rep = c.report();
     EXPECT_EQ(rep.count, 1u);
     EXPECT_EQ(rep.counters.malformed_records, 1u);

@@ -65,9 +65,9 @@ public:
         c_.on_record(&r, sizeof(r));
     }
     void request(bool begin, const char* uri, const char* query, uint64_t heap_size, uint64_t peak) {
-        pmt_heap_request_record r{};
-        header(r.hdr, PMT_REC_HEAP_REQUEST, kPid);
-        r.hdr.flags = PMT_HEAP_STATE_OK | (begin ? PMT_HEAP_REQ_BEGIN : 0);
+        pmt_request_record r{};
+        header(r.hdr, PMT_REC_REQUEST, kPid);
+        r.hdr.flags = PMT_HEAP_STATE_OK | (begin ? PMT_REQUEST_BEGIN : 0);
         r.heap.size = heap_size;
         r.heap.peak = peak;
         std::strncpy(r.method, "GET", sizeof(r.method) - 1);

@@ -6,6 +6,8 @@
 #include <regex>
 #include <sstream>
 
+#include "attach/uprobe_multi.h"
+
 namespace pmt {
 namespace {
 
@@ -55,6 +57,28 @@ Status load_bpf_object(bpf_object* object, const std::string& what, const std::f
         g_stats_sink->push_back(std::move(s));
     }
     return Status::success();
+}
+
+}  // namespace pmt
+
+namespace pmt {
+
+Status share_maps(bpf_object* object, const SharedMaps& maps, const std::string& what) {
+    for (auto [name, fd] : {std::pair{"events", maps.events}, std::pair{"traced", maps.traced},
+                            std::pair{"counters", maps.counters}, std::pair{"announced_funcs", maps.announced_funcs}}) {
+        if (fd < 0) continue;
+        bpf_map* map = bpf_object__find_map_by_name(object, name);
+        if (!map) return Error{what + " has no map " + name};
+        if (int err = bpf_map__reuse_fd(map, fd); err)
+            return Error{what + ": cannot share map " + name + ": " + std::strerror(err < 0 ? -err : err)};
+    }
+    return Status::success();
+}
+
+void set_uprobe_multi_attach_type(bpf_object* object, const std::vector<std::string>& programs) {
+    for (const auto& name : programs)
+        if (bpf_program* prog = bpf_object__find_program_by_name(object, name.c_str()))
+            bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
 }
 
 }  // namespace pmt

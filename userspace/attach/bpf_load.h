@@ -31,6 +31,23 @@ Status load_bpf_object(bpf_object* object, const std::string& what, const std::f
 // (nullptr: stop). Not thread-safe; meant for tests and diagnostics.
 void collect_verifier_stats(std::vector<VerifierStats>* sink);
 
+// The maps every BPF object of a session shares with the allocation object
+// (memtrace.bpf.c), so that all records are ordered in one ring buffer, one
+// process set filters every program and function names are announced once.
+struct SharedMaps {
+    int events = -1;
+    int traced = -1;
+    int counters = -1;
+    int announced_funcs = -1;
+};
+
+// Makes `object` (opened, not loaded) use the shared maps, by name; -1 fds are
+// left as the object's own. `what` names the object in errors.
+Status share_maps(bpf_object* object, const SharedMaps& maps, const std::string& what);
+
+// Programs attached through multi-uprobe links must be loaded with that attach type.
+void set_uprobe_multi_attach_type(bpf_object* object, const std::vector<std::string>& programs);
+
 // Parses "stack depth 24+88" and "processed 123 insns" out of a verifier log.
 VerifierStats parse_verifier_stats(const std::string& log);
 

@@ -91,14 +91,10 @@ int run_record(const RecordArgs& args) {
     sa.sa_handler = on_broken_pipe;
     sigaction(SIGPIPE, &sa, nullptr);
 
-    std::vector<SessionHooks> hooks;
-    if (args.faults) hooks.push_back(fault_session_hooks(FaultSessionOptions{args.fault_frames}));
+    std::vector<std::unique_ptr<SessionModule>> modules;
+    if (args.faults) modules.push_back(make_fault_module(FaultSessionOptions{args.fault_frames}));
     if (!args.no_heap) {
         HeapSessionOptions heap;
-        heap.max_frames = args.max_frames;
-        heap.follow_forks = !args.no_follow_forks;
-        heap.use_uprobe_multi = !args.no_uprobe_multi;
-        if (args.pid) heap.attach_pid = args.pid;
         if (!args.limit_margin.empty()) heap.tracker.limit_margin_bytes = *parse_bytes(args.limit_margin);
         if (!args.request_filter.empty()) {
             try {
@@ -110,9 +106,9 @@ int run_record(const RecordArgs& args) {
             }
             heap.tracker.request_filter = args.request_filter;
         }
-        hooks.push_back(make_heap_session_hooks(heap));
+        modules.push_back(make_heap_module(heap));
     }
-    auto profile = run_record_session(options, hooks);
+    auto profile = run_record_session(options, std::move(modules));
     if (!profile) {
         std::cerr << "phpmemtrace: " << profile.error().message << "\n";
         return 1;

@@ -8,13 +8,12 @@
 namespace pmt {
 
 Collector::Collector(CollectorOptions options)
-    : options_(std::move(options)), symbols_(options_.max_symbols), stacks_(functions_, symbols_, options_.max_stacks) {
-    for (const auto& [tgid, bytes] : options_.baseline_bytes) process(tgid).baseline_remaining = bytes;
-}
+    : options_(std::move(options)), symbols_(options_.max_symbols), stacks_(functions_, symbols_, options_.max_stacks) {}
 
 void Collector::set_baseline(uint32_t tgid, uint64_t bytes) {
-    options_.baseline_bytes[tgid] = bytes;
-    process(tgid).baseline_remaining = bytes;
+    Process& p = process(tgid);
+    p.baseline_bytes = bytes;
+    p.baseline_remaining = bytes;
 }
 
 void Collector::add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler) {
@@ -25,10 +24,34 @@ double Collector::seconds_since_start(uint64_t ts_ns) const {
     return ts_ns > options_.start_ns ? double(ts_ns - options_.start_ns) / 1e9 : 0.0;
 }
 
-Collector::Process& Collector::process(uint32_t tgid) {
+ProcessHeap& Collector::process(uint32_t tgid) {
     auto [it, inserted] = processes_.try_emplace(tgid);
     if (inserted) process_order_.push_back(tgid);
     return it->second;
+}
+
+const ProcessHeap* Collector::find_process(uint32_t tgid) const {
+    auto it = processes_.find(tgid);
+    return it == processes_.end() ? nullptr : &it->second;
+}
+
+void Collector::change_mapped(ProcessHeap& p, int64_t real_bytes, int64_t huge_bytes, int64_t chunks) {
+    p.real_bytes += real_bytes;
+    p.huge_bytes += huge_bytes;
+    p.chunks += static_cast<uint32_t>(chunks);
+    mapped_.real_bytes += real_bytes;
+    mapped_.huge_bytes += huge_bytes;
+    mapped_.chunks += chunks;
+}
+
+void Collector::add_fault(uint32_t stack, uint64_t ns) {
+    auto& f = figures(stack);
+    f.stats.fault_count += 1;
+    f.stats.fault_ns += ns;
+}
+
+void Collector::note_huge_block(Process& p, uint64_t ptr, uint64_t requested) {
+    if (requested > PMT_ZEND_MAX_LARGE_SIZE) p.huge_blocks[ptr] = ptr + zend::round_to_pages(requested);
 }
 
 uint64_t Collector::process_live_bytes(uint32_t tgid) const {
@@ -74,9 +97,11 @@ void Collector::add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stac
     f.stats.alloc_bytes += size;
     f.stats.live_count += 1;
     f.stats.live_bytes += size;
-    p.live.insert({ptr, Block{size, stack}});
+    const ProcessHeap::Block block{size, stack, p.generation};
+    p.live.insert({ptr, block});
     ++live_blocks_;
-    for (auto& observe : block_observers_) observe(record_tgid_, ptr, size, stack, true);
+    p.generation_live_bytes += size;
+    for (auto& observe : block_observers_) observe(p, record_tgid_, ptr, block, true);
     p.live_bytes += size;
     live_total_ += size;
     if (live_total_ > peak_total_) {
@@ -89,10 +114,11 @@ void Collector::add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stac
 uint64_t Collector::remove_block(Process& p, uint64_t ptr) {
     auto it = p.live.find(ptr);
     if (it == p.live.end()) return 0;
-    Block block = it->second;
+    const ProcessHeap::Block block = it->second;
     p.live.erase(it);
     --live_blocks_;
-    for (auto& observe : block_observers_) observe(record_tgid_, ptr, block.size, block.stack, false);
+    if (block.generation == p.generation) p.generation_live_bytes -= block.size;
+    for (auto& observe : block_observers_) observe(p, record_tgid_, ptr, block, false);
     auto& f = figures(block.stack);
     note_change(f);
     f.stats.free_count += 1;
@@ -114,26 +140,29 @@ void Collector::account_untracked_free(Process& p, uint64_t size) {
     }
 }
 
-uint32_t Collector::record_stack(const pmt_alloc_record& r, size_t size) {
-    size_t depth = std::min<size_t>(r.depth, PMT_MAX_FRAMES);
-    size_t available = (size - PMT_ALLOC_RECORD_FIXED_SIZE) / sizeof(pmt_frame);
-    depth = std::min(depth, available);
-    uint32_t id = stacks_.intern_record_frames(r.hdr.tgid, std::span<const pmt_frame>(r.frames, depth));
+uint32_t Collector::record_stack(const RecordView& r) {
+    uint32_t id = stacks_.intern_record_frames(r.tgid(), r.frames());
     if (id == stacks_.overflow_stack()) ++counters_.stack_table_full;
     return id;
 }
 
-void Collector::on_alloc(const pmt_alloc_record& r, size_t size) {
+void Collector::on_alloc(const RecordView& view) {
+    const pmt_alloc_record& r = view.alloc();
     ++counters_.allocs;
-    add_block(process(r.hdr.tgid), r.ptr, zend::block_size(r.size), record_stack(r, size));
+    Process& p = process(r.hdr.tgid);
+    add_block(p, r.ptr, zend::block_size(r.size), record_stack(view));
+    note_huge_block(p, r.ptr, r.size);
 }
 
 // A realloc is a free of the old block and an allocation of the new one by the
 // realloc's stack; in place, a small block keeps its bin (zend_sizes.h).
-void Collector::on_realloc(const pmt_alloc_record& r, size_t size) {
+void Collector::on_realloc(const RecordView& view) {
+    const pmt_alloc_record& r = view.alloc();
     ++counters_.reallocs;
     Process& p = process(r.hdr.tgid);
-    uint32_t stack = record_stack(r, size);
+    uint32_t stack = record_stack(view);
+    if (r.old_ptr) p.huge_blocks.erase(r.old_ptr);
+    note_huge_block(p, r.ptr, r.size);
     uint64_t old_size = remove_block(p, r.old_ptr);
     if (!old_size) {
         old_size = r.old_size;
@@ -147,6 +176,8 @@ void Collector::on_realloc(const pmt_alloc_record& r, size_t size) {
 void Collector::on_free(const pmt_free_record& r) {
     ++counters_.frees;
     Process& p = process(r.hdr.tgid);
+    // Huge blocks are chunk aligned: skip the map lookup for everything else.
+    if (!(r.ptr & (PMT_ZEND_CHUNK_SIZE - 1))) p.huge_blocks.erase(r.ptr);
     if (!remove_block(p, r.ptr)) account_untracked_free(p, r.size ? zend::block_size(r.size) : r.map_size);
 }
 
@@ -164,6 +195,7 @@ void Collector::on_checkpoint(const pmt_checkpoint_record& r) {
         if (r.heap_read_ok) c.php_real_usage = r.heap_real_size;
     }
     c.traced_live_bytes = p.live_bytes + p.baseline_remaining;
+    if (mapped_traced_) c.traced_real_bytes = p.real_bytes;
     if (checkpoints_.size() < options_.max_checkpoints) {
         checkpoints_.push_back(c);
     } else {
@@ -182,19 +214,44 @@ std::vector<Collector::StackFigures> Collector::resolved_peaks(const std::vector
     return out;
 }
 
-void Collector::on_request_end(const pmt_request_record& r) {
-    if (options_.freeze_at_script_end_of == r.hdr.tgid)
+void Collector::on_request(const pmt_request_record& r) {
+    const bool script_end = !(r.hdr.flags & (PMT_REQUEST_BEGIN | PMT_REQUEST_DONE));
+    if (script_end && options_.freeze_at_script_end_of == r.hdr.tgid)
         frozen_ = Frozen{resolved_peaks(figures_), live_total_};
+    // A new heap generation: at the request's start, and once its heap was reset
+    // (with PHP's figure to anchor on).
+    const bool state_ok = r.hdr.flags & PMT_HEAP_STATE_OK;
+    if ((r.hdr.flags & PMT_REQUEST_BEGIN) || ((r.hdr.flags & PMT_REQUEST_DONE) && state_ok)) {
+        Process& p = process(r.hdr.tgid);
+        ++p.generation;
+        p.generation_live_bytes = 0;
+    }
 }
 
 // A child's probes are attached after its fork (they are per process), so it
 // runs untraced for a moment: like a process attached mid-run, what its heap holds
 // at its first traced call is its baseline (PMT_REC_BASELINE), and its copy of the
 // parent's blocks is part of that, not of the parent's stacks a second time.
+// The child's address space is a copy: it has the parent's chunks and huge
+// blocks mapped, and PHP's figures as they were.
 void Collector::on_fork(const pmt_proc_record& r) {
     const Process& parent = process(r.hdr.tgid);
+    Process& child = process(r.child_tgid);  // std::unordered_map: `parent` stays valid
     set_baseline(r.child_tgid, parent.live_bytes + parent.baseline_remaining);  // until the BPF side's figure
     functions_.copy_process(r.hdr.tgid, r.child_tgid);
+    child.regions = parent.regions;
+    child.huge_blocks = parent.huge_blocks;
+    child.set_anchor(parent.used_bytes());
+    child.limit = parent.limit;
+    mapped_.real_bytes -= child.real_bytes;  // a reused PID's leftovers (normally 0)
+    mapped_.huge_bytes -= child.huge_bytes;
+    mapped_.chunks -= child.chunks;
+    child.real_bytes = parent.real_bytes;
+    child.huge_bytes = parent.huge_bytes;
+    child.chunks = parent.chunks;
+    mapped_.real_bytes += child.real_bytes;
+    mapped_.huge_bytes += child.huge_bytes;
+    mapped_.chunks += child.chunks;
 }
 
 void Collector::release_all(Process& p, uint64_t& blocks, uint64_t& bytes) {
@@ -214,7 +271,18 @@ void Collector::release_all(Process& p, uint64_t& blocks, uint64_t& bytes) {
 void Collector::on_exit(const pmt_proc_record& r) {
     Process& p = process(r.hdr.tgid);
     release_all(p, counters_.exited_blocks, counters_.exited_bytes);
-    options_.baseline_bytes.erase(r.hdr.tgid);  // its heap is gone, baseline and all
+    p.baseline_bytes.reset();  // its heap is gone, baseline and all
+    // The kernel unmaps what the heap did not release itself.
+    mapped_.real_bytes -= p.real_bytes;
+    mapped_.huge_bytes -= p.huge_bytes;
+    mapped_.chunks -= p.chunks;
+    p.real_bytes = p.huge_bytes = 0;
+    p.chunks = 0;
+    p.regions.clear();
+    p.huge_blocks.clear();
+    p.set_anchor(0);
+    ++p.generation;
+    p.generation_live_bytes = 0;
     if (!(r.hdr.flags & PMT_PROC_EXEC)) p.exit_code = (r.exit_code >> 8) & 0xff;
 }
 
@@ -226,58 +294,32 @@ void Collector::on_heap_reset(const pmt_heap_reset_record& r) {
 }
 
 void Collector::on_record(const void* data, size_t size) {
-    if (size < sizeof(pmt_record_header)) {
+    if (!RecordView::decode(data, size, view_)) {
         ++counters_.malformed_records;
         return;
     }
-    pmt_record_header hdr;
-    std::memcpy(&hdr, data, sizeof(hdr));
-    if (hdr.ts_ns > last_ts_ns_) last_ts_ns_ = hdr.ts_ns;
-    record_tgid_ = hdr.tgid;
-    auto fits = [&](size_t need) {
-        if (size >= need) return true;
-        ++counters_.malformed_records;
-        return false;
-    };
-    switch (hdr.kind) {
-        case PMT_REC_FUNC:
-            if (fits(sizeof(pmt_func_record))) functions_.on_func_record(*static_cast<const pmt_func_record*>(data));
-            return;
-        case PMT_REC_ALLOC:  // extensions may want these too (the fault tracer learns huge blocks)
-            if (fits(PMT_ALLOC_RECORD_FIXED_SIZE)) on_alloc(*static_cast<const pmt_alloc_record*>(data), size);
-            break;
-        case PMT_REC_REALLOC:
-            if (fits(PMT_ALLOC_RECORD_FIXED_SIZE)) on_realloc(*static_cast<const pmt_alloc_record*>(data), size);
-            break;
-        case PMT_REC_FREE:
-            if (fits(sizeof(pmt_free_record))) on_free(*static_cast<const pmt_free_record*>(data));
-            break;
-        case PMT_REC_CHECKPOINT:
-            if (fits(sizeof(pmt_checkpoint_record))) on_checkpoint(*static_cast<const pmt_checkpoint_record*>(data));
-            break;  // the heap tracer adds its real size to each checkpoint
-        case PMT_REC_REQUEST_END:
-            if (fits(sizeof(pmt_request_record))) on_request_end(*static_cast<const pmt_request_record*>(data));
-            break;  // extensions may want it too
-        case PMT_REC_PROC_FORK:
-            if (fits(sizeof(pmt_proc_record))) on_fork(*static_cast<const pmt_proc_record*>(data));
-            break;
-        case PMT_REC_BASELINE:
-            if (fits(sizeof(pmt_baseline_record))) {
-                const auto& b = *static_cast<const pmt_baseline_record*>(data);
-                set_baseline(b.hdr.tgid, b.heap_size);
-            }
-            break;
-        case PMT_REC_HEAP_RESET:
-            if (fits(sizeof(pmt_heap_reset_record))) on_heap_reset(*static_cast<const pmt_heap_reset_record*>(data));
-            break;
-        case PMT_REC_PROC_EXIT:
-            if (fits(sizeof(pmt_proc_record))) on_exit(*static_cast<const pmt_proc_record*>(data));
-            break;
-        default:
-            break;
-    }
+    const RecordView& r = view_;
+    if (r.header().ts_ns > last_ts_ns_) last_ts_ns_ = r.header().ts_ns;
+    record_tgid_ = r.tgid();
+    dispatch(r);
     for (auto& ext : extensions_)
-        if (hdr.kind >= ext.first && hdr.kind <= ext.last) ext.handler(*this, hdr, data, size);
+        if (r.kind() >= ext.first && r.kind() <= ext.last) ext.handler(*this, r);
+}
+
+void Collector::dispatch(const RecordView& r) {
+    switch (r.kind()) {
+        case PMT_REC_FUNC: return functions_.on_func_record(r.func());
+        case PMT_REC_ALLOC: return on_alloc(r);
+        case PMT_REC_REALLOC: return on_realloc(r);
+        case PMT_REC_FREE: return on_free(r.free());
+        case PMT_REC_CHECKPOINT: return on_checkpoint(r.checkpoint());
+        case PMT_REC_REQUEST: return on_request(r.request());
+        case PMT_REC_PROC_FORK: return on_fork(r.proc());
+        case PMT_REC_BASELINE: return set_baseline(r.tgid(), r.baseline().heap_size);
+        case PMT_REC_HEAP_RESET: return on_heap_reset(r.heap_reset());
+        case PMT_REC_PROC_EXIT: return on_exit(r.proc());
+        default: return;
+    }
 }
 
 std::vector<std::pair<uint32_t, StackStats>> Collector::live_stacks() const {
@@ -299,14 +341,14 @@ Profile Collector::profile() const {
     p.heap.live_bytes = use_frozen ? frozen_->live_total : live_total_;
     p.heap.peak_live_bytes = peak_total_;
     p.heap.peak_at_s = seconds_since_start(peak_ts_ns_);
-    if (!options_.baseline_bytes.empty()) {
-        uint64_t baseline = 0;
-        for (const auto& [tgid, bytes] : options_.baseline_bytes) baseline += bytes;
-        p.heap.baseline_bytes = baseline;
-    }
-    for (uint32_t id = 0; id < stacks.size(); ++id) {
-        const auto& s = stacks[id].stats;
-        if (!s.alloc_count && !s.free_count) continue;
+    for (const auto& [tgid, process] : processes_)
+        if (process.baseline_bytes) p.heap.baseline_bytes = p.heap.baseline_bytes.value_or(0) + *process.baseline_bytes;
+    for (uint32_t id = 0; id < figures_.size(); ++id) {
+        StackStats s = id < stacks.size() ? stacks[id].stats : StackStats{};
+        // Faults count to the end of the session, frozen figures or not.
+        s.fault_count = figures_[id].stats.fault_count;
+        s.fault_ns = figures_[id].stats.fault_ns;
+        if (!s.alloc_count && !s.free_count && !s.fault_count) continue;
         p.stacks.push_back(Stack{stacks_.frames(id), s});
     }
     for (uint32_t tgid : process_order_) p.target.pids.push_back(tgid);

@@ -1,9 +1,12 @@
 // Turns the ordered stream of ring buffer records into per-stack figures.
 //
-// Keeps, per traced process, a table of live blocks (address -> size, stack), and
-// per stack: allocation, free, live and peak-time figures. Sizes are the Zend
-// memory manager's (zend_sizes.h), so the live total can be compared with
-// memory_get_usage() at every checkpoint.
+// Decodes each record once (RecordView) and keeps the one model of each traced
+// process (ProcessHeap: live blocks, mapped regions, huge blocks, PHP's figures),
+// handling fork, exec, exit and heap resets for every module. Per stack it keeps
+// allocation, free, live, peak-time and fault figures. Sizes are the Zend memory
+// manager's (zend_sizes.h), so the live total can be compared with
+// memory_get_usage() at every checkpoint. Modules (heap timeline, faults) get the
+// decoded records of the kinds they ask for, after the model has been updated.
 #pragma once
 
 #include <tsl/robin_map.h>
@@ -15,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collect/process_heap.h"
+#include "collect/record_view.h"
 #include "collect/stack_table.h"
 #include "collect/symbol_table.h"
 #include "model/profile.h"
@@ -31,8 +36,6 @@ struct CollectorOptions {
     // Launch mode: the frozen figures are the result. Attach by PID: only if the
     // process exited during the session (else the figures at the end are).
     bool frozen_is_final = true;
-    // Attach by PID: heap->size of each process at attach time (live before us).
-    std::unordered_map<uint32_t, uint64_t> baseline_bytes;
     // Bounds of the tables that grow with what the target does (not with events):
     // past them the figures go to one "[... table full]" entry, counted.
     size_t max_stacks = StackTable::kDefaultMaxStacks;
@@ -41,15 +44,21 @@ struct CollectorOptions {
     size_t max_checkpoints = 20'000;      // kept in the profile; later ones are counted
 };
 
-// A handler for record kinds the allocation collector does not own (heap
-// structure, page faults). Receives the raw record and the collector, to look up
-// stacks or live blocks.
+// A module's handler for the record kinds it asked for, called after the
+// Collector has handled the record (and updated the process's model).
 class Collector;
-using ExtensionHandler = std::function<void(Collector&, const pmt_record_header&, const void* data, size_t size)>;
-// Told of every block the collector adds (added) or removes while handling a record
-// of process `tgid` (not of the copies a fork makes): per-request and per-GC-run
-// figures of the heap tracer.
-using BlockObserver = std::function<void(uint32_t tgid, uint64_t ptr, uint64_t size, uint32_t stack, bool added)>;
+using ExtensionHandler = std::function<void(Collector&, const RecordView&)>;
+// Told of every block the collector adds (added) or removes in a process's model:
+// per-request and per-GC-run figures of the heap tracer.
+using BlockObserver =
+    std::function<void(ProcessHeap& process, uint32_t tgid, uint64_t ptr, const ProcessHeap::Block& block, bool added)>;
+
+// Mapped memory of every traced process (chunks and huge blocks), kept with the models.
+struct MappedTotals {
+    uint64_t real_bytes = 0;
+    uint64_t huge_bytes = 0;
+    uint64_t chunks = 0;
+};
 
 class Collector {
 public:
@@ -60,11 +69,11 @@ public:
     // Route record kinds [first, last] to an extension handler.
     void add_extension(uint16_t first_kind, uint16_t last_kind, ExtensionHandler handler);
     void add_block_observer(BlockObserver observer) { block_observers_.push_back(std::move(observer)); }
-    // Attach by PID: heap->size of a process when the tracer attached (live before us);
-    // set before any record of that process is handled.
-    // What a process attached mid-run held before the tracer saw it. Set from a
-    // read before attaching, then replaced by the BPF side's PMT_REC_BASELINE,
-    // taken at the first traced call (no allocation can fall in between).
+    // What a process held before the tracer saw it (attached mid-run, or a forked
+    // child's copy of its parent's heap). The one entry point: set from a read
+    // before attaching (or the parent's figure at fork), then replaced by the BPF
+    // side's PMT_REC_BASELINE, taken at the process's first traced call (no
+    // allocation can fall in between).
     void set_baseline(uint32_t tgid, uint64_t bytes);
 
     // The profile as of now (or as frozen at script end in launch mode).
@@ -78,6 +87,17 @@ public:
     // Frames (root first) of a stack id from intern_record_stack().
     const std::vector<Frame>& stack_frames(uint32_t id) const { return stacks_.frames(id); }
     uint64_t live_bytes() const { return live_total_; }
+    // The one model of a process (created on first use).
+    ProcessHeap& process(uint32_t tgid);
+    const ProcessHeap* find_process(uint32_t tgid) const;
+    // Mapped memory: every change to a model's real/huge/chunk figures goes
+    // through here, so the totals across processes stay right.
+    void change_mapped(ProcessHeap& p, int64_t real_bytes, int64_t huge_bytes, int64_t chunks);
+    const MappedTotals& mapped_totals() const { return mapped_; }
+    // The heap module maps regions: checkpoints then carry the traced real size.
+    void trace_mapped_memory() { mapped_traced_ = true; }
+    // A page fault attributed to a stack (the fault module).
+    void add_fault(uint32_t stack, uint64_t ns);
     // The stacks holding memory now (id, figures).
     std::vector<std::pair<uint32_t, StackStats>> live_stacks() const;
     uint64_t process_live_bytes(uint32_t tgid) const;
@@ -88,16 +108,7 @@ public:
     size_t checkpoints_kept() const { return checkpoints_.size(); }
 
 private:
-    struct Block {
-        uint64_t size;
-        uint32_t stack;
-    };
-    struct Process {
-        tsl::robin_map<uint64_t, Block, AddressHash> live;
-        uint64_t live_bytes = 0;
-        uint64_t baseline_remaining = 0;
-        std::optional<int> exit_code;
-    };
+    using Process = ProcessHeap;
     struct StackFigures {
         StackStats stats;
         uint64_t peak_epoch = 0;  // see note_change()
@@ -107,24 +118,26 @@ private:
         uint64_t live_total;
     };
 
-    Process& process(uint32_t tgid);
     StackFigures& figures(uint32_t stack);
     void note_change(StackFigures& f);
     void add_block(Process& p, uint64_t ptr, uint64_t size, uint32_t stack);
     // Removes ptr if live; returns its size (0 if not found).
     uint64_t remove_block(Process& p, uint64_t ptr);
+    // The huge blocks view: allocations past the large size, by address range.
+    void note_huge_block(Process& p, uint64_t ptr, uint64_t requested);
     void account_untracked_free(Process& p, uint64_t size);
-    void on_alloc(const pmt_alloc_record& r, size_t size);
-    void on_realloc(const pmt_alloc_record& r, size_t size);
+    void on_alloc(const RecordView& r);
+    void on_realloc(const RecordView& r);
     void on_free(const pmt_free_record& r);
     void on_checkpoint(const pmt_checkpoint_record& r);
-    void on_request_end(const pmt_request_record& r);
+    void on_request(const pmt_request_record& r);
     void on_fork(const pmt_proc_record& r);
     void on_exit(const pmt_proc_record& r);
     void on_heap_reset(const pmt_heap_reset_record& r);
     // Releases every live block of `p`, adding them to the given counters.
     void release_all(Process& p, uint64_t& blocks, uint64_t& bytes);
-    uint32_t record_stack(const pmt_alloc_record& r, size_t size);
+    uint32_t record_stack(const RecordView& r);
+    void dispatch(const RecordView& r);
     std::vector<StackFigures> resolved_peaks(const std::vector<StackFigures>& stacks) const;
 
     CollectorOptions options_;
@@ -150,6 +163,9 @@ private:
     std::vector<Extension> extensions_;
     std::vector<BlockObserver> block_observers_;
     uint32_t record_tgid_ = 0;  // process of the record being handled
+    MappedTotals mapped_;
+    bool mapped_traced_ = false;
+    RecordView view_;  // reused: see RecordView::decode
 };
 
 }  // namespace pmt

@@ -1,10 +1,11 @@
 // Turns PMT_REC_FAULT records into the session's FaultReport, and tells the
 // allocation collector which stack each fault belongs to.
 //
-// Call on_record() with EVERY ring buffer record, in order: fault records are
-// classified and counted; allocation, free, fork and exit records are only looked
-// at to learn where huge blocks are (they cannot be recognised by content);
-// restore and request records delimit the per-restore and per-request figures.
+// Call on_record() with the fault, restore, request, fork and exit records, in
+// order: fault records are classified and counted; restore and request records
+// delimit the per-restore and per-request figures. Whether a fault hit a huge
+// block (which content cannot tell) comes from the process's model
+// (set_huge_block_lookup; without one, no fault is in a huge block).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <span>
 
+#include "collect/record_view.h"
 #include "faults/fault_stats.h"
 #include "faults/fault_windows.h"
 #include "faults/region_classifier.h"
@@ -34,8 +36,10 @@ struct FaultAttribution {
 
 class FaultCollector {
 public:
-    std::optional<FaultAttribution> on_record(const pmt_record_header& hdr, const void* data,
-                                              size_t size);
+    std::optional<FaultAttribution> on_record(const RecordView& record);
+    void set_huge_block_lookup(std::function<bool(uint32_t tgid, uint64_t addr)> lookup) {
+        in_huge_block_ = std::move(lookup);
+    }
     // Kernel-side counters (FaultTracer::counters()) to report with the figures.
     void set_kernel_counters(const FaultCounters& c) { kernel_counters_ = c; }
     // to_seconds: record timestamp -> seconds since session start (restore/request t_s).
@@ -45,7 +49,7 @@ public:
     RegionClassifier& classifier() { return classifier_; }
 
 private:
-    std::optional<FaultAttribution> on_fault(const void* data, size_t size);
+    std::optional<FaultAttribution> on_fault(const RecordView& record);
 
     RegionClassifier classifier_;
     FaultStats stats_;
@@ -53,6 +57,7 @@ private:
     uint64_t cow_count_ = 0, cow_ns_ = 0;
     FaultCounters kernel_counters_;
     uint64_t malformed_ = 0;
+    std::function<bool(uint32_t, uint64_t)> in_huge_block_;
 };
 
 }  // namespace pmt

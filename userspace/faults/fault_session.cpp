@@ -1,80 +1,57 @@
 #include "faults/fault_session.h"
 
-#include <bpf/libbpf.h>
-
-#include <cstring>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
-#include "collect/stack_table.h"
 #include "faults/fault_collector.h"
 #include "faults/fault_tracer.h"
 #include "faults/restore_functions.h"
 #include "target/php_binary.h"
-#include "memtrace.skel.h"
 
 namespace pmt {
 namespace {
 
-struct FaultSession {
+class FaultModule : public SessionModule {
+public:
+    explicit FaultModule(const FaultSessionOptions& o) : options(o) {}
+
     FaultSessionOptions options;
     std::unique_ptr<FaultTracer> tracer;
+    std::vector<uint64_t> restore_offsets;
     FaultCollector faults;
     Collector* collector = nullptr;
-    struct Figures {
-        uint64_t count = 0, ns = 0;
-    };
-    std::unordered_map<uint32_t, Figures> per_stack;  // Collector stack id -> faults
 
-    Status start(MemtraceProbes& probes, Collector& c, const PhpBinary& php) {
-        memtrace_bpf* skel = probes.skeleton();
+    Status start(SessionContext& context) override {
+        const PhpBinary& php = context.php;
+        Collector& c = context.collector;
         FaultTracerOptions o;
-        std::memcpy(&o.config, const_cast<const pmt_config*>(&skel->rodata->cfg), sizeof(o.config));
+        o.config = context.allocations.config();
         o.max_frames = options.max_frames;
         o.vma_lookup = options.vma_lookup;
-        o.traced_fd = bpf_map__fd(skel->maps.traced);
-        o.events_fd = bpf_map__fd(skel->maps.events);
-        o.counters_fd = bpf_map__fd(skel->maps.counters);
-        o.announced_funcs_fd = bpf_map__fd(skel->maps.announced_funcs);
+        o.shared = context.allocations.shared_maps();
         auto t = FaultTracer::start(o);
         if (!t) return t.error();
         tracer = std::move(*t);
         collector = &c;
         // A PHP with heap snapshots: measure every restore (stock PHP has none).
         std::vector<std::string> names;
-        std::vector<uint64_t> offsets;
         for (const auto& f : find_restore_functions(php.elf())) {
             names.push_back(f.name);
-            offsets.push_back(f.file_offset);
+            restore_offsets.push_back(f.file_offset);
         }
-        if (auto s = tracer->attach_restore_functions(php.path(), offsets); !s) return s;
         faults.set_restore_functions(std::move(names));
-        route_fault_records(c, faults, [this](uint32_t stack, uint64_t ns) {
-            auto& f = per_stack[stack];
-            ++f.count;
-            f.ns += ns;
-        });
+        route_fault_records(c, faults, [&c](uint32_t stack, uint64_t ns) { c.add_fault(stack, ns); });
         return Status::success();
     }
 
-    void finish(Profile& p) {
+    std::vector<ResolvedProbe> uprobes() const override { return tracer->restore_probes(restore_offsets); }
+
+    void finish(Profile& p) override {
         if (!tracer) return;
         faults.set_kernel_counters(tracer->counters());
-        tracer.reset();  // detach now, not when the hooks are destroyed
+        tracer.reset();  // release the object now, not when the module is destroyed
+        // (Each fault's figures are on its stack already: Collector::add_fault.)
         p.faults = faults.report([this](uint64_t ts) { return collector->seconds_since_start(ts); });
-        std::unordered_map<std::vector<Frame>, size_t, FramesHash> index;
-        for (size_t i = 0; i < p.stacks.size(); ++i) index.emplace(p.stacks[i].frames, i);
-        for (const auto& [id, f] : per_stack) {
-            const std::vector<Frame>& frames = collector->stack_frames(id);
-            auto it = index.find(frames);
-            if (it == index.end()) {
-                it = index.emplace(frames, p.stacks.size()).first;
-                p.stacks.push_back(Stack{frames, {}});
-            }
-            p.stacks[it->second].stats.fault_count += f.count;
-            p.stacks[it->second].stats.fault_ns += f.ns;
-        }
     }
 };
 
@@ -82,28 +59,22 @@ struct FaultSession {
 
 void route_fault_records(Collector& collector, FaultCollector& faults,
                          std::function<void(uint32_t stack, uint64_t ns)> on_fault) {
-    auto handler = [&faults, on_fault = std::move(on_fault)](Collector& c, const pmt_record_header& hdr,
-                                                              const void* data, size_t size) {
-        auto a = faults.on_record(hdr, data, size);
+    auto handler = [&faults, on_fault = std::move(on_fault)](Collector& c, const RecordView& record) {
+        auto a = faults.on_record(record);
         if (!a || a->leaf_first.empty()) return;
         on_fault(c.intern_record_stack(a->tgid, a->leaf_first), a->ns);
     };
+    faults.set_huge_block_lookup([&collector](uint32_t tgid, uint64_t addr) {
+        const ProcessHeap* p = collector.find_process(tgid);
+        return p && p->in_huge_block(addr);
+    });
     collector.add_extension(PMT_REC_FAULT, PMT_REC_FAULT, handler);
-    // Huge blocks are learnt from these (see RegionClassifier).
-    collector.add_extension(PMT_REC_ALLOC, PMT_REC_REALLOC, handler);
-    collector.add_extension(PMT_REC_REQUEST_BEGIN, PMT_REC_PROC_EXIT, handler);  // requests, forks, exits
+    collector.add_extension(PMT_REC_REQUEST, PMT_REC_PROC_EXIT, handler);  // requests, forks, exits
     collector.add_extension(PMT_REC_RESTORE_BEGIN, PMT_REC_RESTORE_END, handler);
 }
 
-SessionHooks fault_session_hooks(const FaultSessionOptions& options) {
-    auto session = std::make_shared<FaultSession>();
-    session->options = options;
-    SessionHooks hooks;
-    hooks.before_start = [session](MemtraceProbes& probes, Collector& c, const PhpBinary& php) {
-        return session->start(probes, c, php);
-    };
-    hooks.finish = [session](Profile& p) { session->finish(p); };
-    return hooks;
+std::unique_ptr<SessionModule> make_fault_module(const FaultSessionOptions& options) {
+    return std::make_unique<FaultModule>(options);
 }
 
 }  // namespace pmt

@@ -1,20 +1,21 @@
-// `phpmemtrace record --faults`: joins the page-fault tracer to a record session.
+// `phpmemtrace record --faults`: the page-fault module of a session.
 //
-// before_start loads faults.bpf.c sharing the allocation object's maps (traced set,
-// ring buffer, counters, function-name cache) and routes fault records, plus the
-// allocation/free/fork/exit records it needs for huge blocks, to a FaultCollector;
-// each fault's PHP stack is interned in the session's Collector. finish() puts the
-// FaultReport in Profile::faults and fault_count / fault_ns on the stacks (stacks
-// that only faulted are added), then detaches the tracer. When the PHP binary has
+// start() loads faults.bpf.c sharing the allocation object's maps (traced set,
+// ring buffer, counters, function-name cache) and routes fault, request, fork,
+// exit and restore records to a FaultCollector, which asks the Collector's
+// process models whether a fault hit a huge block; each fault's figures go on
+// its PHP stack in the Collector (Collector::add_fault). finish() puts the
+// FaultReport in Profile::faults and releases the object. When the PHP binary has
 // snapshot-restore functions (restore_functions.h), each restore is measured too.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "faults/fault_collector.h"
 #include "phpmemtrace.h"
-#include "session/record_session.h"
+#include "session/session_module.h"
 
 namespace pmt {
 
@@ -23,7 +24,7 @@ struct FaultSessionOptions {
     bool vma_lookup = true;  // see FaultTracerOptions::vma_lookup
 };
 
-SessionHooks fault_session_hooks(const FaultSessionOptions& options);
+std::unique_ptr<SessionModule> make_fault_module(const FaultSessionOptions& options);
 
 // Routes every record kind `faults` needs from the session's Collector to it, and
 // each fault with a PHP stack to `on_fault` (the stack's id in the Collector, the

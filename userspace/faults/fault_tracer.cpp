@@ -37,14 +37,6 @@ int open_sw_event(uint64_t config, int cpu) {
                                     -1, PERF_FLAG_FD_CLOEXEC));
 }
 
-Status reuse(bpf_map* map, int fd, const char* name) {
-    if (fd < 0) return Status::success();
-    int err = bpf_map__reuse_fd(map, fd);
-    if (err)
-        return Error{std::string("page-fault tracing: cannot share map ") + name + ": " + errno_text(err)};
-    return Status::success();
-}
-
 }  // namespace
 
 std::vector<int> parse_cpu_list(const std::string& text) {
@@ -72,24 +64,18 @@ std::vector<int> online_cpus() {
 
 Result<std::unique_ptr<FaultTracer>> FaultTracer::start(const FaultTracerOptions& options) {
     std::unique_ptr<FaultTracer> t(new FaultTracer);
-    t->skel_ = faults_bpf__open();
+    t->skel_.reset(faults_bpf__open());
     if (!t->skel_) return Error{"page-fault tracing: cannot open faults.bpf.o: " + errno_text(errno)};
+    faults_bpf* skel = t->skel_.get();
 
     pmt_config cfg = options.config;
     cfg.max_frames = std::min<uint32_t>(options.max_frames, PMT_MAX_FRAMES);
     if (options.config.max_frames) cfg.max_frames = std::min(cfg.max_frames, options.config.max_frames);
-    std::memcpy(const_cast<pmt_config*>(&t->skel_->rodata->cfg), &cfg, sizeof(cfg));
-    t->skel_->rodata->lookup_vma = options.vma_lookup ? 1 : 0;
-
-    auto& maps = t->skel_->maps;
-    for (auto s : {reuse(maps.traced, options.traced_fd, "traced"),
-                   reuse(maps.events, options.events_fd, "events"),
-                   reuse(maps.counters, options.counters_fd, "counters"),
-                   reuse(maps.announced_funcs, options.announced_funcs_fd, "announced_funcs")})
-        if (!s) return s.error();
-    if (options.events_fd < 0) bpf_map__set_max_entries(maps.events, options.own_ringbuf_bytes);
-
-    faults_bpf* skel = t->skel_;
+    std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
+    skel->rodata->lookup_vma = options.vma_lookup ? 1 : 0;
+    if (auto s = share_maps(skel->obj, options.shared, "faults.bpf.o"); !s)
+        return Error{"page-fault tracing: " + s.error().message};
+    if (options.shared.events < 0) bpf_map__set_max_entries(skel->maps.events, options.own_ringbuf_bytes);
     if (auto s = load_bpf_object(skel->obj, "faults.bpf.o",
                                  [skel] { return faults_bpf__load(skel); });
         !s)
@@ -106,7 +92,7 @@ Status FaultTracer::attach(const FaultTracerOptions&) {
         if (!link)
             return Error{std::string("page-fault tracing: cannot attach the raw tracepoint ") + what + ": " +
                          errno_text(errno)};
-        links_.push_back(link);
+        links_.emplace_back(link);
     }
     const std::vector<int> cpus = online_cpus();
     if (cpus.empty()) return Error{"page-fault tracing: cannot read /sys/devices/system/cpu/online"};
@@ -125,32 +111,31 @@ Status FaultTracer::attach(const FaultTracerOptions&) {
                 return Error{std::string("page-fault tracing: cannot attach BPF to perf event ") + what +
                              " on CPU " + std::to_string(cpu) + ": " + errno_text(err)};
             }
-            links_.push_back(link);  // the link closes the perf event's fd
+            links_.emplace_back(link);  // the link closes the perf event's fd
             ++perf_links_;
         }
     }
     return Status::success();
 }
 
-Status FaultTracer::attach_restore_functions(const std::string& binary, const std::vector<uint64_t>& file_offsets,
-                                             int pid) {
-    for (size_t i = 0; i < file_offsets.size(); ++i) {
-        for (bool ret : {false, true}) {
-            LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i, .retprobe = ret);
-            bpf_program* prog = ret ? skel_->progs.restore_return : skel_->progs.restore_entry;
-            bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, binary.c_str(), file_offsets[i], &opts);
-            if (!link)
-                return Error{"cannot attach a uprobe to the snapshot-restore function at offset " +
-                             std::to_string(file_offsets[i]) + " of " + binary + ": " + errno_text(errno)};
-            links_.push_back(link);
-        }
-    }
-    return Status::success();
+std::vector<ResolvedProbe> FaultTracer::restore_probes(const std::vector<uint64_t>& file_offsets) const {
+    std::vector<ResolvedProbe> out;
+    for (size_t i = 0; i < file_offsets.size(); ++i)
+        out.push_back({"the snapshot-restore function at offset " + std::to_string(file_offsets[i]), file_offsets[i],
+                       PMT_COOKIE(PMT_PROBE_RESTORE, i, 0), skel_->progs.restore_entry, skel_->progs.restore_return});
+    return out;
 }
 
+Status FaultTracer::attach_restore_functions(const std::string& binary, const std::vector<uint64_t>& file_offsets,
+                                             pid_t pid) {
+    return attach_probes(binary, pid, restore_probes(file_offsets), false, restore_links_);
+}
+
+void FaultTracer::SkelDeleter::operator()(faults_bpf* skel) const { faults_bpf__destroy(skel); }
+
 FaultTracer::~FaultTracer() {
-    for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
-    if (skel_) faults_bpf__destroy(skel_);
+    restore_links_ = {};
+    links_.clear();
 }
 
 int FaultTracer::traced_fd() const { return bpf_map__fd(skel_->maps.traced); }

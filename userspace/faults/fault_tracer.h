@@ -8,26 +8,24 @@
 #include <string>
 #include <vector>
 
+#include "attach/bpf_handles.h"
+#include "attach/bpf_load.h"
+#include "attach/process_links.h"
+#include "attach/uprobe_attach.h"
 #include "model/faults.h"
 #include "phpmemtrace.h"
 #include "util/result.h"
 
 struct faults_bpf;
-struct bpf_link;
 
 namespace pmt {
 
 struct FaultTracerOptions {
     pmt_config config{};  // the same configuration as the allocation object's
     uint32_t max_frames = PMT_FAULT_DEFAULT_FRAMES;  // PHP frames per fault (<= config.max_frames)
-    // File descriptors of the allocation object's maps to share (bpf_map__fd of
-    // memtrace's `traced`, `events`, `counters`, `announced_funcs`); -1: use this
-    // object's own map (standalone use, tests).
-    int traced_fd = -1;
-    int events_fd = -1;
-    int counters_fd = -1;
-    int announced_funcs_fd = -1;
-    uint32_t own_ringbuf_bytes = 16u << 20;  // when events_fd == -1
+    // The allocation object's maps; -1: this object's own (standalone use, tests).
+    SharedMaps shared;
+    uint32_t own_ringbuf_bytes = 16u << 20;  // when shared.events == -1
     // Look the VMA up in BPF (exact, ~0.5 us per fault here); false: user space
     // classifies from /proc/PID/maps (a forked child that exited: its parent's).
     bool vma_lookup = true;
@@ -42,11 +40,13 @@ public:
     FaultTracer(const FaultTracer&) = delete;
     FaultTracer& operator=(const FaultTracer&) = delete;
 
-    // Uprobes on the target's snapshot-restore functions (restore_functions.h):
-    // entry and return of each, for processes in the traced set. pid -1: every
-    // process running `binary`. The attach cookie is the function's index.
+    // The uprobes on a target's snapshot-restore functions (restore_functions.h),
+    // entry and return of each, for the session to attach per process. The
+    // cookie's argument is the function's index.
+    std::vector<ResolvedProbe> restore_probes(const std::vector<uint64_t>& file_offsets) const;
+    // Standalone use (tests): attaches them to `pid` of `binary` (-1: every process).
     Status attach_restore_functions(const std::string& binary, const std::vector<uint64_t>& file_offsets,
-                                    int pid = -1);
+                                    pid_t pid = -1);
 
     // The maps in use (shared ones, or this object's own).
     int traced_fd() const;
@@ -59,8 +59,13 @@ private:
     FaultTracer() = default;
     Status attach(const FaultTracerOptions& options);
 
-    faults_bpf* skel_ = nullptr;
-    std::vector<bpf_link*> links_;
+    struct SkelDeleter {
+        void operator()(faults_bpf* skel) const;
+    };
+    std::unique_ptr<faults_bpf, SkelDeleter> skel_;
+    // Declared after skel_: destroyed first.
+    std::vector<BpfLink> links_;  // raw tracepoints and perf events
+    ProbeLinks restore_links_;    // standalone restore probes
     size_t perf_links_ = 0;
 };
 

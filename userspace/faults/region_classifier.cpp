@@ -75,7 +75,7 @@ FaultKind classify_kind(uint32_t error_code, const VmaFacts& vma) {
     return FaultKind::Other;
 }
 
-RegionClassifier::Result RegionClassifier::classify(const pmt_fault_record& r) {
+RegionClassifier::Result RegionClassifier::classify(const pmt_fault_record& r, bool in_huge_block) {
     const uint32_t tgid = r.hdr.tgid;
     VmaFacts vma;
     if (r.flags & PMT_FAULT_NO_VMA) {
@@ -85,8 +85,7 @@ RegionClassifier::Result RegionClassifier::classify(const pmt_fault_record& r) {
         vma.shared = r.vm_flags & PMT_VM_SHARED;
         vma.file = printable_field(r.file, sizeof(r.file));
     }
-    return Result{classify_region(vma, r.flags & PMT_FAULT_ZEND_CHUNK, r.flags & PMT_FAULT_VM_STACK,
-                                  in_huge(tgid, r.addr)),
+    return Result{classify_region(vma, r.flags & PMT_FAULT_ZEND_CHUNK, r.flags & PMT_FAULT_VM_STACK, in_huge_block),
                   classify_kind(r.error_code, vma)};
 }
 
@@ -112,37 +111,13 @@ std::optional<VmaFacts> RegionClassifier::from_maps(uint32_t tgid, uint64_t addr
     return f;
 }
 
-void RegionClassifier::note_huge(uint32_t tgid, uint64_t ptr, uint64_t size) {
-    const uint64_t end = ptr + ((size + PMT_ZEND_PAGE_SIZE - 1) & ~uint64_t{PMT_ZEND_PAGE_SIZE - 1});
-    huge_[tgid][ptr] = end;
-}
-
-void RegionClassifier::forget_huge(uint32_t tgid, uint64_t ptr) {
-    auto it = huge_.find(tgid);
-    if (it != huge_.end()) it->second.erase(ptr);
-}
-
 void RegionClassifier::on_fork(uint32_t parent, uint32_t child) {
-    auto it = huge_.find(parent);
-    if (it != huge_.end()) huge_[child] = it->second;  // the child has a copy of the heap
-    // And of the address space: the child may exit before its maps can be read.
+    // The child has a copy of the address space, and may exit before its maps can be read.
     // (Known only if the parent's faults were classified from its maps already.)
     auto maps = maps_.find(parent);
     if (maps != maps_.end()) maps_[child] = maps->second;
 }
 
-void RegionClassifier::on_exit(uint32_t tgid) {
-    huge_.erase(tgid);
-    maps_.erase(tgid);
-}
-
-bool RegionClassifier::in_huge(uint32_t tgid, uint64_t addr) const {
-    auto it = huge_.find(tgid);
-    if (it == huge_.end() || it->second.empty()) return false;
-    auto block = it->second.upper_bound(addr);
-    if (block == it->second.begin()) return false;
-    --block;
-    return addr >= block->first && addr < block->second;
-}
+void RegionClassifier::on_exit(uint32_t tgid) { maps_.erase(tgid); }
 
 }  // namespace pmt

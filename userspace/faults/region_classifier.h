@@ -6,12 +6,11 @@
 // survive processes that exit before user space looks (a pcntl_fork() child).
 // /proc/PID/maps is the fallback when bpf_find_vma() could not run; it is re-read
 // when an address falls outside the regions known so far, since the heap grows.
-// Huge blocks cannot be told from other 2 MiB-aligned anonymous memory by content,
-// so they are learnt from the allocation records (_emalloc_huge sizes).
+// Huge blocks cannot be told from other 2 MiB-aligned anonymous memory by content:
+// the caller says (the process's model knows them from the allocation records).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -49,14 +48,11 @@ public:
         FaultRegion region;
         FaultKind kind;
     };
-    Result classify(const pmt_fault_record& r);
+    Result classify(const pmt_fault_record& r, bool in_huge_block);
 
-    // Huge blocks, from allocation records (ordered before the faults they cause).
-    void note_huge(uint32_t tgid, uint64_t ptr, uint64_t size);
-    void forget_huge(uint32_t tgid, uint64_t ptr);
+    // The cache of /proc/PID/maps follows the processes.
     void on_fork(uint32_t parent, uint32_t child);
     void on_exit(uint32_t tgid);
-    bool in_huge(uint32_t tgid, uint64_t addr) const;
 
     // Replaces the /proc reader (tests).
     void set_maps_reader(std::vector<MapEntry> (*reader)(uint32_t)) { reader_ = reader; }
@@ -65,7 +61,6 @@ public:
 private:
     std::optional<VmaFacts> from_maps(uint32_t tgid, uint64_t addr);
 
-    std::unordered_map<uint32_t, std::map<uint64_t, uint64_t>> huge_;  // tgid -> start -> end
     std::unordered_map<uint32_t, std::vector<MapEntry>> maps_;
     std::vector<MapEntry> (*reader_)(uint32_t) = read_proc_maps;
     uint64_t maps_reads_ = 0;

@@ -1,26 +1,19 @@
-// Joins the heap tracer (heap.bpf.c + HeapTracker) to a record session.
+// The heap-structure module (heap.bpf.c + HeapTracker) of a session.
 #pragma once
 
-#include <sys/types.h>
-
-#include <optional>
-#include <string>
+#include <memory>
 
 #include "heap/heap_tracker.h"
-#include "session/record_session.h"
+#include "session/session_module.h"
 
 namespace pmt {
 
 struct HeapSessionOptions {
     HeapTrackerOptions tracker;
-    uint32_t max_frames = PMT_DEFAULT_FRAMES;
-    bool follow_forks = true;
-    bool use_uprobe_multi = true;     // record --no-uprobe-multi turns it off
-    std::optional<pid_t> attach_pid;  // attach mode: read what is mapped already
 };
 
-// before_start loads and attaches the heap probes and routes their records to a
-// HeapTracker; finish stores the HeapTimeline in the Profile.
-SessionHooks make_heap_session_hooks(const HeapSessionOptions& options);
+// Loads heap.bpf.c and routes its records (and the request records) to a
+// HeapTracker; its finish stores the HeapTimeline in the Profile.
+std::unique_ptr<SessionModule> make_heap_module(const HeapSessionOptions& options);
 
 }  // namespace pmt

@@ -8,10 +8,7 @@
 // equal heap->real_size (memory_get_usage(true)) at every checkpoint.
 #pragma once
 
-#include <tsl/robin_map.h>
-
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <regex>
 #include <string>
@@ -21,7 +18,6 @@
 #include "collect/collector.h"
 #include "model/profile.h"
 #include "phpmemtrace.h"
-#include "util/hash.h"
 
 namespace pmt {
 
@@ -40,23 +36,19 @@ class HeapTracker {
 public:
     explicit HeapTracker(HeapTrackerOptions options);
 
-    // Routes the heap records (and realloc, checkpoint, fork, exit records) here,
-    // and observes the collector's blocks.
+    // Routes the heap records (and realloc, checkpoint, request, fork, exit
+    // records) here, and observes the collector's blocks.
     void attach_to(Collector& collector);
     // Attach by PID: what a process had mapped before the tracer saw it.
     void set_baseline(uint32_t tgid, uint64_t real_bytes, uint64_t huge_bytes, uint64_t used_bytes);
     void set_method(std::string method, std::string request_source);
-    // Fills profile.heap_timeline and each checkpoint's traced_real_bytes.
+    // Fills profile.heap_timeline.
     void finish(Profile& profile, const Collector& collector);
 
     // For tests: the tracer's real size of a process now.
     uint64_t real_bytes(uint32_t tgid) const;
 
 private:
-    struct Region {
-        uint64_t size;
-        bool huge;
-    };
     struct StackAccount {
         uint64_t bytes = 0, count = 0;
     };
@@ -69,56 +61,37 @@ private:
         uint64_t start_ns = 0;
         std::unordered_map<uint32_t, StackAccount> stacks;
     };
-    struct Process {
-        std::map<uint64_t, Region> regions;
-        uint64_t real = 0, huge = 0;
-        uint32_t chunks = 0;
-        // Used size: PHP's heap->size at the last heap event, plus what the tracer
-        // saw allocated (+) and freed (-) since, among blocks of this heap generation.
-        uint64_t anchor_used = 0;
-        int64_t delta = 0;
-        tsl::robin_map<uint64_t, uint64_t, AddressHash> generation;  // blocks allocated since the request began
+    // What the timeline follows per process, beyond the process's model.
+    struct Timeline {
         double last_sample_s = -1;
-        uint64_t limit = 0;
         std::optional<OpenRequest> request;
         std::optional<OpenGc> gc;
     };
-    struct PendingStack {
-        uint32_t stack = 0;
-        bool valid = false;
-    };
 
-    Process& process(uint32_t tgid);
-    uint64_t used(const Process& p) const;
-    void anchor(Process& p, const pmt_heap_state& heap, uint16_t flags);
-    void sample(uint32_t tgid, Process& p, uint64_t ts_ns, bool force);
-    void check_margin(uint32_t tgid, Process& p, uint64_t ts_ns);
+    ProcessHeap& process(uint32_t tgid) { return collector_->process(tgid); }
+    Timeline& timeline(uint32_t tgid) { return per_process_[tgid]; }
+    void anchor(ProcessHeap& p, const pmt_heap_state& heap, uint16_t flags);
+    void sample(uint32_t tgid, ProcessHeap& p, uint64_t ts_ns, bool force);
+    void check_margin(uint32_t tgid, ProcessHeap& p, uint64_t ts_ns);
     std::vector<HeapStackBytes> live_stacks_now(const Collector& c) const;
 
-    void on_record(Collector& c, const pmt_record_header& hdr, const void* data, size_t size);
-    void on_block(uint32_t tgid, uint64_t ptr, uint64_t size, uint32_t stack, bool added);
-    void on_map(Collector& c, const pmt_heap_map_record& r, size_t size);
+    void on_record(Collector& c, const RecordView& r);
+    void on_block(ProcessHeap& p, uint32_t tgid, const ProcessHeap::Block& block, bool added);
+    void on_map(Collector& c, const RecordView& r);
     void on_realloc(const pmt_alloc_record& r);
-    // `kept_by_collector`: checkpoints the collector keeps, this one included.
-    void on_checkpoint(const pmt_checkpoint_record& r, size_t kept_by_collector);
+    void on_checkpoint(const pmt_checkpoint_record& r);
     void on_gc(const pmt_gc_record& r);
-    void on_error(Collector& c, const pmt_error_record& r, size_t size);
-    void on_request(const pmt_heap_request_record& r);
-    void on_fork(const pmt_proc_record& r);
-    void on_exit(const pmt_proc_record& r);
+    void on_error(Collector& c, const pmt_error_record& r);
+    void on_request(const pmt_request_record& r);
 
     HeapTrackerOptions options_;
     std::optional<std::regex> filter_;
     Collector* collector_ = nullptr;
     HeapTimeline timeline_;
-    std::unordered_map<uint32_t, Process> processes_;
+    std::unordered_map<uint32_t, Timeline> per_process_;
     std::vector<uint32_t> map_event_stacks_;          // parallel to timeline_.map_events
     std::vector<std::vector<std::pair<uint32_t, StackAccount>>> gc_stacks_;  // parallel to gc_runs
     std::vector<std::pair<uint32_t, StackStats>> limit_stacks_;
-    std::vector<std::optional<uint64_t>> checkpoint_real_;  // parallel to the collector's checkpoints
-    uint64_t total_real_ = 0;   // across processes, for the peaks
-    uint64_t total_huge_ = 0;
-    uint64_t total_chunks_ = 0;
 };
 
 }  // namespace pmt

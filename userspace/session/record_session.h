@@ -1,18 +1,16 @@
-// One `phpmemtrace record` session: find the target, load and attach the probes,
-// stream records into the collector until the target ends, the duration is over
-// or the user presses Ctrl-C, and produce the Profile.
+// One `phpmemtrace record` session: the session core (session_core.h) run until
+// the target ends, the duration is over or the user presses Ctrl-C, with the
+// target's description added to the Profile.
 #pragma once
 
-#include <sys/types.h>
-
-#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "attach/memtrace_probes.h"
-#include "collect/collector.h"
 #include "model/profile.h"
+#include "session/session_core.h"
+#include "session/session_module.h"
 #include "util/result.h"
 
 namespace pmt {
@@ -29,18 +27,8 @@ struct RecordOptions {
     std::string ready_file;
 };
 
-// Lets other tracers (page faults, heap structure) join a session: before_start
-// is called after the allocator probes are loaded and before the target runs;
-// attach_to puts the tracer's uprobes on one process (the target, then each child
-// it forks), detach_from takes them off one that exited.
-struct SessionHooks {
-    std::function<Status(MemtraceProbes&, Collector&, const PhpBinary&)> before_start;
-    std::function<Status(pid_t)> attach_to;
-    std::function<void(pid_t)> detach_from;
-    std::function<void(Profile&)> finish;
-};
-
-Result<Profile> run_record_session(const RecordOptions& options, const std::vector<SessionHooks>& hooks = {});
+Result<Profile> run_record_session(const RecordOptions& options,
+                                   std::vector<std::unique_ptr<SessionModule>> modules = {});
 
 // Set by SIGINT/SIGTERM handlers; ends the session cleanly.
 void request_session_stop();

@@ -56,6 +56,11 @@ Result<PhpBinary> PhpBinary::from_elf(ElfFile elf) {
     php.offsets_.heap_size = php.heap_.heap_size;
     php.offsets_.heap_real_size = php.heap_.heap_real_size;
     php.offsets_.chunk_map = php.heap_.chunk_map;
+    php.heap_points_ = discover_zend_heap_probe_points(php.elf_);
+    php.offsets_.heap_peak = php.heap_points_.heap_peak;
+    php.offsets_.heap_limit = php.heap_points_.heap_limit;
+    php.offsets_.heap_huge_list = php.heap_points_.heap_huge_list;
+    if (auto sg = php.elf_.symbol("sapi_globals")) php.sg_vaddr_ = sg->vaddr;
     return php;
 }
 
@@ -74,6 +79,7 @@ pmt_config PhpBinary::bpf_config(uint32_t max_frames, bool follow_forks) const {
     cfg.eg_vaddr = eg_vaddr_;
     cfg.cg_vaddr = cg_vaddr_;
     cfg.heap_ptr_vaddr = heap_.heap_ptr_vaddr;
+    cfg.sg_vaddr = sg_vaddr_;
     cfg.max_frames = max_frames;
     cfg.follow_forks = follow_forks ? 1 : 0;
     for (size_t i = 0; i < zend::kBinSizes.size(); ++i) cfg.bin_sizes[i] = zend::kBinSizes[i];

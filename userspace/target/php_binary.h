@@ -10,6 +10,7 @@
 
 #include "phpmemtrace.h"
 #include "target/elf_file.h"
+#include "heap/zend_heap_discovery.h"
 #include "target/heap_layout.h"
 #include "target/php_offsets.h"
 #include "util/result.h"
@@ -27,6 +28,10 @@ public:
     const ElfFile& elf() const { return elf_; }
     const PhpVersion& version() const { return version_; }
     const HeapLayout& heap_layout() const { return heap_; }
+    // The heap's static functions and more of its fields, found in its code.
+    const ZendHeapProbePoints& heap_probe_points() const { return heap_points_; }
+    // Every PHP struct offset the probes and the outside readers use.
+    const pmt_php_offsets& offsets() const { return offsets_; }
     // Where a running process using this binary keeps its zend_mm_heap
     // (AG(mm_heap)), read from outside; nullopt if unknown or unreadable.
     std::optional<uint64_t> heap_address_in_process(pid_t pid) const;
@@ -38,6 +43,8 @@ private:
     PhpVersion version_;
     pmt_php_offsets offsets_{};
     HeapLayout heap_;
+    ZendHeapProbePoints heap_points_;
+    uint64_t sg_vaddr_ = 0;
     uint64_t eg_vaddr_ = 0;
     uint64_t cg_vaddr_ = 0;
 };

@@ -51,7 +51,11 @@ std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
         off.eg_current_execute_data = row.eg_current_execute_data;
         off.eg_flags = row.eg_flags;
         off.cg_in_compilation = row.cg_in_compilation;
-        // Identical in 7.4 - 8.5.
+        // Identical in 7.4 - 8.5 (Zend/zend_globals.h, zend_compile.h, zend_types.h,
+        // main/SAPI.h, Zend/zend_alloc.c).
+        off.eg_vm_stack = row.eg_current_execute_data - 16;  // vm_stack_top, vm_stack_end, vm_stack
+        off.vm_stack_end = 8;                                // _zend_vm_stack {top, end, prev}
+        off.vm_stack_prev = 16;
         off.ex_opline = 0;
         off.ex_func = 24;
         off.ex_prev_execute_data = 48;
@@ -62,6 +66,18 @@ std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
         off.opline_size = 32;
         off.ce_name = 8;
         off.zstr_val = 24;
+        // sapi_globals_struct: server_context, then request_info {request_method,
+        // query_string, cookie_data, content_length, path_translated, request_uri}.
+        off.sg_request_method = 8;
+        off.sg_query_string = 16;
+        off.sg_path_translated = 40;
+        off.sg_request_uri = 48;
+        // zend_alloc.c's private structs (the heap's own fields are read from the
+        // binary's code, heap_layout.h): zend_mm_huge_list {ptr, size, next};
+        // zend_mm_chunk {heap, next, prev, ...} padded to 64 bytes, then heap_slot.
+        off.huge_list_size = 8;
+        off.huge_list_next = 16;
+        off.chunk_heap_slot = 64;
         off.op_last = row.op_last;
         off.op_opcodes = row.op_opcodes;
         off.op_filename = row.op_filename;

@@ -1,0 +1,218 @@
+#include "session/session_core.h"
+
+#include <bpf/libbpf.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "attach/uprobe_multi.h"
+#include "target/process.h"
+#include "target/process_tree.h"
+
+namespace pmt {
+namespace {
+
+bool zend_alloc_disabled(const std::optional<std::string>& value) { return value && *value == "0"; }
+
+// heap->size of a running process, read from outside before attaching.
+std::optional<uint64_t> read_heap_size(pid_t pid, const PhpBinary& php) {
+    auto heap = php.heap_address_in_process(pid);
+    uint64_t size = 0;
+    if (!heap || !php.offsets().heap_size ||
+        !read_process_memory(pid, *heap + php.offsets().heap_size, &size, sizeof(size)))
+        return std::nullopt;
+    return size;
+}
+
+// The PHP image the session traces, with the refusals that need no privilege.
+Result<std::string> target_image(const SessionOptions& options) {
+    if (!options.command.empty()) {
+        auto resolved = resolve_command_binary(options.command);
+        if (!resolved) return resolved.error();
+        const char* zend_alloc = getenv("USE_ZEND_ALLOC");
+        if (zend_alloc_disabled(zend_alloc ? std::optional<std::string>(zend_alloc) : std::nullopt))
+            return Error{"USE_ZEND_ALLOC=0 is set: PHP would use malloc instead of the Zend memory manager, "
+                         "so there is nothing to trace (unset it)"};
+        return *resolved;
+    }
+    auto found = php_image_of_process(*options.pid);
+    if (!found) return found.error();
+    if (zend_alloc_disabled(process_env(*options.pid, "USE_ZEND_ALLOC")))
+        return Error{"process " + std::to_string(*options.pid) +
+                     " runs with USE_ZEND_ALLOC=0 (malloc instead of the Zend memory manager): nothing to trace"};
+    return *found;
+}
+
+}  // namespace
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+Session::~Session() {
+    ring_.reset();
+    links_.clear();  // detach before the programs go away, in parallel
+}
+
+Result<std::unique_ptr<Session>> Session::open(const SessionOptions& options,
+                                               std::vector<std::unique_ptr<SessionModule>> modules) {
+    if (options.command.empty() == !options.pid.has_value()) return Error{"give either -p PID or -- COMMAND ..."};
+    std::unique_ptr<Session> s(new Session());
+    s->modules_ = std::move(modules);
+    if (auto st = s->open_target(options); !st) return st.error();
+    if (auto st = s->load_probes(options); !st) return st.error();
+    if (auto st = s->attach_target(options); !st) return st.error();
+    return s;
+}
+
+// The PHP binary, and the target: held before exec, or running (with the
+// workers an FPM master forked before we came; later ones arrive through the
+// fork event).
+Status Session::open_target(const SessionOptions& options) {
+    auto image = target_image(options);
+    if (!image) return image.error();
+    image_ = *image;
+    auto php = PhpBinary::open(image_);
+    if (!php) return php.error();
+    php_ = std::make_unique<PhpBinary>(std::move(*php));
+    phases_.binary_ns = monotonic_ns();
+    if (!options.command.empty()) {
+        auto spawned = HeldChild::spawn(options.command);
+        if (!spawned) return spawned.error();
+        child_.emplace(std::move(*spawned));
+        main_pid_ = child_->pid();
+    } else {
+        main_pid_ = *options.pid;
+        running_.push_back(main_pid_);
+        if (options.probes.follow_forks)
+            for (pid_t child : descendant_processes(main_pid_)) running_.push_back(child);
+    }
+    return Status::success();
+}
+
+// The allocation object, the Collector and every module, before the target runs
+// anything we want to see.
+Status Session::load_probes(const SessionOptions& options) {
+    ProbeOptions probe_options = options.probes;
+    probe_options.use_uprobe_multi = probe_options.use_uprobe_multi && kernel_has_uprobe_multi();
+    auto allocations = MemtraceProbes::load(*php_, probe_options);
+    if (!allocations) return allocations.error();
+    allocations_ = std::move(*allocations);
+    start_ns_ = phases_.loaded_ns = monotonic_ns();
+    CollectorOptions collector_options;
+    collector_options.start_ns = start_ns_;
+    collector_options.max_stacks = options.max_stacks;
+    collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid_);
+    // A CLI worker attached by PID that ends during the session: report what it
+    // held when its script finished, not the empty heap after shutdown.
+    collector_options.frozen_is_final = launched();
+    collector_ = std::make_unique<Collector>(collector_options);
+    uprobes_ = allocations_->uprobes();
+    SessionContext context{*php_, *allocations_, *collector_, running_};
+    for (auto& module : modules_) {
+        if (auto st = module->start(context); !st) return st;
+        for (auto& probe : module->uprobes()) uprobes_.push_back(std::move(probe));
+    }
+    return Status::success();
+}
+
+// Registers the target (and the processes already running) and puts every
+// uprobe on each of them.
+Status Session::attach_target(const SessionOptions& options) {
+    // Attach by PID: what each heap holds now. A first estimate only (and the
+    // figure for a process that never calls the allocator during the session):
+    // the BPF side replaces it with heap->size read at its first traced call.
+    for (pid_t pid : running_)
+        if (auto baseline = read_heap_size(pid, *php_)) collector_->set_baseline(pid, *baseline);
+    if (options.trace_target)
+        if (auto st = allocations_->trace_process(main_pid_, !launched()); !st) return st;
+    for (pid_t pid : running_)
+        if (pid != main_pid_ && process_exists(pid))
+            if (auto st = allocations_->trace_process(pid, true); !st) return st;
+    if (options.probes.follow_forks) follow_processes();
+    Status attached = allocations_->attach_process_events();
+    if (attached) attached = attach_to(main_pid_);
+    if (!attached) {
+        if (!launched() && !process_exists(main_pid_))
+            return Error{"process " + std::to_string(main_pid_) + " exited while the probes were being attached"};
+        return attached;
+    }
+    for (pid_t pid : running_)
+        if (auto st = attach_to(pid); !st && process_exists(pid)) return st;
+    ring_.reset(ring_buffer__new(allocations_->ring_buffer_fd(), on_ring_record, this, nullptr));
+    if (!ring_) return Error{"cannot open the BPF ring buffer"};
+    phases_.attached_ns = monotonic_ns();
+    return Status::success();
+}
+
+int Session::on_ring_record(void* ctx, void* data, size_t size) {
+    auto* s = static_cast<Session*>(ctx);
+    if (s->tap_) s->tap_(data, size);
+    s->collector_->on_record(data, size);
+    return 0;
+}
+
+// Every uprobe of the session on one process, and only on it.
+Status Session::attach_to(pid_t pid) {
+    if (links_.has(pid)) return Status::success();
+    Status s = attach_probes(php_->path(), pid, uprobes_, allocations_->options().use_uprobe_multi, links_.of(pid));
+    if (!s) links_.drop(pid);
+    return s;
+}
+
+void Session::detach_from(pid_t pid) { links_.drop(pid); }
+
+// A child's probes are attached when its fork record arrives (the BPF side wakes
+// the reader for it), and dropped at its exit. Until then the child runs
+// untraced: it is treated as attached mid-run, with what its heap holds at its
+// first traced call as its baseline.
+void Session::follow_processes() {
+    collector_->add_extension(PMT_REC_PROC_FORK, PMT_REC_PROC_EXIT, [this](Collector& c, const RecordView& r) {
+        if (r.kind() == PMT_REC_PROC_FORK) {
+            const pid_t child = static_cast<pid_t>(r.proc().child_tgid);
+            if (!attach_to(child) && process_exists(child)) ++c.counters().untraced_children;
+        } else if (!(r.header().flags & PMT_PROC_EXEC)) {
+            detach_from(static_cast<pid_t>(r.tgid()));
+        }
+    });
+}
+
+Status Session::release_target() {
+    if (child_) return child_->release();
+    return Status::success();
+}
+
+Status Session::poll(int timeout_ms) {
+    // The BPF side commits without waking us (each wake-up is an IPI): poll
+    // waits out its timeout, then what arrived meanwhile is consumed.
+    int n = ring_buffer__poll(ring_.get(), timeout_ms);
+    if (n >= 0) n = ring_buffer__consume(ring_.get());
+    if (n < 0 && n != -EINTR) return Error{"reading the ring buffer failed: " + std::to_string(n)};
+    return Status::success();
+}
+
+bool Session::target_ended() {
+    if (child_) {
+        if (!wait_status_) wait_status_ = child_->wait(false);
+        return wait_status_.has_value();
+    }
+    return !process_exists(main_pid_);
+}
+
+Profile Session::finish() {
+    while (ring_buffer__consume(ring_.get()) > 0) {
+    }
+    finished_ = true;
+    Profile profile = collector_->profile();
+    allocations_->read_counters(profile.counters);
+    profile.duration_s = double(monotonic_ns() - start_ns_) / 1e9;
+    links_.clear();
+    for (auto& module : modules_) module->finish(profile);
+    return profile;
+}
+
+}  // namespace pmt

@@ -1,0 +1,105 @@
+// The one pipeline of record (and of top and the agent): find the target, load
+// and attach the probes of the core and of each module, follow the processes,
+// stream records into the Collector, and produce the Profile.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attach/bpf_handles.h"
+#include "attach/memtrace_probes.h"
+#include "attach/process_links.h"
+#include "collect/collector.h"
+#include "model/profile.h"
+#include "session/session_module.h"
+#include "target/launcher.h"
+#include "target/php_binary.h"
+#include "util/result.h"
+
+namespace pmt {
+
+struct SessionOptions {
+    std::optional<pid_t> pid;             // attach to a running process
+    std::vector<std::string> command;     // or launch this command
+    ProbeOptions probes;
+    size_t max_stacks = StackTable::kDefaultMaxStacks;  // bound of the collector's stack table
+    // false: attach everything but never register the target in the traced set, so
+    // every program returns at its first lookup (benchmarks: the dispatch's cost).
+    bool trace_target = true;
+};
+
+// When each phase of Session::open ended (monotonic_ns()).
+struct SessionPhases {
+    uint64_t binary_ns = 0;    // the PHP binary read (symbols, offsets, heap layout)
+    uint64_t loaded_ns = 0;    // the allocation object loaded (verifier)
+    uint64_t attached_ns = 0;  // every module loaded, every uprobe on the target
+};
+
+// Monotonic nanoseconds, the clock of bpf_ktime_get_ns().
+uint64_t monotonic_ns();
+
+class Session {
+public:
+    // Everything up to the start: binary, probes, collector, modules, every
+    // uprobe on the target (a launched command is held before exec).
+    static Result<std::unique_ptr<Session>> open(const SessionOptions& options,
+                                                 std::vector<std::unique_ptr<SessionModule>> modules);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Sees every raw record before the Collector (capture tools).
+    void set_record_tap(std::function<void(const void* data, size_t size)> tap) { tap_ = std::move(tap); }
+    // Lets a launched command exec (nothing to do when attached by PID).
+    Status release_target();
+    // Waits up to timeout_ms for records and handles what arrived.
+    Status poll(int timeout_ms);
+    // The launched command exited or the attached process is gone.
+    bool target_ended();
+    // Handles what is left in the ring buffer, detaches every uprobe, and
+    // returns the profile with every module's part and the kernel's counters.
+    Profile finish();
+
+    pid_t main_pid() const { return main_pid_; }
+    bool launched() const { return child_.has_value(); }
+    const PhpBinary& php() const { return *php_; }
+    const std::string& image() const { return image_; }
+    std::optional<int> wait_status() const { return wait_status_; }
+    Collector& collector() { return *collector_; }
+    uint64_t start_ns() const { return start_ns_; }
+    const SessionPhases& phases() const { return phases_; }
+
+private:
+    Session() = default;
+    Status open_target(const SessionOptions& options);
+    Status load_probes(const SessionOptions& options);
+    Status attach_target(const SessionOptions& options);
+    Status attach_to(pid_t pid);
+    void detach_from(pid_t pid);
+    void follow_processes();
+    static int on_ring_record(void* ctx, void* data, size_t size);
+
+    std::string image_;
+    std::unique_ptr<PhpBinary> php_;
+    std::optional<HeldChild> child_;
+    pid_t main_pid_ = 0;
+    std::vector<pid_t> running_;  // attached by PID: the processes already running
+    uint64_t start_ns_ = 0;
+    SessionPhases phases_;
+    std::optional<int> wait_status_;
+    std::unique_ptr<MemtraceProbes> allocations_;
+    std::vector<std::unique_ptr<SessionModule>> modules_;
+    std::unique_ptr<Collector> collector_;
+    std::vector<ResolvedProbe> uprobes_;  // every object's, attached per process
+    ProcessLinks links_;                  // declared after the objects: destroyed first
+    RingBuffer ring_;
+    std::function<void(const void*, size_t)> tap_;
+    bool finished_ = false;
+};
+
+}  // namespace pmt
