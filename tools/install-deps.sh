@@ -15,8 +15,9 @@ packages=(
   # clang's libFuzzer and sanitizer runtimes (make fuzz-build); gcc's ASan/UBSan
   # runtimes (make test-sanitizers) come with g++
   libclang-rt-14-dev
-  # reading outputs back: XML parser for flame graph SVGs, a browser to render them
-  libtinyxml2-dev chromium
+  # reading outputs back: XML parser for flame graph SVGs, a browser to render them,
+  # node to check the flame graph's script
+  libtinyxml2-dev chromium nodejs
   # targets: real PHP processes, and a web stack for FPM
   php8.2-cli php8.2-curl php8.2-fpm php8.2-dev nginx wrk
 )

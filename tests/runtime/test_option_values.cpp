@@ -33,6 +33,7 @@ TEST(OptionValues, RecordRefusesBadValues) {
     for (const std::string v : {"0", "1", "-2"}) expect_value_refused("--max-stacks", v);
     for (const std::string v : {"0", "-5", "x"}) expect_value_refused("--pid", v);
     expect_value_refused("--top", "-1");
+    for (const std::string v : {"sideways", "", "Alloc"}) expect_value_refused("--view", v);
 }
 
 TEST(OptionValues, ReportAndDiffRefuseBadValues) {

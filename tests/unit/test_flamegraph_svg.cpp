@@ -2,11 +2,14 @@
 // the view's values, colours by kind, tooltips, escaping, and big profiles.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
 #include "render_fixtures.h"
 #include "report/diff.h"
+#include "report/flamegraph_script.h"
 #include "report/flamegraph_svg.h"
 #include "svg_frames.h"
 
@@ -169,6 +172,27 @@ TEST(FlameGraphSvg, DiffColoursGrowthRedAndShrinkBlue) {
     EXPECT_NEAR(doc.named("App\\View::draw").at(0).width, 2000 * per_byte, 0.01);
     EXPECT_NE(doc.named("str_repeat").at(0).info.find("+5.86 KiB"), std::string::npos)
         << doc.named("str_repeat").at(0).info;
+}
+
+std::string source_file(const std::string& path) {
+    std::ifstream in(std::string(PMT_SOURCE_DIR) + "/" + path, std::ios::binary);
+    EXPECT_TRUE(in) << path;
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The style sheet and script are their files, byte for byte (embedded at build
+// time), and each sits in a CDATA section it cannot end early.
+TEST(FlameGraphSvg, EmbedsTheScriptAndStyleFilesAsTheyAre) {
+    const std::string js = source_file("userspace/report/flamegraph.js");
+    const std::string css = source_file("userspace/report/flamegraph.css");
+    EXPECT_EQ(kFlameGraphJs, js);
+    EXPECT_EQ(kFlameGraphCss, css);
+    EXPECT_EQ(js.find("]]>"), std::string::npos);
+    EXPECT_EQ(css.find("]]>"), std::string::npos);
+    std::ostringstream out;
+    write_flamegraph_svg(testing::small_profile(), View::Alloc, out);
+    EXPECT_NE(out.str().find("<script type=\"text/ecmascript\"><![CDATA[\n" + js + "]]></script>"),
+              std::string::npos);
 }
 
 }  // namespace

@@ -121,6 +121,18 @@ TEST(MalformedInput, HeapChartAxisReachesFiguresNear2To64) {
     EXPECT_GE(labels.back(), double(huge) / 1048576.0);
 }
 
+// A heap of 100 KB (no chunk mapped: used figures only) has axis steps of
+// 0.02 MiB; one decimal printed them as 0, 0.0, 0.0, 0.1, ... The labels carry the
+// decimals the step needs, as the time axis does.
+TEST(MalformedInput, HeapChartAxisOfATinyHeapHasDistinctLabels) {
+    std::ostringstream out;
+    write_heap_chart_svg(profile_with_samples({{0.5, 1, 100000, 0, 0, 0}}), out);
+    const auto labels = left_axis_mib(out.str());
+    ASSERT_GE(labels.size(), 3u);
+    for (size_t i = 1; i < labels.size(); ++i) EXPECT_GT(labels[i], labels[i - 1]) << "label " << i;
+    EXPECT_NE(out.str().find(">0.02 MiB<"), std::string::npos);
+}
+
 // Found reading the chart after that finding: ticks summed as `s += step` up to
 // `t_max * 1.0001`, which overflows to infinity for a duration near DBL_MAX, and
 // inf + step <= inf forever: the chart never returned.

@@ -167,6 +167,36 @@ TEST(SessionStore, RoundTripKeepsTheHeapTimeline) {
     EXPECT_EQ(json_of(*loaded), json_of(p));
 }
 
+// Every key of the heap_timeline table, each with a value of its own, and the
+// approach within --limit-margin (kept there, not in the memory_limit table).
+TEST(SessionStore, RoundTripKeepsEveryTimelineKeyAndTheLimitApproach) {
+    TempDir dir;
+    Profile p = testing::small_profile();
+    HeapTimeline t = sample_timeline();
+    t.chunks_peak = 3;
+    t.huge_peak_bytes = 11;
+    t.real_peak_bytes = 12;
+    t.real_peak_at_s = 0.125;
+    t.used_at_real_peak_bytes = 13;
+    t.samples_dropped = 14;
+    t.map_events_dropped = 15;
+    t.unknown_unmaps = 16;
+    t.requests_filtered = 17;
+    t.baseline_real_bytes = 18;
+    t.limit->hit = false;
+    t.limit->near = true;
+    t.limit->near_at_s = 0.375;
+    t.limit->near_real_bytes = 19;
+    p.heap_timeline = t;
+    ASSERT_TRUE(save_session(p, dir.file("s.db")).ok());
+    auto loaded = load_session(dir.file("s.db"));
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    ASSERT_TRUE(loaded->heap_timeline && loaded->heap_timeline->limit);
+    EXPECT_EQ(loaded->heap_timeline->limit->near_at_s, 0.375);
+    EXPECT_EQ(loaded->heap_timeline->limit->near_real_bytes, 19u);
+    EXPECT_EQ(json_of(*loaded), json_of(p));
+}
+
 TEST(SessionStore, NoHeapTimelineStaysNone) {
     TempDir dir;
     ASSERT_TRUE(save_session(testing::small_profile(), dir.file("s.db")).ok());

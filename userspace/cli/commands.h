@@ -16,17 +16,18 @@ namespace pmt::cli {
 void set_launch_command(std::vector<std::string> command);
 const std::vector<std::string>& launch_command();
 
-// Parses a --view argument; on an unknown name prints the one-line error
-// (listing the views) and returns nullopt.
-std::optional<View> parse_view_option(const std::string& name);
-
 // Option checks (option_checks.cpp), so a bad value fails while parsing.
 // "65536", "512K", "8M", "1G" -> bytes; nullopt for a sign, another unit or overflow.
 std::optional<uint64_t> parse_bytes(const std::string& text);
-CLI::Validator byte_size();                                  // parse_bytes() accepts it
-CLI::Validator positive_seconds();                           // finite, > 0
-CLI::Validator whole_number_between(uint64_t low, uint64_t high);  // digits only, no sign
-CLI::Validator power_of_two_between(uint64_t low, uint64_t high);
+CLI::Validator byte_size();         // parse_bytes() accepts it
+CLI::Validator positive_seconds();  // finite, > 0, at most 1e9
+// CLI11's Range over int64_t: "-1" is below it (read into an unsigned option it
+// would be 2^64 - 1), "1.5" and "ten" are not in it.
+CLI::Range whole_number_between(int64_t low, int64_t high);
+// CLI11's IsMember over the powers of two from low to high, as written ("1.0" is not).
+CLI::IsMember power_of_two_between(uint64_t low, uint64_t high);
+// --view: one of the names of kAllViews (then parse_view() cannot fail).
+CLI::IsMember view_choice();
 // The largest PID Linux can hand out (PID_MAX_LIMIT), and a --top no terminal needs more of.
 constexpr uint64_t kMaxPid = 4194304;
 constexpr uint64_t kMaxTop = 1000000;

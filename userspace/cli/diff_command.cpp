@@ -28,8 +28,7 @@ Status check_diff_output(const std::string& path) {
 }
 
 int run_diff(const DiffArgs& args) {
-    auto view = parse_view_option(args.view);
-    if (!view) return 2;
+    const View view = parse_view(args.view).value();  // one of its names: view_choice() checked it
     if (!paths_pass(args.outputs, check_diff_output)) return 2;
     auto before = load_session(args.before);
     if (!before) {
@@ -43,13 +42,13 @@ int run_diff(const DiffArgs& args) {
     }
     const ProfileDiff diff = diff_profiles(*before, *after, std::filesystem::path(args.before).filename().string(),
                                            std::filesystem::path(args.after).filename().string());
-    write_diff_table(diff, *view, std::cout, args.top);
+    write_diff_table(diff, view, std::cout, args.top);
     int status = 0;
     for (const auto& path : args.outputs) {
         // Stacks and totals only, no requests or command lines: Shared.
         auto written = write_output_file(path, OutputAccess::Shared, [&](std::ostream& out) {
-            if (path.ends_with(".svg")) write_diff_flamegraph_svg(diff, *view, out);
-            else write_diff_table(diff, *view, out, args.top);
+            if (path.ends_with(".svg")) write_diff_flamegraph_svg(diff, view, out);
+            else write_diff_table(diff, view, out, args.top);
         });
         if (!written) {
             std::cerr << "phpmemtrace: " << written.error().message << "\n";
@@ -69,7 +68,8 @@ void register_diff_command(CLI::App& app) {
     cmd->add_option("-o,--output", args->outputs,
                     "Also write .svg (differential flame graph: red grew, blue shrank) or .txt (the tables)");
     cmd->add_option("--view", args->view, "Value compared: alloc, live, count, peak, faults, fault-ns")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(view_choice());
     cmd->add_option("--top", args->top, "Rows per table")
         ->capture_default_str()
         ->check(whole_number_between(0, kMaxTop));

@@ -1,5 +1,8 @@
 // Checks on option values, run by CLI11 while parsing: a bad value is refused
-// with one line before anything is loaded, attached or launched.
+// with one line before anything is loaded, attached or launched. CLI11's own
+// validators (Range, IsMember) where they say what is meant; by hand where
+// they do not: sizes (512K) and seconds (CLI::Range lets NaN through, and
+// prints its double bounds as 0.000000).
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -44,37 +47,23 @@ CLI::Validator positive_seconds() {
         "SECONDS");
 }
 
-namespace {
-
-// Digits only: CLI11 would read "-1" into an unsigned option as a huge number.
-std::optional<uint64_t> whole_number(const std::string& text) {
-    if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    return std::stoull(text);
+CLI::Range whole_number_between(int64_t low, int64_t high) {
+    CLI::Range range(low, high);
+    range.description(std::to_string(low) + " to " + std::to_string(high));  // in --help
+    return range;
 }
 
-}  // namespace
-
-CLI::Validator whole_number_between(uint64_t low, uint64_t high) {
-    return CLI::Validator(
-        [low, high](std::string& text) {
-            auto value = whole_number(text);
-            if (value && *value >= low && *value <= high) return std::string();
-            return "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high) + ", not '" +
-                   text + "'";
-        },
-        "N");
+CLI::IsMember power_of_two_between(uint64_t low, uint64_t high) {
+    std::vector<std::string> values;
+    for (uint64_t v = 1; v <= high && v != 0; v <<= 1)
+        if (v >= low) values.push_back(std::to_string(v));
+    return CLI::IsMember(values);
 }
 
-CLI::Validator power_of_two_between(uint64_t low, uint64_t high) {
-    return CLI::Validator(
-        [low, high](std::string& text) {
-            auto value = whole_number(text);
-            if (value && *value >= low && *value <= high && (*value & (*value - 1)) == 0) return std::string();
-            return "must be a power of two from " + std::to_string(low) + " to " + std::to_string(high) + ", not '" +
-                   text + "'";
-        },
-        "POW2");
+CLI::IsMember view_choice() {
+    std::vector<std::string> names;
+    for (View view : kAllViews) names.push_back(view_name(view));
+    return CLI::IsMember(names);
 }
 
 bool paths_pass(const std::vector<std::string>& paths, Status (*check)(const std::string&)) {

@@ -54,8 +54,7 @@ std::vector<std::string>& launch_command_storage() {
 }
 
 int run_record(const RecordArgs& args) {
-    auto view = parse_view_option(args.view);
-    if (!view) return 2;
+    const View view = parse_view(args.view).value();  // one of its names: view_choice() checked it
     if ((args.pid != 0) == !args.command.empty()) {
         std::cerr << "phpmemtrace: give either -p PID or -- COMMAND ... (see --help)\n";
         return 2;
@@ -120,7 +119,7 @@ int run_record(const RecordArgs& args) {
     if (!args.quiet) write_heap_summary(*profile, std::cout);
     int status = 0;
     for (const auto& path : args.outputs) {
-        if (auto s = write_output(*profile, path, *view); !s) {
+        if (auto s = write_output(*profile, path, view); !s) {
             std::cerr << "phpmemtrace: " << s.error().message << "\n";
             status = 1;
         } else if (!args.quiet) {
@@ -153,7 +152,8 @@ void register_record_command(CLI::App& app) {
                     "Write results here; the format comes from the extension (.json, .folded, .txt, "
                     "...); may be repeated");
     cmd->add_option("--view", args->view, "Value shown by one-value formats: alloc, live, count, peak")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(view_choice());
     cmd->add_option("--max-frames", args->max_frames, "PHP frames walked per allocation")
         ->capture_default_str()
         ->check(whole_number_between(1, PMT_MAX_FRAMES));

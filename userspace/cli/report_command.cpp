@@ -20,8 +20,7 @@ struct ReportArgs {
 };
 
 int run_report(const ReportArgs& args) {
-    auto view = parse_view_option(args.view);
-    if (!view) return 2;
+    const View view = parse_view(args.view).value();  // one of its names: view_choice() checked it
     if (!paths_pass(args.outputs, check_output)) return 2;
     auto profile = load_session(args.session);
     if (!profile) {
@@ -38,7 +37,7 @@ int run_report(const ReportArgs& args) {
         if (path == args.session) {
             std::cerr << "phpmemtrace: refusing to overwrite the session being read: " << path << "\n";
             status = 1;
-        } else if (auto s = write_output(*profile, path, *view); !s) {
+        } else if (auto s = write_output(*profile, path, view); !s) {
             std::cerr << "phpmemtrace: " << s.error().message << "\n";
             status = 1;
         }
@@ -58,7 +57,8 @@ void register_report_command(CLI::App& app) {
     cmd->add_option("--view", args->view,
                     "Value shown by one-value formats: alloc, live, count, peak (faults, fault-ns: sessions "
                     "recorded with --faults)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(view_choice());
     cmd->add_option("--top", args->top, "Stacks listed in the summary")
         ->capture_default_str()
         ->check(whole_number_between(0, kMaxTop));

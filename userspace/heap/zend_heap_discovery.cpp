@@ -1,68 +1,15 @@
 #include "heap/zend_heap_discovery.h"
 
-#include <capstone/capstone.h>
-
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 
+#include "target/disassembler.h"
+
 namespace pmt {
 namespace {
-
-struct Insn {
-    uint64_t address = 0;
-    uint32_t id = 0;
-    uint16_t size = 0;
-    std::optional<uint64_t> target;  // direct jmp/jcc/call target
-    // First memory operand, if any, and whether it is written (mov [mem], reg).
-    std::optional<x86_op_mem> mem;
-    bool mem_is_destination = false;
-};
-
-class Disassembler {
-public:
-    Disassembler() {
-        ok_ = cs_open(CS_ARCH_X86, CS_MODE_64, &handle_) == CS_ERR_OK;
-        if (ok_) cs_option(handle_, CS_OPT_DETAIL, CS_OPT_ON);
-    }
-    ~Disassembler() {
-        if (ok_) cs_close(&handle_);
-    }
-    Disassembler(const Disassembler&) = delete;
-    Disassembler& operator=(const Disassembler&) = delete;
-
-    std::optional<Insn> decode(const ElfFile& elf, uint64_t address) const {
-        if (!ok_) return std::nullopt;
-        auto bytes = elf.bytes_at(address, 16);
-        if (bytes.empty()) return std::nullopt;
-        cs_insn* insn = nullptr;
-        size_t n = cs_disasm(handle_, bytes.data(), bytes.size(), address, 1, &insn);
-        if (n == 0) return std::nullopt;
-        Insn out;
-        out.address = insn->address;
-        out.id = insn->id;
-        out.size = insn->size;
-        const cs_x86& x86 = insn->detail->x86;
-        for (uint8_t i = 0; i < x86.op_count; ++i) {
-            const cs_x86_op& op = x86.operands[i];
-            if (op.type == X86_OP_IMM && (cs_insn_group(handle_, insn, CS_GRP_JUMP) ||
-                                          cs_insn_group(handle_, insn, CS_GRP_CALL)))
-                out.target = static_cast<uint64_t>(op.imm);
-            if (op.type == X86_OP_MEM && !out.mem) {
-                out.mem = op.mem;
-                out.mem_is_destination = (i == 0 && x86.op_count == 2);
-            }
-        }
-        cs_free(insn, n);
-        return out;
-    }
-
-private:
-    csh handle_ = 0;
-    bool ok_ = false;
-};
 
 // The instructions of a function reachable from `start` by following its jumps,
 // limited to [start, start + window): cold paths placed elsewhere (.text.unlikely)
@@ -109,10 +56,8 @@ bool is_exported_function(const ElfFile& elf, uint64_t vaddr) {
 std::vector<uint32_t> heap_offsets(const std::map<uint64_t, Insn>& code, bool stores) {
     std::vector<uint32_t> out;
     for (const auto& [addr, insn] : code)
-        if (insn.id == X86_INS_MOV && insn.mem && insn.mem->base != X86_REG_RIP &&
-            insn.mem->base != X86_REG_INVALID && insn.mem->index == X86_REG_INVALID && insn.mem->disp > 0 &&
-            insn.mem_is_destination == stores)
-            out.push_back(static_cast<uint32_t>(insn.mem->disp));
+        if (insn.id == X86_INS_MOV && insn.mem() && is_field_access(*insn.mem()) && insn.mem_is_destination == stores)
+            out.push_back(static_cast<uint32_t>(insn.mem()->disp));
     return out;
 }
 
@@ -173,9 +118,9 @@ ZendHeapProbePoints discover_zend_heap_probe_points(const ElfFile& elf) {
                 break;
             }
     for (const auto& [addr, insn] : free_code)
-        if (insn.id == X86_INS_MOV && insn.mem && !insn.mem_is_destination && insn.mem->disp >= 0x100 &&
-            insn.mem->base != X86_REG_RIP) {
-            p.heap_huge_list = static_cast<uint32_t>(insn.mem->disp);  // mov rsi, [heap + huge_list]
+        if (insn.id == X86_INS_MOV && insn.mem() && !insn.mem_is_destination && insn.mem()->disp >= 0x100 &&
+            insn.mem()->base != X86_REG_RIP) {
+            p.heap_huge_list = static_cast<uint32_t>(insn.mem()->disp);  // mov rsi, [heap + huge_list]
             break;
         }
     bool confirmed = from_symbols;

@@ -1,4 +1,6 @@
-// The CSS and JavaScript embedded in every flame graph SVG.
+// The CSS and JavaScript embedded in every flame graph SVG. They are files,
+// report/flamegraph.css and report/flamegraph.js, made into these strings at
+// build time (cmake/EmbedText.cmake).
 #pragma once
 
 namespace pmt {

@@ -173,7 +173,7 @@ void write_flame_svg(const FlameNode& root, const FlameGraphLabels& labels, Flam
         << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << width << "\" height=\"" << height
         << "\" viewBox=\"0 0 " << width << " " << height << "\" data-fw=\"" << width << "\" data-pad=\"" << kPad
         << "\" data-total=\"" << root.value << "\" data-view=\"" << view_name(labels.view) << "\">\n"
-        << "<style type=\"text/css\"><![CDATA[" << kFlameGraphCss << "]]></style>\n"
+        << "<style type=\"text/css\"><![CDATA[\n" << kFlameGraphCss << "]]></style>\n"
         << "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#fbfbf8\"/>\n"
         << "<text id=\"title\" x=\"" << width / 2 << "\" y=\"24\" text-anchor=\"middle\">" << xml_escape(labels.title)
         << "</text>\n"
@@ -187,7 +187,7 @@ void write_flame_svg(const FlameNode& root, const FlameGraphLabels& labels, Flam
         << "<text id=\"matched\" x=\"" << width - kPad << "\" y=\"92\" text-anchor=\"end\"></text>\n"
         << "<g id=\"frames\">\n";
     write_node(root, kPad, 0, layout, out);
-    out << "</g>\n<script type=\"text/ecmascript\"><![CDATA[" << kFlameGraphJs << "]]></script>\n</svg>\n";
+    out << "</g>\n<script type=\"text/ecmascript\"><![CDATA[\n" << kFlameGraphJs << "]]></script>\n</svg>\n";
 }
 
 std::string view_description(const Profile& profile, View view) {

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "phpmemtrace.h"
+#include "report/heap_summary.h"
+#include "report/value_format.h"
 #include "report/xml_text.h"
 
 namespace pmt {
@@ -41,26 +43,23 @@ std::vector<Point> aggregate(const std::vector<HeapSample>& samples) {
     return out;
 }
 
-// Bytes as a double: axis values past 2^64 (a session file's figures are not
-// bounded by anything) have no uint64_t to convert to.
-std::string mib(double bytes) {
-    char buf[32];
-    const double m = bytes / 1048576.0;
-    std::snprintf(buf, sizeof(buf), m == std::floor(m) ? "%.0f MiB" : "%.1f MiB", m);
-    return buf;
-}
-
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.1f", v);
-    return buf;
-}
-
-// A count or duration as a whole number, whatever its range (no integer cast).
-std::string whole(double v) {
+// A number with `decimals` decimals, whatever its range (no integer cast).
+std::string fixed(double v, int decimals) {
     char buf[400];  // "%.0f" of up to 1.8e308
-    std::snprintf(buf, sizeof(buf), "%.0f", v);
+    std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
     return buf;
+}
+
+// A count or duration as a whole number; coordinates and times with one decimal.
+std::string whole(double v) { return fixed(v, 0); }
+std::string num(double v) { return fixed(v, 1); }
+
+// As many decimals as an axis step needs (0.025 s steps print 0.025, 0.050, ...).
+int step_decimals(double step) {
+    int decimals = 0;
+    while (decimals < 6 && std::fabs(step * std::pow(10.0, decimals) - std::round(step * std::pow(10.0, decimals))) > 1e-9)
+        ++decimals;
+    return decimals;
 }
 
 // A "nice" step for about `ticks` axis divisions.
@@ -169,15 +168,13 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
 
     // Header: fragmentation and totals.
     char header[512];
-    const double unused = t.real_peak_bytes ? 100.0 * (1.0 - double(std::min(t.used_at_real_peak_bytes,
-                                                                              t.real_peak_bytes)) /
-                                                                   double(t.real_peak_bytes))
-                                            : 0;
+    const double unused = 100.0 * heap_fragmentation(t);
     std::snprintf(header, sizeof(header),
                   "real peak %s at %.3f s, used then %s: %.1f%% of the mapped heap unused (fragmentation)  |  "
                   "chunks peak %u  |  huge peak %s  |  GC runs %zu  |  requests %zu",
-                  mib(t.real_peak_bytes).c_str(), t.real_peak_at_s, mib(t.used_at_real_peak_bytes).c_str(), unused,
-                  t.chunks_peak, mib(t.huge_peak_bytes).c_str(), t.gc_runs.size(), t.requests.size());
+                  format_bytes(t.real_peak_bytes).c_str(), t.real_peak_at_s,
+                  format_bytes(t.used_at_real_peak_bytes).c_str(), unused, t.chunks_peak,
+                  format_bytes(t.huge_peak_bytes).c_str(), t.gc_runs.size(), t.requests.size());
     out << "<text x=\"" << W / 2 << "\" y=\"42\" text-anchor=\"middle\" fill=\"#333\">" << xml_escape(header)
         << "</text>\n";
 
@@ -188,8 +185,12 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
             << num(f.y(v)) << "\"/>\n";
     });
     out << "</g>\n<g fill=\"#444\" text-anchor=\"end\">\n";
+    // Tick labels, all in MiB (one unit on an axis), with the decimals the step needs;
+    // as doubles: ticks past 2^64 bytes (a damaged session file) have no uint64_t.
+    const int y_decimals = step_decimals(y_step / 1048576.0);
     for_each_tick(y_max, y_step, [&](double v) {
-        out << "<text x=\"" << f.left - 6 << "\" y=\"" << num(f.y(v) + 4) << "\">" << mib(v) << "</text>\n";
+        out << "<text x=\"" << f.left - 6 << "\" y=\"" << num(f.y(v) + 4) << "\">" << fixed(v / 1048576.0, y_decimals)
+            << " MiB</text>\n";
     });
     out << "</g>\n<g fill=\"#444\" text-anchor=\"start\">\n";
     // Right axis: the same scale in 2 MiB chunks.
@@ -202,14 +203,10 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
         << "\" text-anchor=\"middle\" fill=\"#444\">chunks</text>\n";
     const double t_step = nice_step(f.t_max, 10);
     out << "<g fill=\"#444\" text-anchor=\"middle\">\n";
-    // As many decimals as the step needs (0.025 s steps print 0.025, 0.050, ...).
-    int decimals = 0;
-    while (decimals < 6 && std::fabs(t_step * std::pow(10.0, decimals) - std::round(t_step * std::pow(10.0, decimals))) > 1e-9)
-        ++decimals;
+    const int t_decimals = step_decimals(t_step);
     for_each_tick(f.t_max * 1.0001, t_step, [&](double s) {
-        char label[400];  // "%f" of a time up to 1.8e308 s (a damaged session file)
-        std::snprintf(label, sizeof(label), "%.*f", decimals, s);
-        out << "<text x=\"" << num(f.x(s)) << "\" y=\"" << f.top + f.height + 16 << "\">" << label << "</text>\n";
+        out << "<text x=\"" << num(f.x(s)) << "\" y=\"" << f.top + f.height + 16 << "\">" << fixed(s, t_decimals)
+            << "</text>\n";
     });
     out << "</g>\n<text x=\"" << f.left + f.width / 2 << "\" y=\"" << f.top + f.height + 32
         << "\" text-anchor=\"middle\" fill=\"#444\">seconds since the session started</text>\n";
@@ -237,7 +234,7 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
         out << "<line x1=\"" << f.left << "\" x2=\"" << f.left + f.width << "\" y1=\"" << num(y) << "\" y2=\""
             << num(y) << "\" stroke=\"#d62728\" stroke-dasharray=\"6,4\" stroke-width=\"1.5\"/>\n"
             << "<text x=\"" << f.left + 6 << "\" y=\"" << num(y - 5) << "\" fill=\"#d62728\">memory_limit "
-            << mib(*t.limit->limit_bytes) << "</text>\n";
+            << format_bytes(*t.limit->limit_bytes) << "</text>\n";
         if (t.limit->hit || t.limit->near) {
             const double x = f.x(t.limit->at_s);
             out << "<g stroke=\"#d62728\" stroke-width=\"3\"><line x1=\"" << num(x - 7) << "\" y1=\"" << num(y - 7)
@@ -252,7 +249,7 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
     for (const auto& run : t.gc_runs) {
         const double x = f.x(run.start_s);
         const std::string tip = "GC run at " + num(run.start_s) + " s: " + std::to_string(run.collected) +
-                                " collected, " + mib(run.freed_bytes) + " freed, " +
+                                " collected, " + format_bytes(run.freed_bytes) + " freed, " +
                                 whole(run.duration_s * 1e6) + " us";
         const double x_end = std::max(x + 1.0, f.x(run.start_s + run.duration_s));
         out << "<g><rect x=\"" << num(x) << "\" y=\"" << f.top << "\" width=\"" << num(x_end - x) << "\" height=\""
@@ -269,8 +266,8 @@ void write_heap_chart_svg(const Profile& profile, std::ostream& out, const HeapC
     for (size_t i = 0; i < t.requests.size(); ++i) {
         const auto& r = t.requests[i];
         const double x0 = f.x(r.start_s), x1 = std::max(x0 + 1.0, f.x(r.start_s + r.duration_s));
-        const std::string tip = (r.method.empty() ? "" : r.method + " ") + r.uri + ": peak " + mib(r.peak_bytes) +
-                                ", " + num(r.duration_s * 1000) + " ms";
+        const std::string tip = (r.method.empty() ? "" : r.method + " ") + r.uri + ": peak " +
+                                format_bytes(r.peak_bytes) + ", " + num(r.duration_s * 1000) + " ms";
         out << "<rect x=\"" << num(x0) << "\" y=\"" << band_y << "\" width=\"" << num(x1 - x0)
             << "\" height=\"14\" fill=\"" << (i % 2 ? "#9467bd" : "#c5b0d5") << "\"><title>" << xml_escape(tip)
             << "</title></rect>\n";

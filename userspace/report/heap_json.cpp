@@ -1,32 +1,20 @@
 #include "report/heap_json.h"
 
+#include "report/heap_summary.h"
+
 namespace pmt {
 namespace {
 
 using nlohmann::json;
 
-json frames_json(const Profile& p, const std::vector<Frame>& frames) {
-    json out = json::array();
-    for (const auto& f : frames) {
-        if (f.symbol >= p.symbols.size()) continue;
-        const Symbol& s = p.symbols[f.symbol];
-        out.push_back({{"function", s.function},
-                       {"class", s.class_name ? json(*s.class_name) : json(nullptr)},
-                       {"file", s.file.empty() ? json(nullptr) : json(s.file)},
-                       {"line", f.line},
-                       {"kind", frame_kind_name(s.kind)}});
-    }
-    return out;
-}
-
-json stacks_json(const Profile& p, const std::vector<HeapStackBytes>& stacks) {
+json stacks_json(FrameJsonWriter& frames, const std::vector<HeapStackBytes>& stacks) {
     json out = json::array();
     for (const auto& s : stacks)
-        out.push_back({{"frames", frames_json(p, s.frames)}, {"bytes", s.bytes}, {"count", s.count}});
+        out.push_back({{"frames", frames.frames(s.frames)}, {"bytes", s.bytes}, {"count", s.count}});
     return out;
 }
 
-json gc_json(const Profile& p, const HeapTimeline& t) {
+json gc_json(FrameJsonWriter& frames, const HeapTimeline& t) {
     int64_t collected = 0;
     uint64_t freed = 0;
     json runs = json::array();
@@ -40,13 +28,13 @@ json gc_json(const Profile& p, const HeapTimeline& t) {
                         {"freed_bytes", r.freed_bytes},
                         {"heap_before_bytes", r.heap_before_bytes},
                         {"heap_after_bytes", r.heap_after_bytes},
-                        {"stacks", stacks_json(p, r.stacks)}});
+                        {"stacks", stacks_json(frames, r.stacks)}});
     }
     return {{"runs", t.gc_runs.size()}, {"collected", collected}, {"freed_bytes", freed},
             {"runs_detail", std::move(runs)}};
 }
 
-json limit_json(const Profile& p, const LimitEvent& l) {
+json limit_json(FrameJsonWriter& frames, const LimitEvent& l) {
     json j = {{"limit_bytes", l.limit_bytes ? json(*l.limit_bytes) : json(nullptr)},
               {"hit", l.hit},
               {"near", l.near},
@@ -58,7 +46,7 @@ json limit_json(const Profile& p, const LimitEvent& l) {
         if (!l.message.empty()) j["message"] = l.message;
         j["used_bytes"] = l.used_bytes;
         j["real_bytes"] = l.real_bytes;
-        j["stacks"] = stacks_json(p, l.stacks);
+        j["stacks"] = stacks_json(frames, l.stacks);
     }
     if (l.near) {
         j["near_at_s"] = l.near_at_s;
@@ -86,7 +74,7 @@ json requests_json(const HeapTimeline& t) {
 
 }  // namespace
 
-void add_heap_timeline_json(const Profile& p, json& report) {
+void add_heap_timeline_json(const Profile& p, json& report, FrameJsonWriter& frames) {
     if (!p.heap_timeline) return;
     const HeapTimeline& t = *p.heap_timeline;
     json& heap = report["heap"];
@@ -96,11 +84,9 @@ void add_heap_timeline_json(const Profile& p, json& report) {
     heap["real_peak_at_s"] = t.real_peak_at_s;
     heap["used_at_real_peak_bytes"] = t.used_at_real_peak_bytes;
     // Fragmentation: the share of mapped heap memory not in use at the real peak.
-    heap["fragmentation"] =
-        t.real_peak_bytes ? 1.0 - double(std::min(t.used_at_real_peak_bytes, t.real_peak_bytes)) / double(t.real_peak_bytes)
-                          : 0.0;
-    report["gc"] = gc_json(p, t);
-    if (t.limit) report["limit"] = limit_json(p, *t.limit);
+    heap["fragmentation"] = heap_fragmentation(t);
+    report["gc"] = gc_json(frames, t);
+    if (t.limit) report["limit"] = limit_json(frames, *t.limit);
     report["requests"] = requests_json(t);
 
     json samples = json::array();
@@ -114,7 +100,7 @@ void add_heap_timeline_json(const Profile& p, json& report) {
                           {"op", e.mapped ? "map" : "unmap"},
                           {"addr", e.addr},
                           {"size", e.size},
-                          {"frames", frames_json(p, e.frames)}});
+                          {"frames", frames.frames(e.frames)}});
     report["heap_timeline"] = {
         {"method", t.method},
         {"request_source", t.request_source},

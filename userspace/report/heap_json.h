@@ -6,11 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "model/profile.h"
+#include "report/frame_json.h"
 
 namespace pmt {
 
-// Adds the members to `report` (a profile_to_json() object); nothing when the
-// profile has no heap timeline.
-void add_heap_timeline_json(const Profile& profile, nlohmann::json& report);
+// Adds the members to `report` (a profile_to_json() object), their frames written
+// by `frames`; nothing when the profile has no heap timeline.
+void add_heap_timeline_json(const Profile& profile, nlohmann::json& report, FrameJsonWriter& frames);
 
 }  // namespace pmt

@@ -4,14 +4,10 @@
 #include <cstdio>
 #include <string>
 
+#include "report/value_format.h"
+
 namespace pmt {
 namespace {
-
-std::string mib(uint64_t bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.1f MiB", double(bytes) / 1048576.0);
-    return buf;
-}
 
 std::string stack_text(const Profile& p, const std::vector<Frame>& frames) {
     std::string out;
@@ -24,19 +20,21 @@ std::string stack_text(const Profile& p, const std::vector<Frame>& frames) {
 
 }  // namespace
 
+double heap_fragmentation(const HeapTimeline& t) {
+    if (!t.real_peak_bytes) return 0;
+    return 1.0 - double(std::min(t.used_at_real_peak_bytes, t.real_peak_bytes)) / double(t.real_peak_bytes);
+}
+
 void write_heap_summary(const Profile& p, std::ostream& out) {
     if (!p.heap_timeline) return;
     const HeapTimeline& t = *p.heap_timeline;
     char line[512];
-    const double unused = t.real_peak_bytes ? 100.0 * (1.0 - double(std::min(t.used_at_real_peak_bytes,
-                                                                              t.real_peak_bytes)) /
-                                                                   double(t.real_peak_bytes))
-                                            : 0;
+    const double unused = 100.0 * heap_fragmentation(t);
     std::snprintf(line, sizeof(line),
                   "\nZend heap: real peak %s at %.3f s (chunks peak %u, huge peak %s); used then %s, %.1f%% of "
                   "the mapped heap unused\n",
-                  mib(t.real_peak_bytes).c_str(), t.real_peak_at_s, t.chunks_peak, mib(t.huge_peak_bytes).c_str(),
-                  mib(t.used_at_real_peak_bytes).c_str(), unused);
+                  format_bytes(t.real_peak_bytes).c_str(), t.real_peak_at_s, t.chunks_peak,
+                  format_bytes(t.huge_peak_bytes).c_str(), format_bytes(t.used_at_real_peak_bytes).c_str(), unused);
     out << line;
     if (!t.gc_runs.empty()) {
         int64_t collected = 0;
@@ -48,21 +46,21 @@ void write_heap_summary(const Profile& p, std::ostream& out) {
             seconds += r.duration_s;
         }
         std::snprintf(line, sizeof(line), "  GC: %zu runs, %lld collected, %s freed, %.3f s in the collector\n",
-                      t.gc_runs.size(), static_cast<long long>(collected), mib(freed).c_str(), seconds);
+                      t.gc_runs.size(), static_cast<long long>(collected), format_bytes(freed).c_str(), seconds);
         out << line;
     }
     if (t.limit && (t.limit->hit || t.limit->near)) {
         const LimitEvent& l = *t.limit;
-        out << "  memory_limit " << (l.limit_bytes ? mib(*l.limit_bytes) : std::string("?")) << ": "
+        out << "  memory_limit " << (l.limit_bytes ? format_bytes(*l.limit_bytes) : std::string("?")) << ": "
             << (l.hit ? "HIT" : "within the margin") << " at " << l.at_s << " s in pid " << l.pid;
         if (!l.stacks.empty())
-            out << "; largest holder " << mib(l.stacks[0].bytes) << " " << stack_text(p, l.stacks[0].frames);
+            out << "; largest holder " << format_bytes(l.stacks[0].bytes) << " " << stack_text(p, l.stacks[0].frames);
         out << "\n";
     }
     if (!t.requests.empty()) {
         const auto top = std::max_element(t.requests.begin(), t.requests.end(),
                                           [](const auto& a, const auto& b) { return a.peak_bytes < b.peak_bytes; });
-        out << "  requests: " << t.requests.size() << " (highest peak " << mib(top->peak_bytes) << ": "
+        out << "  requests: " << t.requests.size() << " (highest peak " << format_bytes(top->peak_bytes) << ": "
             << (top->method.empty() ? "" : top->method + " ") << top->uri << ")";
         if (t.requests_filtered) out << ", " << t.requests_filtered << " left out by --request-filter";
         out << "\n";

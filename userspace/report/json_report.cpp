@@ -1,23 +1,13 @@
 #include "report/json_report.h"
 
 #include "faults/fault_json.h"
+#include "report/frame_json.h"
 #include "report/heap_json.h"
 
 namespace pmt {
 namespace {
 
 using nlohmann::json;
-
-json frame_json(const Profile& p, const Frame& f) {
-    const Symbol& s = p.symbols.at(f.symbol);
-    json j;
-    j["function"] = s.function;
-    j["class"] = s.class_name ? json(*s.class_name) : json(nullptr);
-    j["file"] = s.file.empty() ? json(nullptr) : json(s.file);
-    j["line"] = f.line;
-    j["kind"] = frame_kind_name(s.kind);
-    return j;
-}
 
 json counters_json(const Counters& c) {
     json j = json::object();
@@ -60,11 +50,10 @@ nlohmann::json profile_to_json(const Profile& p) {
         checkpoints.push_back(std::move(cj));
     }
     j["checkpoints"] = std::move(checkpoints);
+    FrameJsonWriter frames(p);
     json stacks = json::array();
     for (const auto& s : p.stacks) {
-        json frames = json::array();
-        for (const auto& f : s.frames) frames.push_back(frame_json(p, f));
-        stacks.push_back({{"frames", std::move(frames)},
+        stacks.push_back({{"frames", frames.frames(s.frames)},
                           {"alloc_count", s.stats.alloc_count},
                           {"alloc_bytes", s.stats.alloc_bytes},
                           {"free_count", s.stats.free_count},
@@ -79,8 +68,10 @@ nlohmann::json profile_to_json(const Profile& p) {
         }
     }
     j["stacks"] = std::move(stacks);
-    add_heap_timeline_json(p, j);
+    add_heap_timeline_json(p, j, frames);
     if (p.faults) j["faults"] = faults_to_json(*p.faults);
+    // Not a collector counter: frames this report could not name (frame_json.h).
+    j["counters"]["bad_symbol_frames"] = frames.bad_symbol_frames();
     return j;
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "report/value_format.h"
+
 namespace pmt {
 namespace {
 
@@ -43,22 +45,11 @@ void top_table(const Profile& p, std::ostream& out, const char* title, View view
     for (size_t i = 0; i < std::min(top, stacks.size()); ++i) {
         const Stack& s = *stacks[i];
         uint64_t count = view == View::Live ? s.stats.live_count : s.stats.alloc_count;
-        out << fmt::format("  {:>12} {:>9}  {}\n", human_bytes(stack_value(s.stats, view)), count, stack_label(p, s));
+        out << fmt::format("  {:>12} {:>9}  {}\n", format_bytes(stack_value(s.stats, view)), count, stack_label(p, s));
     }
 }
 
 }  // namespace
-
-std::string human_bytes(uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024 && unit < 4) {
-        value /= 1024;
-        ++unit;
-    }
-    return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
-}
 
 void write_text_summary(const Profile& p, std::ostream& out, const SummaryOptions& options) {
     const Counters& c = p.counters;
@@ -67,12 +58,12 @@ void write_text_summary(const Profile& p, std::ostream& out, const SummaryOption
     if (p.target.pids.size() > 1) out << fmt::format(", {} processes", p.target.pids.size());
     out << '\n';
     out << fmt::format("  {} allocations, {} frees, {} reallocs; live {} ({}), peak {} at {:.2f} s\n", c.allocs,
-                       c.frees, c.reallocs, human_bytes(p.heap.live_bytes),
+                       c.frees, c.reallocs, format_bytes(p.heap.live_bytes),
                        p.live_point == "script_end" ? "when the script ended" : "at the end of the session",
-                       human_bytes(p.heap.peak_live_bytes), p.heap.peak_at_s);
+                       format_bytes(p.heap.peak_live_bytes), p.heap.peak_at_s);
     if (p.heap.baseline_bytes)
         out << fmt::format("  baseline: {} were live before the tracer attached ({} of it freed since)\n",
-                           human_bytes(*p.heap.baseline_bytes), human_bytes(c.baseline_free_bytes));
+                           format_bytes(*p.heap.baseline_bytes), format_bytes(c.baseline_free_bytes));
     top_table(p, out, "Top stacks by live bytes:", View::Live, options.top);
     top_table(p, out, "Top stacks by allocated bytes:", View::Alloc, options.top);
     if (!p.checkpoints.empty()) {

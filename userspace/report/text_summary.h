@@ -13,7 +13,4 @@ struct SummaryOptions {
 
 void write_text_summary(const Profile& profile, std::ostream& out, const SummaryOptions& options = {});
 
-// "1.5 MiB"
-std::string human_bytes(uint64_t bytes);
-
 }  // namespace pmt

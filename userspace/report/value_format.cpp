@@ -19,10 +19,17 @@ std::string format_bytes(uint64_t bytes) {
     if (bytes < 1024) return std::to_string(bytes) + " B";
     double v = static_cast<double>(bytes) / 1024;
     size_t u = 0;
-    while (v >= 1024 && u + 1 < std::size(units)) v /= 1024, ++u;
+    // 1023.9 KiB would print as "1024 KiB": the next unit then.
+    while (v >= 1023.5 && u + 1 < std::size(units)) v /= 1024, ++u;
+    // Three significant digits; the zeros that add nothing go ("1.5 KiB", "12 MiB").
     char buf[32];
-    std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
+    std::snprintf(buf, sizeof buf, v < 10 ? "%.2f" : v < 100 ? "%.1f" : "%.0f", v);
+    std::string digits = buf;
+    if (digits.find('.') != std::string::npos) {
+        digits.erase(digits.find_last_not_of('0') + 1);
+        if (digits.back() == '.') digits.pop_back();
+    }
+    return digits + " " + units[u];
 }
 
 std::string format_view_value(uint64_t value, View view) {

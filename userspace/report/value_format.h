@@ -8,7 +8,9 @@
 
 namespace pmt {
 
-// 1536 -> "1.5 KiB"; below 1 KiB the exact number of bytes ("812 B").
+// The one byte formatter of every report: 1536 -> "1.5 KiB", 7000 -> "6.84 KiB",
+// 12 MiB -> "12 MiB" (three significant digits, no trailing zeros, binary
+// units up to TiB); below 1 KiB the exact number of bytes ("812 B").
 std::string format_bytes(uint64_t bytes);
 // A value in a view's unit: bytes as format_bytes, counts as "1,234 allocations".
 std::string format_view_value(uint64_t value, View view);

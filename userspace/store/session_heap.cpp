@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "store/session_meta.h"
+
 namespace pmt {
 namespace {
 
@@ -33,6 +35,32 @@ private:
     int64_t next_id_ = 0;
 };
 
+// The heap_timeline table's fields, saved and loaded from these lists
+// (store/session_meta.h); T is HeapTimeline or const HeapTimeline.
+template <typename T, typename Visit>
+void timeline_fields(T& t, Visit& visit) {
+    visit("method", t.method);
+    visit("request_source", t.request_source);
+    visit("chunks_peak", t.chunks_peak);
+    visit("huge_peak_bytes", t.huge_peak_bytes);
+    visit("real_peak_bytes", t.real_peak_bytes);
+    visit("real_peak_at_s", t.real_peak_at_s);
+    visit("used_at_real_peak_bytes", t.used_at_real_peak_bytes);
+    visit("samples_dropped", t.samples_dropped);
+    visit("map_events_dropped", t.map_events_dropped);
+    visit("unknown_unmaps", t.unknown_unmaps);
+    visit("requests_filtered", t.requests_filtered);
+    visit("baseline_real_bytes", t.baseline_real_bytes);
+}
+
+// The approach within --limit-margin, saved when there was one: the
+// memory_limit table has no columns for it (the rest of the limit is there).
+template <typename L, typename Visit>
+void limit_near_fields(L& limit, Visit& visit) {
+    visit("limit_near_at_s", limit.near_at_s);
+    visit("limit_near_real_bytes", limit.near_real_bytes);
+}
+
 Status save_stack_bytes(Database& db, EventStackWriter& stacks, const char* owner, int64_t owner_id,
                         const std::vector<HeapStackBytes>& list) {
     auto stmt = db.prepare(
@@ -50,24 +78,10 @@ Status save_stack_bytes(Database& db, EventStackWriter& stacks, const char* owne
 Status save_meta(Database& db, const HeapTimeline& t) {
     auto stmt = db.prepare("INSERT INTO heap_timeline(key, value) VALUES (?, ?)");
     if (!stmt) return stmt.error();
-    auto put = [&](const char* key, auto value) { return stmt->bind(1, std::string(key)).bind(2, value).run(); };
-    PMT_TRY(put("method", t.method));
-    PMT_TRY(put("request_source", t.request_source));
-    PMT_TRY(put("chunks_peak", int64_t{t.chunks_peak}));
-    PMT_TRY(put("huge_peak_bytes", t.huge_peak_bytes));
-    PMT_TRY(put("real_peak_bytes", t.real_peak_bytes));
-    PMT_TRY(put("real_peak_at_s", t.real_peak_at_s));
-    PMT_TRY(put("used_at_real_peak_bytes", t.used_at_real_peak_bytes));
-    PMT_TRY(put("samples_dropped", t.samples_dropped));
-    PMT_TRY(put("map_events_dropped", t.map_events_dropped));
-    PMT_TRY(put("unknown_unmaps", t.unknown_unmaps));
-    PMT_TRY(put("requests_filtered", t.requests_filtered));
-    PMT_TRY(put("baseline_real_bytes", t.baseline_real_bytes));
-    if (t.limit && t.limit->near) {  // the approach within --limit-margin (no memory_limit column for it)
-        PMT_TRY(put("limit_near_at_s", t.limit->near_at_s));
-        PMT_TRY(put("limit_near_real_bytes", t.limit->near_real_bytes));
-    }
-    return Status::success();
+    sqlite::MetaWriter put(*stmt);
+    timeline_fields(t, put);
+    if (t.limit && t.limit->near) limit_near_fields(*t.limit, put);
+    return put.status();
 }
 
 Status save_rows(Database& db, const HeapTimeline& t, EventStackWriter& stacks) {
@@ -138,26 +152,17 @@ Result<std::map<int64_t, std::vector<Frame>>> load_event_stacks(Database& db) {
 Status load_meta(Database& db, HeapTimeline& t, bool& present) {
     auto stmt = db.prepare("SELECT key, value FROM heap_timeline");
     if (!stmt) return stmt.error();
+    LimitEvent near;  // the rest of t.limit comes from load_rows
+    bool has_near = false;
     while (stmt->next()) {
         present = true;
-        const std::string key = stmt->text(0);
-        if (key == "method") t.method = stmt->text(1);
-        else if (key == "request_source") t.request_source = stmt->text(1);
-        else if (key == "chunks_peak") t.chunks_peak = static_cast<uint32_t>(stmt->i64(1));
-        else if (key == "huge_peak_bytes") t.huge_peak_bytes = stmt->u64(1);
-        else if (key == "real_peak_bytes") t.real_peak_bytes = stmt->u64(1);
-        else if (key == "real_peak_at_s") t.real_peak_at_s = stmt->real(1);
-        else if (key == "used_at_real_peak_bytes") t.used_at_real_peak_bytes = stmt->u64(1);
-        else if (key == "samples_dropped") t.samples_dropped = stmt->u64(1);
-        else if (key == "map_events_dropped") t.map_events_dropped = stmt->u64(1);
-        else if (key == "unknown_unmaps") t.unknown_unmaps = stmt->u64(1);
-        else if (key == "requests_filtered") t.requests_filtered = stmt->u64(1);
-        else if (key == "baseline_real_bytes") t.baseline_real_bytes = stmt->u64(1);
-        // The approach within --limit-margin; the rest of t.limit comes from load_rows.
-        else if (key == "limit_near_at_s") (t.limit ? *t.limit : t.limit.emplace()).near_at_s = stmt->real(1);
-        else if (key == "limit_near_real_bytes")
-            (t.limit ? *t.limit : t.limit.emplace()).near_real_bytes = stmt->u64(1);
+        sqlite::MetaReader row(*stmt);
+        timeline_fields(t, row);
+        if (row.matched()) continue;
+        limit_near_fields(near, row);
+        has_near |= row.matched();
     }
+    if (has_near) t.limit = near;
     return stmt->error() ? Status(*stmt->error()) : Status::success();
 }
 

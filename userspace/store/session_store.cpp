@@ -8,6 +8,7 @@
 
 #include "store/session_faults.h"
 #include "store/session_heap.h"
+#include "store/session_meta.h"
 #include "store/session_schema.h"
 #include "store/sqlite_db.h"
 #include "util/output_file.h"
@@ -25,27 +26,34 @@ std::optional<FrameKind> parse_frame_kind(const std::string& name) {
     return std::nullopt;
 }
 
+// The session table's fields, saved and loaded from this one list
+// (store/session_meta.h); P is Profile or const Profile.
+template <typename P, typename Visit>
+void session_fields(P& p, Visit& visit) {
+    visit("started_at", p.started_at);
+    visit("duration_s", p.duration_s);
+    visit("live_point", p.live_point);
+    visit("target_pid", p.target.pid);
+    visit("target_binary", p.target.binary);
+    visit("target_php_version", p.target.php_version);
+    visit("target_command", p.target.command);
+    visit("target_exit_code", p.target.exit_code);  // launch mode only
+    visit("heap_live_bytes", p.heap.live_bytes);
+    visit("heap_peak_live_bytes", p.heap.peak_live_bytes);
+    visit("heap_peak_at_s", p.heap.peak_at_s);
+    visit("heap_baseline_bytes", p.heap.baseline_bytes);  // attach by PID only
+}
+
 // ---- writing --------------------------------------------------------------------
 
 Status save_meta(Database& db, const Profile& p) {
     auto stmt = db.prepare("INSERT INTO session(key, value) VALUES (?, ?)");
     if (!stmt) return stmt.error();
-    auto put = [&](const char* key, auto value) { return stmt->bind(1, std::string(key)).bind(2, value).run(); };
-    PMT_TRY(put("schema_version", int64_t{kSessionSchemaVersion}));
-    PMT_TRY(put("tool", std::string("phpmemtrace")));
-    PMT_TRY(put("started_at", p.started_at));
-    PMT_TRY(put("duration_s", p.duration_s));
-    PMT_TRY(put("live_point", p.live_point));
-    PMT_TRY(put("target_pid", p.target.pid));
-    PMT_TRY(put("target_binary", p.target.binary));
-    PMT_TRY(put("target_php_version", p.target.php_version));
-    PMT_TRY(put("target_command", p.target.command));
-    if (p.target.exit_code) PMT_TRY(put("target_exit_code", int64_t{*p.target.exit_code}));
-    PMT_TRY(put("heap_live_bytes", p.heap.live_bytes));
-    PMT_TRY(put("heap_peak_live_bytes", p.heap.peak_live_bytes));
-    PMT_TRY(put("heap_peak_at_s", p.heap.peak_at_s));
-    if (p.heap.baseline_bytes) PMT_TRY(put("heap_baseline_bytes", *p.heap.baseline_bytes));
-    return Status::success();
+    sqlite::MetaWriter put(*stmt);
+    put("schema_version", int64_t{kSessionSchemaVersion});
+    put("tool", std::string("phpmemtrace"));
+    session_fields(p, put);
+    return put.status();
 }
 
 Status save_target_pids(Database& db, const Profile& p) {
@@ -148,26 +156,16 @@ Status load_meta(Database& db, Profile& p) {
     if (!stmt) return stmt.error();
     bool has_version = false;
     while (stmt->next()) {
-        const std::string key = stmt->text(0);
-        if (key == "schema_version") {
+        sqlite::MetaReader row(*stmt);
+        if (row.key() == "schema_version") {
             has_version = true;
             if (stmt->i64(1) > kSessionSchemaVersion) {
                 return Error{"session schema version " + std::to_string(stmt->i64(1)) +
                              " is newer than this phpmemtrace reads (" + std::to_string(kSessionSchemaVersion) + ")"};
             }
-        } else if (key == "started_at") p.started_at = stmt->text(1);
-        else if (key == "duration_s") p.duration_s = stmt->real(1);
-        else if (key == "live_point") p.live_point = stmt->text(1);
-        else if (key == "target_pid") p.target.pid = stmt->i64(1);
-        else if (key == "target_binary") p.target.binary = stmt->text(1);
-        else if (key == "target_php_version") p.target.php_version = stmt->text(1);
-        else if (key == "target_command") p.target.command = stmt->text(1);
-        else if (key == "target_exit_code") p.target.exit_code = static_cast<int>(stmt->i64(1));
-        else if (key == "heap_live_bytes") p.heap.live_bytes = stmt->u64(1);
-        else if (key == "heap_peak_live_bytes") p.heap.peak_live_bytes = stmt->u64(1);
-        else if (key == "heap_peak_at_s") p.heap.peak_at_s = stmt->real(1);
-        else if (key == "heap_baseline_bytes") p.heap.baseline_bytes = stmt->u64(1);
-        // Other keys come from newer builds; ignoring them is the compatibility rule.
+        } else {
+            session_fields(p, row);  // other keys come from newer builds: ignored
+        }
     }
     if (stmt->error()) return *stmt->error();
     if (!has_version) return Error{"no schema_version in the session table"};

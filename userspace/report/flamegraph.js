@@ -1,24 +1,8 @@
-#include "report/flamegraph_script.h"
-
-namespace pmt {
-
-const char* const kFlameGraphCss = R"css(
-text { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; fill: #000; }
-#title { font-size: 17px; font-weight: bold; }
-#subtitle { font-size: 12px; fill: #444; }
-#details, #matched { font-size: 12px; fill: #222; }
-.btn { cursor: pointer; fill: #1a4d8f; text-decoration: underline; }
-.hide { display: none; }
-g.f { cursor: pointer; }
-g.f text { pointer-events: none; font-size: 11px; }
-g.f:hover rect { stroke: #000; stroke-width: 0.6; }
-g.f.parent rect { opacity: 0.55; }
-g.f.match rect { fill: rgb(230, 0, 230) !important; }
-)css";
-
+// The flame graph's script, in every .svg phpmemtrace writes: embedded at build
+// time as pmt::kFlameGraphJs (cmake/EmbedText.cmake, report/flamegraph_script.h);
+// `node --check` tests it (ctest -R FlameGraphScript).
 // Plain ES5 so it runs in old viewers too. Frame boxes carry their original
 // position in the rect attributes read at start-up; zoom re-scales from those.
-const char* const kFlameGraphJs = R"js(
 (function () {
   var svg = document.documentElement;
   var W = +svg.getAttribute('data-fw'), PAD = +svg.getAttribute('data-pad');
@@ -129,6 +113,3 @@ const char* const kFlameGraphJs = R"js(
   if (params.s) search(params.s);
   svg.setAttribute('data-ready', String(frames.length));
 })();
-)js";
-
-}  // namespace pmt
