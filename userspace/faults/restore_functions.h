@@ -3,7 +3,7 @@
 // Stock PHP has none; a build with the proposed snapshot feature (or a test
 // program) exports functions whose names say "snapshot" and "restore" (or
 // "rollback"). Their entry and return bracket each restore (FaultTracer::
-// attach_restore_functions); the faults after it are what the restore costs.
+// restore_probes); the faults after it are what the restore costs.
 #pragma once
 
 #include <cstdint>
