@@ -371,6 +371,7 @@ class Bench:
         steps = [
             ("untraced", []),
             ("floor: no-op programs, 2 multi-uprobe links", [floor, "--"]),
+            ("floor, entry probes only (no return probes)", [floor, "--entry-only", "--"]),
             ("floor + 8 perf-event links on functions never/rarely called", [floor, "--extra-perf-links", "8",
                                                                               "--"]),
             ("floor + 8 perf-event links on another copy of PHP (never run)",

@@ -1,6 +1,6 @@
 // pmt_bench_floor: runs a command with bare uprobes on the recorder's probe list.
 //
-//   pmt_bench_floor [--pid-filter] [--perf-links] [--stats FILE] -- COMMAND [ARGS...]
+//   pmt_bench_floor [--pid-filter] [--perf-links] [--entry-only] [--stats FILE] -- COMMAND [ARGS...]
 //
 // Attaches no-op programs (bench/bpf/bench_nop.bpf.c) to every function, entry
 // and return, of the allocation rows of the probe table, through the recorder's
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     bool memtrace_programs = false;  // diagnostic: also the recorder's programs, process not traced
     bool memtrace_load_only = false; // diagnostic: load the recorder's object but attach nothing of it
     bool no_nop = false;             // diagnostic: do not attach the no-op programs
+    bool entry_only = false;         // only the entry probes: prices entry traps and return hits apart
     int extra_perf_links = 0;        // diagnostic: perf-event uprobes on rarely called functions
     std::string extra_binary;        // diagnostic: ... of this other PHP binary (another inode)
     std::string variant = "nop";     // diagnostic: lookup, cookie (see bench_nop.bpf.c)
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
             extra_binary = argv[++i];
         } else if (arg == "--no-nop") {
             no_nop = true;
+        } else if (arg == "--entry-only") {
+            entry_only = true;
         } else if (arg == "--perf-links") {
             perf_links = true;
         } else if (arg == "--stats" && i + 1 < argc) {
@@ -118,6 +121,8 @@ int main(int argc, char** argv) {
         std::vector<std::string> missing;
         auto probes = pmt::resolve_probes(*php, pmt::ProbeObject::Allocations, entry_prog, return_prog, missing);
         if (!probes) return fail(probes.error().message);
+        if (entry_only)
+            for (auto& p : *probes) p.ret = nullptr;
         if (auto s = pmt::attach_probes(php->path(), filter, *probes, multi, floor_links); !s)
             return fail(s.error().message);
     }
