@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <memory>
 
 namespace pmt {
@@ -39,11 +38,18 @@ void read_symbol_table(Elf* elf, Elf_Scn* section, const GElf_Shdr& header,
 }  // namespace
 
 Result<ElfFile> ElfFile::open(const std::string& path) {
+    // One read of the whole file (a byte-by-byte stream iterator took ~20 ms of a
+    // session's start on a 6 MB binary).
     std::vector<uint8_t> contents;
     {
-        std::ifstream in(path, std::ios::binary);
+        std::ifstream in(path, std::ios::binary | std::ios::ate);
         if (!in) return Error{"cannot open " + path + ": " + std::strerror(errno)};
-        contents.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        const std::streamoff size = in.tellg();
+        if (size < 0) return Error{"cannot read " + path + ": not a regular file"};
+        contents.resize(static_cast<size_t>(size));
+        in.seekg(0);
+        if (!in.read(reinterpret_cast<char*>(contents.data()), size))
+            return Error{"cannot read " + path + ": " + std::strerror(errno)};
     }
     return from_bytes(path, std::move(contents));
 }
