@@ -56,7 +56,12 @@ bool RecordView::decode(const void* data, size_t size, RecordView& view) {
     std::memcpy(&hdr, data, sizeof(hdr));
     const Layout layout = layout_of(hdr.kind);
     if (size < layout.fixed) return false;
-    std::memcpy(static_cast<void*>(&view.fixed_), data, layout.fixed);
+    if (reinterpret_cast<uintptr_t>(data) % alignof(Fixed) == 0) {
+        view.fixed_ = static_cast<const Fixed*>(data);
+    } else {
+        std::memcpy(view.copy_, data, layout.fixed);
+        view.fixed_ = reinterpret_cast<const Fixed*>(view.copy_);
+    }
     view.data_ = data;
     view.size_ = size;
     view.frames_ = {};
