@@ -66,8 +66,10 @@ TEST(Soak, FpmBehindNginxUnderWrkStaysFlatExactAndLossless) {
     ASSERT_GE(rss.size(), 8u);
     const uint64_t settled = *std::max_element(rss.begin(), rss.begin() + rss.size() / 4);
     const uint64_t last = *std::max_element(rss.begin() + rss.size() * 3 / 4, rss.end());
-    std::printf("tracer RSS: %llu KiB after the first quarter, %llu KiB in the last quarter, %zu samples\n",
-                (unsigned long long)settled, (unsigned long long)last, rss.size());
+    std::printf("tracer RSS: %llu KiB at the start, %llu KiB highest in the first quarter, %llu KiB highest in the "
+                "last quarter, %llu KiB at the end, %zu samples\n",
+                (unsigned long long)rss.front(), (unsigned long long)settled, (unsigned long long)last,
+                (unsigned long long)rss.back(), rss.size());
     EXPECT_LT(last, settled + 8 * 1024) << "the tracer's memory grows with the events";
 
     const nlohmann::json report = read_json(json);
@@ -80,6 +82,14 @@ TEST(Soak, FpmBehindNginxUnderWrkStaysFlatExactAndLossless) {
     for (const auto& k : report["checkpoints"]) EXPECT_EQ(k["php_memory_usage"], k["traced_live_bytes"]) << k;
     std::printf("requests kept %zu, not kept %llu; checkpoints %llu, all exact\n", report["requests"].size(),
                 (unsigned long long)c["requests_not_kept"].get<uint64_t>(), (unsigned long long)checkpoints);
+    // What the bounded lists hold at the end, and what they left out.
+    const auto& t = report["heap_timeline"];
+    std::printf("kept: %zu heap samples (%llu thinned out), %zu chunk/huge events (%llu not kept), %zu GC runs "
+                "(%llu not kept), %zu checkpoints (%llu not kept)\n",
+                t["samples"].size(), (unsigned long long)t["samples_dropped"].get<uint64_t>(), t["map_events"].size(),
+                (unsigned long long)t["map_events_dropped"].get<uint64_t>(), report["gc"]["runs_detail"].size(),
+                (unsigned long long)c["gc_runs_not_kept"].get<uint64_t>(), report["checkpoints"].size(),
+                (unsigned long long)c["checkpoints_not_kept"].get<uint64_t>());
 }
 
 }  // namespace
