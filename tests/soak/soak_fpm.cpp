@@ -2,7 +2,8 @@
 // (PMT_SOAK_SECONDS, 600 by default). The tracer's resident set must
 // stay flat (its tables are bounded, and grow with live blocks and stacks, not
 // with events), no record may be lost, and every checkpoint must be exact.
-// Built as its own binary, run by `make soak`, not by ctest.
+// Built as its own binary, run by `make soak`, not by ctest; CI runs a 2-minute
+// form (make soak SOAK_SECONDS=120).
 #include <signal.h>
 
 #include <algorithm>
@@ -61,8 +62,10 @@ TEST(Soak, FpmBehindNginxUnderWrkStaysFlatExactAndLossless) {
     const std::string wrk = read_file(stack.dir.file("wrk-small.out")) + read_file(stack.dir.file("wrk-large.out"));
     std::printf("%s\n", wrk.c_str());
 
-    // Flat: after the first quarter (the bounded lists filling, the stacks seen
-    // once), the resident set grows by less than 8 MiB to the end.
+    // Flat: after the first quarter (the stacks seen once, the heap timeline's
+    // bounded lists filled: at full load they fill in ~10 s), the resident set grows
+    // by less than 4 MiB to the end. What is left to grow then is the checkpoint list
+    // (the first 20,000, ~90 B each), ~1 MiB at most in a 10-minute run.
     ASSERT_GE(rss.size(), 8u);
     const uint64_t settled = *std::max_element(rss.begin(), rss.begin() + rss.size() / 4);
     const uint64_t last = *std::max_element(rss.begin() + rss.size() * 3 / 4, rss.end());
@@ -70,7 +73,7 @@ TEST(Soak, FpmBehindNginxUnderWrkStaysFlatExactAndLossless) {
                 "last quarter, %llu KiB at the end, %zu samples\n",
                 (unsigned long long)rss.front(), (unsigned long long)settled, (unsigned long long)last,
                 (unsigned long long)rss.back(), rss.size());
-    EXPECT_LT(last, settled + 8 * 1024) << "the tracer's memory grows with the events";
+    EXPECT_LT(last, settled + 4 * 1024) << "the tracer's memory grows with the events";
 
     const nlohmann::json report = read_json(json);
     const auto& c = report["counters"];
