@@ -53,6 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     heap_options.request_filter = "^/";
     heap_options.max_samples = 1000;
     heap_options.max_map_events = 1000;
+    heap_options.max_requests = 100;  // small, so that the kept lists fill and evict
+    heap_options.max_gc_runs = 100;
     pmt::HeapTracker heap(heap_options);
     heap.attach_to(collector);
     pmt::FaultCollector faults;

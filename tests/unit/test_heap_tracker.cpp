@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "collect/collector.h"
@@ -206,6 +207,87 @@ TEST(HeapTracker, RequestFiguresAndFilter) {
     EXPECT_EQ(r.peak_bytes, 1000u + 4096u + 8192u);
     EXPECT_EQ(r.php_peak_bytes, 1000u + 4096u + 8192u);
     EXPECT_EQ(p.heap_timeline->requests_filtered, 1u);
+}
+
+// A long session: the bounded lists keep the requests with the highest peaks and
+// the GC runs that freed the most, count the rest, and thin the samples and
+// chunk/huge events evenly over the whole session instead of stopping early.
+TEST(HeapTracker, LongSessionKeepsTheHighestPeakRequestsAndCountsTheRest) {
+    HeapTrackerOptions o;
+    o.max_requests = 3;
+    Rig rig(o);
+    const uint64_t peaks[] = {5000, 9000, 1000, 7000, 9000, 2000, 8000, 3000};
+    for (uint64_t peak : peaks) {
+        rig.feed.request(true, "", "", 500, 500);
+        rig.feed.request(false, ("/p" + std::to_string(peak)).c_str(), "", peak, peak);
+    }
+    Profile p = rig.finish();
+    const auto& kept = p.heap_timeline->requests;
+    ASSERT_EQ(kept.size(), 3u);
+    // The three highest, in the order they ran; of the two 9000s both stay.
+    EXPECT_EQ(kept[0].peak_bytes, 9000u);
+    EXPECT_EQ(kept[1].peak_bytes, 9000u);
+    EXPECT_EQ(kept[2].peak_bytes, 8000u);
+    EXPECT_LT(kept[0].start_s, kept[1].start_s);
+    EXPECT_LT(kept[1].start_s, kept[2].start_s);
+    EXPECT_EQ(p.counters.requests_not_kept, 5u);
+}
+
+TEST(HeapTracker, LongSessionKeepsTheGcRunsThatFreedTheMost) {
+    HeapTrackerOptions o;
+    o.max_gc_runs = 2;
+    Rig rig(o);
+    uint64_t ptr = 0x100000;
+    for (uint64_t n : {3, 8, 1, 5}) {
+        for (uint64_t i = 0; i < n; ++i) rig.feed.alloc(ptr + i * 64, 56);
+        rig.feed.gc(PMT_REC_GC_BEGIN, 0, n * 56);
+        for (uint64_t i = 0; i < n; ++i) rig.feed.free(ptr + i * 64, 56);
+        rig.feed.gc(PMT_REC_GC_END, int64_t(n), 0);
+        ptr += 0x10000;
+    }
+    Profile p = rig.finish();
+    const auto& runs = p.heap_timeline->gc_runs;
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0].collected, 8);  // in the order they ran
+    EXPECT_EQ(runs[1].collected, 5);
+    ASSERT_EQ(runs[0].stacks.size(), 1u);  // each with its own stacks
+    EXPECT_EQ(runs[0].stacks[0].bytes, 8u * 56);
+    ASSERT_EQ(runs[1].stacks.size(), 1u);
+    EXPECT_EQ(runs[1].stacks[0].count, 5u);
+    EXPECT_EQ(p.counters.gc_runs_not_kept, 2u);
+}
+
+TEST(HeapTracker, LongSessionThinsSamplesAndEventsOverTheWholeSession) {
+    HeapTrackerOptions o;
+    o.max_samples = 16;
+    o.max_map_events = 8;
+    Rig rig(o);
+    const int n = 1000;
+    for (int i = 0; i < n; ++i) {
+        // One mapping and one unmapping, each a sample, then a checkpoint: a sample too.
+        rig.feed.map(PMT_REC_HEAP_MAP, 0x10000000, kChunk, false);
+        rig.feed.map(PMT_REC_HEAP_UNMAP, 0x10000000, kChunk, false);
+        rig.feed.checkpoint(0);
+    }
+    Profile p = rig.finish();
+    const HeapTimeline& t = *p.heap_timeline;
+    ASSERT_LE(t.samples.size(), 16u);
+    ASSERT_GE(t.samples.size(), 8u);
+    EXPECT_EQ(t.samples.size() + t.samples_dropped, 3u * n);
+    ASSERT_LE(t.map_events.size(), 8u);
+    ASSERT_GE(t.map_events.size(), 4u);
+    EXPECT_EQ(t.map_events.size() + t.map_events_dropped, 2u * n);
+    // Evenly spaced from the start to the end, not the first ones only.
+    const double end = p.checkpoints.back().t_s;
+    EXPECT_LT(t.samples.front().t_s, end / n * 2);
+    EXPECT_GT(t.samples.back().t_s, end * 0.8);
+    EXPECT_LT(t.map_events.front().t_s, end / n * 2);
+    EXPECT_GT(t.map_events.back().t_s, end * 0.7);
+    const double gap = t.samples[1].t_s - t.samples[0].t_s;
+    for (size_t i = 1; i < t.samples.size(); ++i) EXPECT_NEAR(t.samples[i].t_s - t.samples[i - 1].t_s, gap, gap * 1e-6);
+    // Totals stay exact whatever was thinned.
+    EXPECT_EQ(t.chunks_peak, 1u);
+    EXPECT_EQ(rig.tracker.real_bytes(kPid), 0u);
 }
 
 }  // namespace

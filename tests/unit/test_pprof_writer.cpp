@@ -123,6 +123,23 @@ TEST(PprofWriter, StacksAreLeafFirstWithResolvedMapping) {
     EXPECT_EQ(decoded.time_nanos(), int64_t{1795246642} * 1000000000 + 500000000);  // 2026-11-21T07:37:22.5Z
 }
 
+// A session file's start time is text: dates past int64 nanoseconds (April 2262)
+// have no time_nanos (fuzz_session: year 3026 overflowed the product, UBSan).
+TEST(PprofWriter, StartTimesPastInt64NanosecondsAreLeftOut) {
+    testing::TempDir dir;
+    for (const auto& [started_at, nanos] : std::vector<std::pair<std::string, int64_t>>{
+             {"2262-04-11T23:47:15Z", int64_t{9223372035} * 1000000000},
+             {"2262-04-11T23:47:16Z", 0},
+             {"3026-12-02T00:08:42Z", 0},
+             {"9999-12-31T23:59:59.9Z", 0}}) {
+        Profile p = testing::small_profile();
+        p.started_at = started_at;
+        pprof::Profile decoded;
+        ASSERT_TRUE(decoded.ParseFromString(gunzip(testing::read_file(write_pprof_file(p, dir)))));
+        EXPECT_EQ(decoded.time_nanos(), nanos) << started_at;
+    }
+}
+
 TEST(PprofWriter, LargeProfileTotalsSurvive) {
     if (!testing::have_command("go")) GTEST_SKIP() << "go (Debian golang-go) is not installed";
     testing::TempDir dir;

@@ -24,7 +24,12 @@ int64_t add_saturating(int64_t a, int64_t b) {
 
 }  // namespace
 
-HeapTracker::HeapTracker(HeapTrackerOptions options) : options_(std::move(options)) {
+HeapTracker::HeapTracker(HeapTrackerOptions options)
+    : options_(std::move(options)),
+      samples_(options_.max_samples),
+      map_events_(options_.max_map_events),
+      requests_(options_.max_requests, RequestPeak{}),
+      gc_runs_(options_.max_gc_runs, GcFreed{}) {
     if (options_.request_filter) filter_.emplace(*options_.request_filter, std::regex::ECMAScript);
     timeline_.method = "unavailable";
 }
@@ -62,7 +67,7 @@ void HeapTracker::set_baseline(uint32_t tgid, uint64_t real_bytes, uint64_t huge
     p.anchor_used = used_bytes;
     const MappedTotals& total = collector_->mapped_totals();
     timeline_.baseline_real_bytes += real_bytes;
-    timeline_.samples.push_back(HeapSample{0.0, tgid, used_bytes, p.real_bytes, p.chunks, p.huge_bytes});
+    samples_.push(HeapSample{0.0, tgid, used_bytes, p.real_bytes, p.chunks, p.huge_bytes});
     timeline_.chunks_peak = std::max<uint32_t>(timeline_.chunks_peak, static_cast<uint32_t>(total.chunks));
     timeline_.huge_peak_bytes = std::max(timeline_.huge_peak_bytes, total.huge_bytes);
     if (total.real_bytes > timeline_.real_peak_bytes) timeline_.real_peak_bytes = total.real_bytes;
@@ -91,12 +96,8 @@ void HeapTracker::sample(uint32_t tgid, ProcessHeap& p, uint64_t ts_ns, bool for
     timeline_.chunks_peak = std::max<uint32_t>(timeline_.chunks_peak, static_cast<uint32_t>(total.chunks));
     timeline_.huge_peak_bytes = std::max(timeline_.huge_peak_bytes, total.huge_bytes);
     if (!force && tl.last_sample_s >= 0 && t - tl.last_sample_s < options_.sample_interval_s) return;
-    if (timeline_.samples.size() >= options_.max_samples) {
-        ++timeline_.samples_dropped;
-        return;
-    }
     tl.last_sample_s = t;
-    timeline_.samples.push_back(HeapSample{t, tgid, u, p.real_bytes, p.chunks, p.huge_bytes});
+    samples_.push(HeapSample{t, tgid, u, p.real_bytes, p.chunks, p.huge_bytes});
 }
 
 void HeapTracker::check_margin(uint32_t tgid, ProcessHeap& p, uint64_t ts_ns) {
@@ -188,7 +189,7 @@ void HeapTracker::on_map(Collector& c, const RecordView& view) {
     // while the block's free was already counted (at _efree entry).
     if (!mapped && huge && (r.hdr.flags & PMT_HEAP_STATE_OK))
         p.anchor_used = r.heap.size > bytes ? r.heap.size - bytes : 0;
-    if (timeline_.map_events.size() < options_.max_map_events) {
+    {
         HeapMapEvent e;
         e.t_s = c.seconds_since_start(r.hdr.ts_ns);
         e.pid = tgid;
@@ -196,10 +197,7 @@ void HeapTracker::on_map(Collector& c, const RecordView& view) {
         e.mapped = mapped;
         e.addr = r.addr;
         e.size = bytes;
-        timeline_.map_events.push_back(std::move(e));
-        map_event_stacks_.push_back(c.intern_record_stack(tgid, view.frames()));
-    } else {
-        ++timeline_.map_events_dropped;
+        map_events_.push(KeptMapEvent{std::move(e), c.intern_record_stack(tgid, view.frames())});
     }
     sample(tgid, p, r.hdr.ts_ns, true);
     check_margin(tgid, p, r.hdr.ts_ns);
@@ -244,12 +242,9 @@ void HeapTracker::on_gc(const pmt_gc_record& r) {
         std::vector<std::pair<uint32_t, StackAccount>> stacks(tl.gc->stacks.begin(), tl.gc->stacks.end());
         std::sort(stacks.begin(), stacks.end(), [](const auto& a, const auto& b) { return a.second.bytes > b.second.bytes; });
         if (stacks.size() > options_.max_stacks_per_event) stacks.resize(options_.max_stacks_per_event);
-        if (timeline_.gc_runs.size() < options_.max_gc_runs) {
-            timeline_.gc_runs.push_back(std::move(run));
-            gc_stacks_.push_back(std::move(stacks));
-        } else {
-            ++collector_->counters().gc_runs_not_kept;
-        }
+        const uint64_t not_kept = gc_runs_.not_kept();
+        gc_runs_.push(KeptGcRun{std::move(run), std::move(stacks)});
+        collector_->counters().gc_runs_not_kept += gc_runs_.not_kept() - not_kept;
         tl.gc.reset();
     }
     anchor(p, r.heap, r.hdr.flags);
@@ -317,10 +312,11 @@ void HeapTracker::on_request(const pmt_request_record& r) {
         const std::string full = f.query.empty() ? f.uri : f.uri + "?" + f.query;
         if (filter_ && !std::regex_search(full, *filter_))
             ++timeline_.requests_filtered;
-        else if (timeline_.requests.size() < options_.max_requests)
-            timeline_.requests.push_back(std::move(f));
-        else
-            ++collector_->counters().requests_not_kept;
+        else {
+            const uint64_t not_kept = requests_.not_kept();
+            requests_.push(std::move(f));
+            collector_->counters().requests_not_kept += requests_.not_kept() - not_kept;
+        }
         anchor(p, r.heap, r.hdr.flags);
     }
     sample(tgid, p, r.hdr.ts_ns, true);
@@ -338,11 +334,19 @@ std::vector<HeapStackBytes> HeapTracker::live_stacks_now(const Collector& c) con
 
 void HeapTracker::finish(Profile& profile, const Collector& c) {
     HeapTimeline t = timeline_;
-    for (size_t i = 0; i < t.map_events.size() && i < map_event_stacks_.size(); ++i)
-        t.map_events[i].frames = c.stack_frames(map_event_stacks_[i]);
-    for (size_t i = 0; i < t.gc_runs.size() && i < gc_stacks_.size(); ++i)
-        for (const auto& [id, account] : gc_stacks_[i])
-            t.gc_runs[i].stacks.push_back({c.stack_frames(id), account.bytes, account.count});
+    t.samples = samples_.items();
+    t.samples_dropped = samples_.dropped();
+    for (const KeptMapEvent& e : map_events_.items()) {
+        t.map_events.push_back(e.event);
+        t.map_events.back().frames = c.stack_frames(e.stack);
+    }
+    t.map_events_dropped = map_events_.dropped();
+    for (const KeptGcRun& g : gc_runs_.items()) {
+        t.gc_runs.push_back(g.run);
+        for (const auto& [id, account] : g.stacks)
+            t.gc_runs.back().stacks.push_back({c.stack_frames(id), account.bytes, account.count});
+    }
+    t.requests = requests_.items();
     if (t.limit) t.limit->stacks = live_stacks_now(c);
     if (!t.limit) {
         // Report the limit even when it was not reached (the first process's).

@@ -18,6 +18,7 @@
 #include "collect/collector.h"
 #include "model/profile.h"
 #include "phpmemtrace.h"
+#include "util/bounded_lists.h"
 
 namespace pmt {
 
@@ -25,10 +26,16 @@ struct HeapTrackerOptions {
     uint64_t limit_margin_bytes = 0;           // 0: only the fatal error counts as hitting it
     std::optional<std::string> request_filter;  // ECMAScript regex searched in the URI
     double sample_interval_s = 0.001;           // between allocation-driven samples, per process
-    size_t max_samples = 200000;
-    size_t max_map_events = 50000;
-    size_t max_requests = 20000;  // kept; later ones are counted (Counters::requests_not_kept)
-    size_t max_gc_runs = 20000;
+    // The lists are bounded so that a session of any length holds them in a few MiB,
+    // and a busy one reaches that bound within seconds (util/bounded_lists.h):
+    // samples and chunk/huge events are thinned to an even spacing over the whole
+    // session (HeapTimeline::samples_dropped, map_events_dropped); the requests with
+    // the highest peaks and the GC runs that freed the most are kept
+    // (Counters::requests_not_kept, gc_runs_not_kept).
+    size_t max_samples = 50000;     // 48 B each
+    size_t max_map_events = 10000;  // ~90 B each, their frames interned
+    size_t max_requests = 1000;     // ~170 B each, plus URI and query
+    size_t max_gc_runs = 1000;      // up to ~600 B each with their stacks
     size_t max_stacks_per_event = 20;           // GC runs and the limit moment
 };
 
@@ -67,6 +74,20 @@ private:
         std::optional<OpenRequest> request;
         std::optional<OpenGc> gc;
     };
+    struct KeptMapEvent {
+        HeapMapEvent event;
+        uint32_t stack;
+    };
+    struct KeptGcRun {
+        GcRun run;
+        std::vector<std::pair<uint32_t, StackAccount>> stacks;
+    };
+    struct RequestPeak {
+        uint64_t operator()(const RequestFigures& r) const { return r.peak_bytes; }
+    };
+    struct GcFreed {
+        uint64_t operator()(const KeptGcRun& g) const { return g.run.freed_bytes; }
+    };
 
     ProcessHeap& process(uint32_t tgid) { return collector_->process(tgid); }
     Timeline& timeline(uint32_t tgid) { return per_process_[tgid]; }
@@ -87,10 +108,12 @@ private:
     HeapTrackerOptions options_;
     std::optional<std::regex> filter_;
     Collector* collector_ = nullptr;
-    HeapTimeline timeline_;
+    HeapTimeline timeline_;  // the lists below are filled in by finish()
+    ThinnedSeries<HeapSample> samples_;
+    ThinnedSeries<KeptMapEvent> map_events_;
+    HighestN<RequestFigures, RequestPeak> requests_;
+    HighestN<KeptGcRun, GcFreed> gc_runs_;
     std::unordered_map<uint32_t, Timeline> per_process_;
-    std::vector<uint32_t> map_event_stacks_;          // parallel to timeline_.map_events
-    std::vector<std::vector<std::pair<uint32_t, StackAccount>>> gc_stacks_;  // parallel to gc_runs
     std::vector<std::pair<uint32_t, StackStats>> limit_stacks_;
 };
 

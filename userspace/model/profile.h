@@ -107,9 +107,9 @@ struct Counters {
     uint64_t stack_table_full = 0;
     uint64_t symbol_table_full = 0;
     uint64_t live_table_full = 0;
-    // Event lists are bounded too (checkpoints, requests, GC runs: the first 20,000
-    // of each are kept); the rest are counted, and a checkpoint not kept still
-    // says whether it was exact.
+    // Event lists are bounded too (the first 20,000 checkpoints, the 1,000 requests
+    // with the highest peaks, the 1,000 GC runs that freed the most: HeapTrackerOptions);
+    // the rest are counted, and a checkpoint not kept still says whether it was exact.
     uint64_t checkpoints_not_kept = 0;
     uint64_t checkpoints_not_kept_inexact = 0;
     uint64_t requests_not_kept = 0;

@@ -45,9 +45,12 @@ void write_heap_summary(const Profile& p, std::ostream& out) {
             freed += r.freed_bytes;
             seconds += r.duration_s;
         }
-        std::snprintf(line, sizeof(line), "  GC: %zu runs, %lld collected, %s freed, %.3f s in the collector\n",
+        std::snprintf(line, sizeof(line), "  GC: %zu runs, %lld collected, %s freed, %.3f s in the collector",
                       t.gc_runs.size(), static_cast<long long>(collected), format_bytes(freed).c_str(), seconds);
         out << line;
+        if (p.counters.gc_runs_not_kept)
+            out << " (the runs that freed the most; " << p.counters.gc_runs_not_kept << " more not kept)";
+        out << "\n";
     }
     if (t.limit && (t.limit->hit || t.limit->near)) {
         const LimitEvent& l = *t.limit;
@@ -62,12 +65,15 @@ void write_heap_summary(const Profile& p, std::ostream& out) {
                                           [](const auto& a, const auto& b) { return a.peak_bytes < b.peak_bytes; });
         out << "  requests: " << t.requests.size() << " (highest peak " << format_bytes(top->peak_bytes) << ": "
             << (top->method.empty() ? "" : top->method + " ") << top->uri << ")";
+        if (p.counters.requests_not_kept)
+            out << ", the highest peaks of " << t.requests.size() + p.counters.requests_not_kept
+                << " (" << p.counters.requests_not_kept << " not kept)";
         if (t.requests_filtered) out << ", " << t.requests_filtered << " left out by --request-filter";
         out << "\n";
     }
     if (t.samples_dropped || t.map_events_dropped || t.unknown_unmaps)
         out << "  note: " << t.samples_dropped << " samples and " << t.map_events_dropped
-            << " chunk/huge events beyond the caps (totals still exact), " << t.unknown_unmaps
+            << " chunk/huge events thinned out to fit the caps (totals still exact), " << t.unknown_unmaps
             << " unmaps of mappings made before the tracer attached\n";
     out << "  chunks/huge blocks: " << t.method << "\n";
 }

@@ -46,7 +46,10 @@ int64_t iso8601_to_nanos(const std::string& s) {
     tm.tm_mon -= 1;
     tm.tm_sec = static_cast<int>(seconds);
     const time_t t = timegm(&tm);
-    if (t < 0) return 0;
+    // int64 nanoseconds end in April 2262: a later date (fuzz_session found year
+    // 3026) would overflow the product, so it too counts as unparsable.
+    constexpr int64_t kLastSecond = INT64_MAX / 1000000000 - 1;
+    if (t < 0 || t > kLastSecond) return 0;
     return static_cast<int64_t>(t) * 1000000000 + std::llround((seconds - tm.tm_sec) * 1e9);
 }
 
