@@ -223,6 +223,13 @@ TEST_F(CollectorTest, HugeBlocksComeFromAllocationsAndFollowForks) {
     exit_child.hdr = {PMT_REC_PROC_EXIT, 0, kChild, 101};
     collector.on_record(&exit_child, sizeof(exit_child));
     EXPECT_FALSE(collector.find_process(kChild)->in_huge_block(kHuge));
+    // zend_mm_shutdown (an FPM request's end) frees the huge blocks wholesale.
+    feed.alloc(kHuge, kSize, {{kFuncKeep, 11}});
+    pmt_heap_reset_record reset{};
+    reset.hdr = {PMT_REC_HEAP_RESET, 0, kPid, 102};
+    collector.on_record(&reset, sizeof(reset));
+    EXPECT_FALSE(collector.find_process(kPid)->in_huge_block(kHuge));
+    EXPECT_TRUE(collector.find_process(kPid)->huge_blocks.empty());
 }
 
 TEST_F(CollectorTest, ForkedChildHoldsItsCopyOfTheParentsBlocksAsBaseline) {

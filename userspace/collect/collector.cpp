@@ -290,7 +290,9 @@ void Collector::on_exit(const pmt_proc_record& r) {
 // FPM request, end of the process): release them all, counted apart, so the live
 // table matches heap->size, which restarts from 0.
 void Collector::on_heap_reset(const pmt_heap_reset_record& r) {
-    release_all(process(r.hdr.tgid), counters_.wiped_blocks, counters_.wiped_bytes);
+    Process& p = process(r.hdr.tgid);
+    release_all(p, counters_.wiped_blocks, counters_.wiped_bytes);
+    p.huge_blocks.clear();  // zend_mm_shutdown frees the huge list too (found growing in the soak)
 }
 
 void Collector::on_record(const void* data, size_t size) {
