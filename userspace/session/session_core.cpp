@@ -247,6 +247,12 @@ Profile Session::finish() {
     allocations_->read_counters(profile.counters);
     profile.duration_s = double(monotonic_ns() - start_ns_) / 1e9;
     for (auto& module : modules_) module->finish(profile);
+    // The profile holds the results: the tables they came from go now, not after
+    // the outputs are written (the uprobes stay until detach()).
+    uprobes_.clear();
+    modules_.clear();
+    ring_.reset();
+    collector_.reset();
     phases_.finished_ns = monotonic_ns();
     return profile;
 }

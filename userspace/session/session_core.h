@@ -68,7 +68,8 @@ public:
     bool target_ended();
     // Handles what is left in the ring buffer, stops tracing (the programs return
     // at their first lookup) and returns the profile with every module's part and
-    // the kernel's counters. The uprobes stay attached until detach().
+    // the kernel's counters. Then the Collector and the modules are released (the
+    // profile holds their results); the uprobes stay attached until detach().
     Profile finish();
     // Closes every uprobe link (SRCU grace periods): after the outputs are
     // written, off the user's critical path. The destructor does it otherwise.
@@ -79,7 +80,7 @@ public:
     const PhpBinary& php() const { return *php_; }
     const std::string& image() const { return image_; }
     std::optional<int> wait_status() const { return wait_status_; }
-    Collector& collector() { return *collector_; }
+    Collector& collector() { return *collector_; }  // until finish()
     uint64_t start_ns() const { return start_ns_; }
     const SessionPhases& phases() const { return phases_; }
 
