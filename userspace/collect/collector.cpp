@@ -44,6 +44,16 @@ void Collector::change_mapped(ProcessHeap& p, int64_t real_bytes, int64_t huge_b
     mapped_.chunks += chunks;
 }
 
+void Collector::set_mapped(ProcessHeap& p, uint64_t real_bytes, uint64_t huge_bytes, uint32_t chunks) {
+    // Unsigned arithmetic: totals stay right whatever the (untrusted) figures.
+    mapped_.real_bytes += real_bytes - p.real_bytes;
+    mapped_.huge_bytes += huge_bytes - p.huge_bytes;
+    mapped_.chunks += uint64_t(chunks) - p.chunks;
+    p.real_bytes = real_bytes;
+    p.huge_bytes = huge_bytes;
+    p.chunks = chunks;
+}
+
 void Collector::add_fault(uint32_t stack, uint64_t ns) {
     auto& f = figures(stack);
     f.stats.fault_count += 1;
@@ -243,15 +253,7 @@ void Collector::on_fork(const pmt_proc_record& r) {
     child.huge_blocks = parent.huge_blocks;
     child.set_anchor(parent.used_bytes());
     child.limit = parent.limit;
-    mapped_.real_bytes -= child.real_bytes;  // a reused PID's leftovers (normally 0)
-    mapped_.huge_bytes -= child.huge_bytes;
-    mapped_.chunks -= child.chunks;
-    child.real_bytes = parent.real_bytes;
-    child.huge_bytes = parent.huge_bytes;
-    child.chunks = parent.chunks;
-    mapped_.real_bytes += child.real_bytes;
-    mapped_.huge_bytes += child.huge_bytes;
-    mapped_.chunks += child.chunks;
+    set_mapped(child, parent.real_bytes, parent.huge_bytes, parent.chunks);
 }
 
 void Collector::release_all(Process& p, uint64_t& blocks, uint64_t& bytes) {
@@ -273,11 +275,7 @@ void Collector::on_exit(const pmt_proc_record& r) {
     release_all(p, counters_.exited_blocks, counters_.exited_bytes);
     p.baseline_bytes.reset();  // its heap is gone, baseline and all
     // The kernel unmaps what the heap did not release itself.
-    mapped_.real_bytes -= p.real_bytes;
-    mapped_.huge_bytes -= p.huge_bytes;
-    mapped_.chunks -= p.chunks;
-    p.real_bytes = p.huge_bytes = 0;
-    p.chunks = 0;
+    set_mapped(p, 0, 0, 0);
     p.regions.clear();
     p.huge_blocks.clear();
     p.set_anchor(0);

@@ -95,6 +95,7 @@ public:
     // Mapped memory: every change to a model's real/huge/chunk figures goes
     // through here, so the totals across processes stay right.
     void change_mapped(ProcessHeap& p, int64_t real_bytes, int64_t huge_bytes, int64_t chunks);
+    void set_mapped(ProcessHeap& p, uint64_t real_bytes, uint64_t huge_bytes, uint32_t chunks);
     const MappedTotals& mapped_totals() const { return mapped_; }
     // The heap module maps regions: checkpoints then carry the traced real size.
     void trace_mapped_memory() { mapped_traced_ = true; }

@@ -1,14 +1,11 @@
 #include "collect/process_heap.h"
 
-#include <cstdint>
+#include "util/saturating.h"
 
 namespace pmt {
 
 uint64_t ProcessHeap::used_bytes() const {
-    // Sizes come from records, untrusted: the sum saturates rather than overflows.
-    const int64_t anchor = anchor_used > uint64_t(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(anchor_used);
-    int64_t value;
-    if (__builtin_add_overflow(anchor, delta, &value)) value = delta > 0 ? INT64_MAX : INT64_MIN;
+    const int64_t value = add_saturating(clamp_signed(anchor_used), delta);
     return value > 0 ? static_cast<uint64_t>(value) : 0;
 }
 

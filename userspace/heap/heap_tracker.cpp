@@ -3,24 +3,14 @@
 #include <algorithm>
 #include <cstring>
 
+#include "collect/zend_sizes.h"
+#include "util/saturating.h"
 #include "util/utf8_text.h"
 
 namespace pmt {
 namespace {
 
-constexpr uint64_t kPageSize = PMT_ZEND_PAGE_SIZE;
 constexpr const char* kLimitMessage = "Allowed memory size of";
-
-uint64_t page_align(uint64_t size) { return (size + kPageSize - 1) & ~(kPageSize - 1); }
-
-// Sizes in records are untrusted: the signed sums of the used figure saturate
-// rather than overflow (undefined behaviour). Real heaps never come near the bounds.
-int64_t clamp_signed(uint64_t v) { return v > uint64_t(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(v); }
-int64_t add_saturating(int64_t a, int64_t b) {
-    int64_t sum;
-    if (!__builtin_add_overflow(a, b, &sum)) return sum;
-    return b > 0 ? INT64_MAX : INT64_MIN;
-}
 
 }  // namespace
 
@@ -61,9 +51,7 @@ void HeapTracker::set_baseline(uint32_t tgid, uint64_t real_bytes, uint64_t huge
     ProcessHeap& p = process(tgid);
     const uint64_t huge = std::min(huge_bytes, real_bytes);
     const uint64_t chunks = (real_bytes - huge) / PMT_ZEND_CHUNK_SIZE;
-    collector_->change_mapped(p, clamp_signed(real_bytes) - clamp_signed(p.real_bytes),
-                              clamp_signed(huge) - clamp_signed(p.huge_bytes),
-                              static_cast<int64_t>(chunks) - p.chunks);
+    collector_->set_mapped(p, real_bytes, huge, static_cast<uint32_t>(chunks));
     p.anchor_used = used_bytes;
     const MappedTotals& total = collector_->mapped_totals();
     timeline_.baseline_real_bytes += real_bytes;
@@ -210,7 +198,7 @@ void HeapTracker::on_realloc(const pmt_alloc_record& r) {
     if (r.ptr != r.old_ptr) return;
     auto it = p.regions.find(r.ptr);
     if (it == p.regions.end() || !it->second.huge || r.size <= PMT_ZEND_MAX_LARGE_SIZE) return;
-    const uint64_t new_size = page_align(r.size);
+    const uint64_t new_size = zend::round_to_pages(r.size);
     const int64_t diff = add_saturating(clamp_signed(new_size), -clamp_signed(it->second.size));
     it->second.size = new_size;
     collector_->change_mapped(p, diff, diff, 0);
