@@ -1,6 +1,7 @@
 #include "collect/record_view.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace pmt {
@@ -9,13 +10,19 @@ namespace {
 struct Layout {
     size_t fixed = sizeof(pmt_record_header);  // bytes before the frames (or the whole record)
     size_t frames_at = 0;                       // 0: no frames
+    size_t depth_at = 0;                        // offset of the __u16 depth field, with frames
 };
+
+template <typename T>
+constexpr Layout with_frames(size_t fixed) {
+    return {fixed, fixed, offsetof(T, depth)};
+}
 
 Layout layout_of(uint16_t kind) {
     switch (kind) {
         case PMT_REC_FUNC: return {sizeof(pmt_func_record)};
         case PMT_REC_ALLOC:
-        case PMT_REC_REALLOC: return {PMT_ALLOC_RECORD_FIXED_SIZE, PMT_ALLOC_RECORD_FIXED_SIZE};
+        case PMT_REC_REALLOC: return with_frames<pmt_alloc_record>(PMT_ALLOC_RECORD_FIXED_SIZE);
         case PMT_REC_FREE: return {sizeof(pmt_free_record)};
         case PMT_REC_CHECKPOINT: return {sizeof(pmt_checkpoint_record)};
         case PMT_REC_REQUEST: return {sizeof(pmt_request_record)};
@@ -24,27 +31,14 @@ Layout layout_of(uint16_t kind) {
         case PMT_REC_HEAP_RESET: return {sizeof(pmt_heap_reset_record)};
         case PMT_REC_BASELINE: return {sizeof(pmt_baseline_record)};
         case PMT_REC_HEAP_MAP:
-        case PMT_REC_HEAP_UNMAP: return {PMT_HEAP_MAP_RECORD_FIXED_SIZE, PMT_HEAP_MAP_RECORD_FIXED_SIZE};
+        case PMT_REC_HEAP_UNMAP: return with_frames<pmt_heap_map_record>(PMT_HEAP_MAP_RECORD_FIXED_SIZE);
         case PMT_REC_GC_BEGIN:
         case PMT_REC_GC_END: return {sizeof(pmt_gc_record)};
-        case PMT_REC_FATAL_ERROR: return {PMT_ERROR_RECORD_FIXED_SIZE, PMT_ERROR_RECORD_FIXED_SIZE};
-        case PMT_REC_FAULT: return {PMT_FAULT_RECORD_FIXED_SIZE, PMT_FAULT_RECORD_FIXED_SIZE};
+        case PMT_REC_FATAL_ERROR: return with_frames<pmt_error_record>(PMT_ERROR_RECORD_FIXED_SIZE);
+        case PMT_REC_FAULT: return with_frames<pmt_fault_record>(PMT_FAULT_RECORD_FIXED_SIZE);
         case PMT_REC_RESTORE_BEGIN:
         case PMT_REC_RESTORE_END: return {sizeof(pmt_restore_record)};
         default: return {};
-    }
-}
-
-// The depth field of the kinds that carry frames.
-uint16_t depth_of(const RecordView& r) {
-    switch (r.kind()) {
-        case PMT_REC_ALLOC:
-        case PMT_REC_REALLOC: return r.alloc().depth;
-        case PMT_REC_HEAP_MAP:
-        case PMT_REC_HEAP_UNMAP: return r.heap_map().depth;
-        case PMT_REC_FATAL_ERROR: return r.error().depth;
-        case PMT_REC_FAULT: return r.fault().depth;
-        default: return 0;
     }
 }
 
@@ -68,7 +62,8 @@ bool RecordView::decode(const void* data, size_t size, RecordView& view) {
     view.truncated_ = false;
     if (layout.frames_at) {
         const size_t arrived = (size - layout.frames_at) / sizeof(pmt_frame);
-        const size_t claimed = depth_of(view);
+        uint16_t claimed = 0;
+        std::memcpy(&claimed, static_cast<const char*>(data) + layout.depth_at, sizeof(claimed));
         const size_t depth = std::min<size_t>({claimed, arrived, PMT_MAX_FRAMES});
         view.truncated_ = depth < claimed;
         view.frames_ = {reinterpret_cast<const pmt_frame*>(static_cast<const char*>(data) + layout.frames_at), depth};
