@@ -51,6 +51,8 @@ struct {
 struct walk_scratch {
 	__u8 func[PMT_FUNC_PREFIX];
 	__u8 ex[PMT_EX_PREFIX];
+	/* `yield from`: delegating generators still to be walked, the last one next */
+	__u64 delegators[PMT_MAX_DELEGATION];
 };
 
 struct {
@@ -66,9 +68,11 @@ struct walk_state {
 	__u64 ex;                 /* next zend_execute_data to read */
 	__u64 vm_execute_data;    /* r14 of the hybrid VM */
 	__u64 vm_opline;          /* r15 of the hybrid VM */
+	__u64 bias;               /* load bias of the PHP binary */
 	__u32 tgid;
 	__u32 depth;
 	__u32 flags;              /* PMT_STACK_* */
+	__u32 delegators;         /* entries of scratch->delegators not walked yet */
 };
 
 static __always_inline __u64 prefix_u64(struct walk_scratch *s, __u32 off)
@@ -97,6 +101,13 @@ static __always_inline __u64 ex_u64(struct walk_scratch *s, __u32 off)
 	if (off > PMT_EX_PREFIX - 8)
 		return 0;
 	return *(__u64 *)&s->ex[off & (PMT_EX_PREFIX - 1)];
+}
+
+static __always_inline __u8 ex_u8(struct walk_scratch *s, __u32 off)
+{
+	if (off > PMT_EX_PREFIX - 1)
+		return 0;
+	return s->ex[off & (PMT_EX_PREFIX - 1)];
 }
 
 /* Reads a zend_string's characters into dst; empty string when ptr is NULL. */
@@ -195,27 +206,82 @@ static __always_inline void frame_line(struct walk_state *w, __u64 ex, __u64 sav
 		frame->flags |= PMT_FRAME_LINE_UNKNOWN;
 }
 
+/*
+ * `yield from`: when generator A delegates to B, and B to C, resuming A runs C
+ * directly, and C's caller is a placeholder frame (A's execute_fake: no function,
+ * This = A) whose caller is A's consumer. PHP's backtraces replace the placeholder
+ * by the delegating generators, innermost first (B, then A), and so does the walk.
+ * This queues them from A's node.parent chain, which ends at C (already walked):
+ * A first, so that B, the last queued, is walked next. Frames without a function
+ * that are not such a placeholder (dummy call frames) are skipped as before.
+ */
+static __always_inline void queue_delegating_generators(struct walk_state *w)
+{
+	struct walk_scratch *s = w->scratch;
+
+	if (!cfg.ce_generator_vaddr || !cfg.off.generator_node_parent ||
+	    ex_u8(s, cfg.off.ex_this + 8) != PMT_ZEND_IS_OBJECT)
+		return;
+	int err = 0;
+	__u64 generator = ex_u64(s, cfg.off.ex_this);
+	__u64 ce = read_user_u64(generator + cfg.off.obj_ce, &err);
+	__u64 generator_ce = read_user_u64(w->bias + cfg.ce_generator_vaddr, &err);
+	if (err || !ce || ce != generator_ce)
+		return;
+	__u32 queued = 0;
+	for (__u32 i = 0; i < PMT_MAX_DELEGATION; i++) {
+		__u64 parent = read_user_u64(generator + cfg.off.generator_node_parent, &err);
+		if (err || !parent)
+			break;
+		s->delegators[i] = generator;
+		queued = i + 1;
+		__u64 grandparent = read_user_u64(parent + cfg.off.generator_node_parent, &err);
+		if (err || !grandparent)
+			break;
+		if (i == PMT_MAX_DELEGATION - 1)
+			w->flags |= PMT_STACK_TRUNCATED; /* the chain goes on: its inner part is lost */
+		generator = parent;
+	}
+	if (err)
+		w->flags |= PMT_STACK_UNREADABLE;
+	w->delegators = queued;
+}
+
 static long walk_one_frame(__u32 index, void *ctx)
 {
 	struct walk_state *w = ctx;
+	bool delegating = w->delegators != 0;
+	__u64 this_ex = w->ex;
 
-	if (!w->ex)
+	if (delegating) {
+		__u32 i = --w->delegators;
+		int err = 0;
+		__u64 generator = w->scratch->delegators[i & (PMT_MAX_DELEGATION - 1)];
+		this_ex = read_user_u64(generator + cfg.off.generator_execute_data, &err);
+		if (err || !this_ex)
+			return 0; /* a generator that has finished meanwhile has no frame */
+	}
+	if (!this_ex)
 		return 1;
 	if (w->depth >= cfg.max_frames || w->depth >= PMT_MAX_FRAMES) {
 		w->flags |= PMT_STACK_TRUNCATED;
 		return 1;
 	}
 	struct walk_scratch *s = w->scratch;
-	if (bpf_probe_read_user(s->ex, sizeof(s->ex), (void *)w->ex)) {
+	if (bpf_probe_read_user(s->ex, sizeof(s->ex), (void *)this_ex)) {
 		w->flags |= PMT_STACK_UNREADABLE;
 		return 1;
 	}
-	__u64 this_ex = w->ex;
 	__u64 func = ex_u64(s, cfg.off.ex_func);
 	__u64 opline = ex_u64(s, cfg.off.ex_opline);
-	w->ex = ex_u64(s, cfg.off.ex_prev_execute_data);
-	if (!func)
-		return 0; /* a frame without a function (dummy call frame): skip */
+	/* A suspended generator's prev_execute_data is stale: go on below the placeholder. */
+	if (!delegating)
+		w->ex = ex_u64(s, cfg.off.ex_prev_execute_data);
+	if (!func) {
+		if (!delegating)
+			queue_delegating_generators(w);
+		return 0; /* a frame without a function (placeholder, dummy call frame): skip */
+	}
 
 	if (bpf_probe_read_user(s->func, sizeof(s->func), (void *)func)) {
 		w->flags |= PMT_STACK_UNREADABLE;
@@ -303,9 +369,10 @@ static __always_inline __u32 walk_php_stack(struct pt_regs *ctx, __u64 bias, __u
 		.ex = ex,
 		.vm_execute_data = ctx->r14,
 		.vm_opline = ctx->r15,
+		.bias = bias,
 		.tgid = tgid,
 	};
-	bpf_loop(PMT_MAX_FRAMES + 1, walk_one_frame, &w, 0);
+	bpf_loop(PMT_MAX_FRAMES + PMT_MAX_DELEGATION + 1, walk_one_frame, &w, 0);
 	if (w.flags & PMT_STACK_TRUNCATED)
 		count(PMT_CNT_TRUNCATED_STACKS);
 	if (w.flags & PMT_STACK_UNREADABLE)

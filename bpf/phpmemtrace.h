@@ -150,6 +150,10 @@ struct pmt_record_header {
 #define PMT_FUNC_INTERNAL 1
 #define PMT_FUNC_USER 2
 #define PMT_FUNC_EVAL 4
+/* zval type of an object (IS_OBJECT, the same in 7.4 - 8.5) */
+#define PMT_ZEND_IS_OBJECT 8
+/* `yield from` generators expanded per placeholder frame; a longer chain is truncated */
+#define PMT_MAX_DELEGATION 16
 
 struct pmt_func_record {
 	struct pmt_record_header hdr;
@@ -334,6 +338,7 @@ struct pmt_php_offsets {
 	__u32 ex_opline;
 	__u32 ex_func;
 	__u32 ex_prev_execute_data;
+	__u32 ex_this;                 /* zval This: a generator's placeholder frame holds it */
 	__u32 func_type;
 	__u32 func_name;
 	__u32 func_scope;
@@ -345,6 +350,10 @@ struct pmt_php_offsets {
 	__u32 opline_size;
 	__u32 ce_name;
 	__u32 zstr_val;
+	__u32 obj_ce;                  /* zend_object.ce */
+	/* zend_generator, for `yield from` chains (zend_generator_check_placeholder_frame) */
+	__u32 generator_execute_data;
+	__u32 generator_node_parent;   /* node.parent: the generator this one delegates to */
 	/* sapi_globals_struct: request_info's strings */
 	__u32 sg_request_method;
 	__u32 sg_query_string;
@@ -368,6 +377,7 @@ struct pmt_config {
 	__u64 cg_vaddr;       /* compiler_globals, link-time address */
 	__u64 heap_ptr_vaddr; /* &alloc_globals.mm_heap, link-time address (0: unknown) */
 	__u64 sg_vaddr;       /* sapi_globals, link-time address (0: no request info) */
+	__u64 ce_generator_vaddr; /* &zend_ce_generator, link-time address (0: unknown) */
 	__u32 max_frames;
 	__u32 follow_forks;   /* trace children of traced processes */
 	__u32 bin_sizes[PMT_ZEND_BIN_COUNT];

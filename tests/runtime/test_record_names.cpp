@@ -1,5 +1,6 @@
 // Frames get the right names, files and lines for every kind of PHP code.
 #include <algorithm>
+#include <sstream>
 
 #include "runtime_helpers.h"
 
@@ -152,6 +153,34 @@ TEST(RecordNamesFiber, FiberFramesHaveNoSpuriousMain) {
         for (const auto& f : frames) names.push_back(frame_name(f));
     }
     EXPECT_EQ(names, (std::vector<std::string>{"{main}", "outer", "Fiber::start", "in_fiber", "inner", "str_repeat"}));
+}
+
+// `yield from`: the generators that delegate show up between the running one and
+// the consumer, at their `yield from` lines, exactly as PHP's own backtrace lists them.
+TEST(RecordNamesGenerators, YieldFromKeepsTheDelegatingFrames) {
+    PMT_REQUIRE_ROOT();
+    auto report = record_script("yield_from.php");
+    ASSERT_FALSE(report.is_null());
+    const std::string output = report["__script_output"];
+    std::vector<std::string> expected;
+    std::stringstream php_stack(script_value(output, "PHP_STACK"));
+    for (std::string name; std::getline(php_stack, name, ',');) expected.push_back(name);
+    ASSERT_EQ(expected.size(), 6u);
+
+    int sites = 0;
+    for (const auto& stack : report["stacks"]) {
+        const auto& frames = stack["frames"];
+        if (frames.empty() || frame_name(frames.back()) != "str_repeat") continue;
+        ++sites;
+        std::vector<std::string> names;
+        for (const auto& f : frames) names.push_back(frame_name(f));
+        EXPECT_EQ(names, expected);
+        for (const auto& f : frames)
+            for (const char* gen : {"middle_gen", "outer_gen"})
+                if (frame_name(f) == gen) EXPECT_EQ(f["line"], std::stoi(script_value(output, std::string("LINE_") + gen)));
+        EXPECT_EQ(stack["alloc_count"], 3);  // one stack for all three values
+    }
+    EXPECT_EQ(sites, 1);
 }
 
 }  // namespace

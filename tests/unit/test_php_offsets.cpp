@@ -93,6 +93,7 @@ TEST(PhpOffsets, Php82RowMatchesOffsetofFromInstalledHeaders) {
     expect_field("ex_opline", off->ex_opline);
     expect_field("ex_func", off->ex_func);
     expect_field("ex_prev_execute_data", off->ex_prev_execute_data);
+    expect_field("ex_this", off->ex_this);
     expect_field("func_type", off->func_type);
     expect_field("func_name", off->func_name);
     expect_field("func_scope", off->func_scope);
@@ -100,6 +101,9 @@ TEST(PhpOffsets, Php82RowMatchesOffsetofFromInstalledHeaders) {
     expect_field("opline_size", off->opline_size);
     expect_field("ce_name", off->ce_name);
     expect_field("zstr_val", off->zstr_val);
+    expect_field("obj_ce", off->obj_ce);
+    expect_field("generator_execute_data", off->generator_execute_data);
+    expect_field("generator_node_parent", off->generator_node_parent);
     // op_array fields are read through the zend_function pointer.
     EXPECT_EQ(kv["func_op_array"], "0");
 }

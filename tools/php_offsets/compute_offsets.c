@@ -9,6 +9,7 @@
 #include "php_version.h"
 #include "zend.h"
 #include "zend_globals.h"
+#include "zend_generators.h"
 
 #ifdef ZTS
 #error "compute_offsets: these headers are a ZTS build; phpmemtrace's table is for NTS"
@@ -46,5 +47,8 @@ int main(void) {
     P("ce_name", offsetof(zend_class_entry, name));
     P("zstr_len", offsetof(zend_string, len));
     P("zstr_val", offsetof(zend_string, val));
+    P("obj_ce", offsetof(zend_object, ce));
+    P("generator_execute_data", offsetof(zend_generator, execute_data));
+    P("generator_node_parent", offsetof(zend_generator, node.parent));
     return 0;
 }

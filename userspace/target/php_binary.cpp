@@ -61,6 +61,7 @@ Result<PhpBinary> PhpBinary::from_elf(ElfFile elf) {
     php.offsets_.heap_limit = php.heap_points_.heap_limit;
     php.offsets_.heap_huge_list = php.heap_points_.heap_huge_list;
     if (auto sg = php.elf_.symbol("sapi_globals")) php.sg_vaddr_ = sg->vaddr;
+    if (auto ce = php.elf_.symbol("zend_ce_generator")) php.ce_generator_vaddr_ = ce->vaddr;
     return php;
 }
 
@@ -80,6 +81,7 @@ pmt_config PhpBinary::bpf_config(uint32_t max_frames, bool follow_forks) const {
     cfg.cg_vaddr = cg_vaddr_;
     cfg.heap_ptr_vaddr = heap_.heap_ptr_vaddr;
     cfg.sg_vaddr = sg_vaddr_;
+    cfg.ce_generator_vaddr = ce_generator_vaddr_;
     cfg.max_frames = max_frames;
     cfg.follow_forks = follow_forks ? 1 : 0;
     for (size_t i = 0; i < zend::kBinSizes.size(); ++i) cfg.bin_sizes[i] = zend::kBinSizes[i];

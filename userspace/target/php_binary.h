@@ -47,6 +47,7 @@ private:
     uint64_t sg_vaddr_ = 0;
     uint64_t eg_vaddr_ = 0;
     uint64_t cg_vaddr_ = 0;
+    uint64_t ce_generator_vaddr_ = 0;  // zend_ce_generator: tells `yield from` placeholders apart
 };
 
 // The version string a PHP build carries ("X-Powered-By: PHP/8.2.35"), if any.

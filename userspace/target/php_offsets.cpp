@@ -23,16 +23,20 @@ struct VersionRow {
     uint32_t eg_current_execute_data;
     uint32_t op_last, op_opcodes, op_filename, op_line_start;
     uint32_t eg_flags, cg_in_compilation;  // 0 = not known for this version
+    // zend_generator's execute_data and node.parent, for `yield from` chains
+    // (7.4 has an iterator field first). 0 = not checked for this version: the
+    // delegating generators' frames are then left out, as before.
+    uint32_t generator_execute_data, generator_node_parent;
 };
 
 constexpr std::array<VersionRow, 7> kRows = {{
-    {7, 4, 488, 60, 64, 136, 144, 993, 137},
-    {8, 0, 488, 68, 72, 144, 152, 993, 81},
-    {8, 1, 488, 68, 72, 144, 152, 993, 81},
-    {8, 2, 488, 80, 88, 152, 160, 993, 81},
-    {8, 3, 488, 76, 80, 144, 152, 993, 81},
-    {8, 4, 488, 96, 104, 168, 176, 1065, 81},
-    {8, 5, 512, 96, 104, 168, 176, 1089, 81},
+    {7, 4, 488, 60, 64, 136, 144, 993, 137, 64, 160},
+    {8, 0, 488, 68, 72, 144, 152, 993, 81, 0, 0},
+    {8, 1, 488, 68, 72, 144, 152, 993, 81, 0, 0},
+    {8, 2, 488, 80, 88, 152, 160, 993, 81, 56, 152},
+    {8, 3, 488, 76, 80, 144, 152, 993, 81, 0, 0},
+    {8, 4, 488, 96, 104, 168, 176, 1065, 81, 56, 152},
+    {8, 5, 512, 96, 104, 168, 176, 1089, 81, 56, 152},
 }};
 
 }  // namespace
@@ -51,6 +55,8 @@ std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
         off.eg_current_execute_data = row.eg_current_execute_data;
         off.eg_flags = row.eg_flags;
         off.cg_in_compilation = row.cg_in_compilation;
+        off.generator_execute_data = row.generator_execute_data;
+        off.generator_node_parent = row.generator_node_parent;
         // Identical in 7.4 - 8.5 (Zend/zend_globals.h, zend_compile.h, zend_types.h,
         // main/SAPI.h, Zend/zend_alloc.c).
         off.eg_vm_stack = row.eg_current_execute_data - 16;  // vm_stack_top, vm_stack_end, vm_stack
@@ -59,6 +65,7 @@ std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
         off.ex_opline = 0;
         off.ex_func = 24;
         off.ex_prev_execute_data = 48;
+        off.ex_this = 32;
         off.func_type = 0;
         off.func_name = 8;
         off.func_scope = 16;
@@ -66,6 +73,7 @@ std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
         off.opline_size = 32;
         off.ce_name = 8;
         off.zstr_val = 24;
+        off.obj_ce = 16;
         // sapi_globals_struct: server_context, then request_info {request_method,
         // query_string, cookie_data, content_length, path_translated, request_uri}.
         off.sg_request_method = 8;
