@@ -15,6 +15,7 @@ constexpr uint64_t kSlack = 64 * 1024;
 struct RealRun {
     json report;
     uint64_t shutdown_usage = 0;  // memory_get_usage() in a shutdown function
+    uint64_t shutdown_peak = 0;   // memory_get_peak_usage() there
 };
 
 RealRun record_real(const std::vector<std::string>& program, const std::string& cwd,
@@ -33,6 +34,9 @@ RealRun record_real(const std::vector<std::string>& program, const std::string& 
     const std::string v = script_value(r.err, "SHUTDOWN_USAGE");
     EXPECT_FALSE(v.empty()) << r.err;
     run.shutdown_usage = v.empty() ? 0 : std::stoull(v);
+    const std::string peak = script_value(r.err, "SHUTDOWN_PEAK");
+    EXPECT_FALSE(peak.empty()) << r.err;
+    run.shutdown_peak = peak.empty() ? 0 : std::stoull(peak);
     return run;
 }
 
@@ -43,6 +47,9 @@ void expect_live_is_phps(const RealRun& run, size_t min_processes) {
     EXPECT_LE(live, run.shutdown_usage + kSlack) << "live bytes inflated (children's copies?)";
     EXPECT_GE(run.report["target"]["pids"].size(), min_processes) << "the program started no child";
     for (const auto& c : run.report["checkpoints"]) EXPECT_EQ(c["php_memory_usage"], c["traced_live_bytes"]) << c;
+    // The heap's own peak, to the byte: the tracer counts a block moved by a
+    // shrinking realloc the way zend_mm_realloc_heap does (Collector::on_realloc).
+    EXPECT_EQ(run.report["heap"]["peak_live_bytes"], run.shutdown_peak);
 }
 
 TEST(RecordRealPrograms, ComposerDumpAutoloadRunningGit) {

@@ -132,6 +132,20 @@ TEST_F(CollectorTest, ReallocInPlaceKeepsSmallBinAndMovingReallocFreesOld) {
     EXPECT_EQ(p.counters.unknown_frees, 0u);
 }
 
+// zend_mm_realloc_heap puts the peak back after moving a block to a larger bin,
+// but not after moving it to a smaller one: memory_get_peak_usage() then counts
+// the old and the new block together, and so must the tracer's peak.
+TEST_F(CollectorTest, PeakCountsBothBlocksOfAShrinkingMoveOnly) {
+    feed.alloc(0xa000, 1000, {{kFuncKeep, 11}});                          // 1024
+    feed.alloc(0xb000, 2000, {{kFuncKeep, 12}}, PMT_REC_REALLOC, 0xa000);  // grows: 2048
+    EXPECT_EQ(collector.profile().heap.peak_live_bytes, 2048u);             // not 1024 + 2048
+    feed.alloc(0xc000, 100, {{kFuncKeep, 13}}, PMT_REC_REALLOC, 0xb000);   // shrinks: 112
+    Profile p = collector.profile();
+    EXPECT_EQ(p.heap.live_bytes, 112u);
+    EXPECT_EQ(p.heap.peak_live_bytes, 2048u + 112u);
+    EXPECT_EQ(p.counters.unknown_frees, 0u);
+}
+
 TEST_F(CollectorTest, PeakViewKeepsWhatStacksHeldAtTheLargestHeap) {
     for (uint64_t i = 0; i < 10; ++i) feed.alloc(0x100000 + i * 4096, 4000, {{kFuncKeep, 11}});  // 10 x 4096
     for (uint64_t i = 0; i < 10; ++i) feed.free(0x100000 + i * 4096);

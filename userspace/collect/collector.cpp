@@ -166,6 +166,13 @@ void Collector::on_alloc(const RecordView& view) {
 
 // A realloc is a free of the old block and an allocation of the new one by the
 // realloc's stack; in place, a small block keeps its bin (zend_sizes.h).
+//
+// The order matters to the peak. When zend_mm_realloc_heap moves a block it
+// allocates the new one before freeing the old, and puts heap->peak back
+// afterwards, so the moment both are live does not count: free first, then
+// allocate. Except when a small block shrinks into a smaller bin ("truncation"):
+// that path does not restore the peak, and memory_get_peak_usage() includes both
+// blocks. There the new block is added first, to count what PHP counts.
 void Collector::on_realloc(const RecordView& view) {
     const pmt_alloc_record& r = view.alloc();
     ++counters_.reallocs;
@@ -173,13 +180,20 @@ void Collector::on_realloc(const RecordView& view) {
     uint32_t stack = record_stack(view);
     if (r.old_ptr) p.huge_blocks.erase(r.old_ptr);
     note_huge_block(p, r.ptr, r.size);
+    auto old_block = p.live.find(r.old_ptr);
+    const uint64_t new_block = zend::block_size(r.size);
+    if (old_block != p.live.end() && r.ptr != r.old_ptr && zend::is_small(old_block->second.size) &&
+        new_block < old_block->second.size) {
+        add_block(p, r.ptr, new_block, stack);
+        remove_block(p, r.old_ptr);
+        return;
+    }
     uint64_t old_size = remove_block(p, r.old_ptr);
     if (!old_size) {
         old_size = r.old_size;
         account_untracked_free(p, old_size);
     }
-    uint64_t new_size = (r.ptr == r.old_ptr && old_size) ? zend::in_place_realloc_size(old_size, r.size)
-                                                         : zend::block_size(r.size);
+    uint64_t new_size = (r.ptr == r.old_ptr && old_size) ? zend::in_place_realloc_size(old_size, r.size) : new_block;
     add_block(p, r.ptr, new_size, stack);
 }
 
