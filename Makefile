@@ -7,7 +7,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 OUT ?= out
 
-.PHONY: all deps build example test unit-test soak test-kernels test-sanitizers fuzz-build bench bench-quick clean
+.PHONY: all deps build example test unit-test soak test-versions test-kernels test-sanitizers fuzz-build bench bench-quick clean
 
 all: build
 
@@ -40,6 +40,12 @@ soak: build
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -R '^(ZendSizes|Collector|unit)'
+
+# The PHP version matrix (root): 7.4, 8.4 and 8.5 from Debian's packages, each in a
+# debootstrap root cached in /var/cache/phpmemtrace-php (PMT_PHP_CACHE), and the
+# host's 8.2, traced with the same checks (README.md, section PHP versions).
+test-versions: build
+	PMT_BUILD_DIR=$(BUILD_DIR) bash tools/test-php-versions.sh
 
 # The kernel matrix: Debian's kernels booted under qemu, a smoke test in each
 # (root; README.md, section Kernels). Kernels and the guest's root file system are

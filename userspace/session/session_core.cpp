@@ -1,6 +1,7 @@
 #include "session/session_core.h"
 
 #include <bpf/libbpf.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -230,9 +231,18 @@ Status Session::poll(int timeout_ms) {
     return Status::success();
 }
 
+// A process we did not start has ended when its pidfd is readable: it may stay a
+// zombie for as long as its parent does not reap it (a parent that waits for us
+// would wait forever), and kill(pid, 0) still finds a zombie.
+static bool pidfd_says_exited(int pidfd) {
+    pollfd p{pidfd, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
+}
+
 bool Session::target_ended() {
     if (child_ && !wait_status_) wait_status_ = child_->wait(false);
-    const bool ended = child_ ? wait_status_.has_value() : !process_exists(main_pid_);
+    const bool ended = child_ ? wait_status_.has_value()
+                              : (target_fd_ ? pidfd_says_exited(target_fd_.get()) : !process_exists(main_pid_));
     if (ended && !phases_.ended_ns) phases_.ended_ns = monotonic_ns();
     return ended;
 }
