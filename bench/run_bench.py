@@ -13,7 +13,9 @@ Sections (BENCHMARKS.md explains each table):
   loss       ring buffer: event rates reached with zero loss, and what a stalled
              consumer costs (what is counted)
   memory     collector RSS against events, live blocks and unique stacks
-  startup    `phpmemtrace record -p PID` to the first traced allocation
+  startup    the fixed cost of a session: `php8.2 -r ''` untraced and under `record`
+             (wall, command to script start, script end to command exit, the phases of
+             `record --timings`), and `record -p PID` to the first traced allocation
 
 Prints tables of ratios; never fails on a figure, but fails loudly (exit 1) when a
 run itself fails. Raw results go to <build>/bench-results/<UTC time>/results.json.
@@ -548,8 +550,72 @@ class Bench:
     # -----------------------------------------------------------------------
     # 5. start-up
 
+    # The PHP code of the launch runs: it writes when the script started and ended
+    # (hrtime(): CLOCK_MONOTONIC, the clock of time.monotonic_ns() and of --timings).
+    LAUNCH_SCRIPT = "file_put_contents($argv[1], hrtime(true) . ' '); file_put_contents($argv[1], hrtime(true), FILE_APPEND);"
+    TIMING_PHASES = ("binary", "loaded", "attached", "released", "ended", "drained", "finished", "outputs", "detached")
+
+    @staticmethod
+    def parse_timings(err):
+        phases, verifier = {}, {}
+        for line in err.splitlines():
+            words = line.split()
+            if len(words) >= 3 and words[0] in Bench.TIMING_PHASES:
+                phases[words[0]] = float(words[1])
+            elif words[:1] == ["verifier:"] and len(words) >= 4:
+                verifier["{} {}".format(words[1], words[2])] = float(words[3])
+        return phases, verifier
+
+    def launch_fixed_cost(self, reps):
+        log("== startup: php8.2 -r '' untraced and under record ({} repetitions)".format(reps))
+        stamps = os.path.join(self.work, "launch-stamps")
+        out = os.path.join(self.work, "launch.json")
+        runs = {"untraced": [], "record": []}
+        for rep in range(reps):
+            for mode in (("untraced", "record") if rep % 2 == 0 else ("record", "untraced")):
+                php = [self.php, "-r", self.LAUNCH_SCRIPT, stamps]
+                cmd = php if mode == "untraced" else [self.tool, "record", "-q", "--timings", "-o", out, "--", *php]
+                t0 = time.monotonic_ns()
+                p = subprocess.run(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+                t_end = time.monotonic_ns()
+                if p.returncode != 0:
+                    raise RunFailed("{} failed: {}".format(" ".join(cmd), p.stderr.decode(errors="replace")[-2000:]))
+                script_start, script_end = map(int, open(stamps).read().split())
+                run = {"wall_ns": t_end - t0, "to_script_ns": script_start - t0, "after_script_ns": t_end - script_end}
+                if mode == "record":
+                    run["phases_ms"], run["verifier_ms"] = self.parse_timings(p.stderr.decode(errors="replace"))
+                runs[mode].append(run)
+            log("  rep {}: untraced {:.0f} ms, record {:.0f} ms".format(
+                rep + 1, runs["untraced"][-1]["wall_ns"] / 1e6, runs["record"][-1]["wall_ns"] / 1e6))
+        self.results["startup_launch"] = runs
+        ms = lambda xs: spread([x / 1e6 for x in xs], "{:.0f}")
+        u, r = runs["untraced"], runs["record"]
+        rows = [["wall", ms([x["wall_ns"] for x in u]), ms([x["wall_ns"] for x in r])],
+                ["fixed cost (record − untraced, per repetition)", "",
+                 ms([b["wall_ns"] - a["wall_ns"] for a, b in zip(u, r)])],
+                ["command → script start", ms([x["to_script_ns"] for x in u]), ms([x["to_script_ns"] for x in r])],
+                ["script end → command exit", ms([x["after_script_ns"] for x in u]),
+                 ms([x["after_script_ns"] for x in r])]]
+        phase_rows = [("binary", None, "  PHP binary read (ELF, offsets, heap layout)"),
+                      ("loaded", "binary", "  BPF objects loaded and verified, modules started"),
+                      ("attached", "loaded", "  every uprobe attached"),
+                      ("ended", "released", "  the target ran (released → seen to end)"),
+                      ("finished", "ended", "  drain and profile"),
+                      ("outputs", "finished", "  outputs written"),
+                      ("detached", "outputs", "  detach (handed to the closer process)")]
+        for key, before, label in phase_rows:
+            vals = [x["phases_ms"][key] - (x["phases_ms"][before] if before else 0) for x in r
+                    if key in x["phases_ms"] and (before is None or before in x["phases_ms"])]
+            rows.append([label, "", spread(vals, "{:.1f}") if vals else "-"])
+        for prog in sorted(r[0]["verifier_ms"]):
+            rows.append(["  verifier time, " + prog, "", spread([x["verifier_ms"].get(prog, 0) for x in r], "{:.1f}")])
+        return (table(["launch mode, `php8.2 -r ''`", "untraced, ms", "under `record -q -o x.json`, ms"], rows) +
+                "\n\nphases from `record --timings` (ms since record started; the verifier times overlap: the "
+                "allocation object is verified on its own thread); {} repetitions, order alternating.".format(reps))
+
     def startup(self):
         reps = 3 if self.quick else 7
+        launch = self.launch_fixed_cost(reps)
         log("== startup: record -p PID to the first traced allocation ({} repetitions)".format(reps))
         probe = os.path.join(WORKLOADS, "startup_probe.php")
         cli, phases = [], []
@@ -608,7 +674,7 @@ class Bench:
                            ("first_record_ns", "  attach done -> first allocator record"),
                            ("to_first_ns", "  total, capture tool (first record's bpf_ktime)")):
             rows.append([label, ms([p[key] for p in phases])])
-        return (table(["phase", "ms, median [min–max]"], rows) +
+        return (launch + "\n\n" + table(["phase", "ms, median [min–max]"], rows) +
                 "\n\nthe breakdown comes from pmt_bench_capture, which runs the same sequence of library calls "
                 "as `phpmemtrace record` and timestamps each phase; {} repetitions each.".format(reps))
 
