@@ -570,11 +570,18 @@ class Bench:
         log("== startup: php8.2 -r '' untraced and under record ({} repetitions)".format(reps))
         stamps = os.path.join(self.work, "launch-stamps")
         out = os.path.join(self.work, "launch.json")
-        runs = {"untraced": [], "record": []}
+        compare = self.args.compare_tool
+        modes = ["untraced", "record"] + (["compare"] if compare else [])
+        runs = {m: [] for m in modes}
         for rep in range(reps):
-            for mode in (("untraced", "record") if rep % 2 == 0 else ("record", "untraced")):
+            for mode in modes[rep % len(modes):] + modes[:rep % len(modes)]:
                 php = [self.php, "-r", self.LAUNCH_SCRIPT, stamps]
-                cmd = php if mode == "untraced" else [self.tool, "record", "-q", "--timings", "-o", out, "--", *php]
+                if mode == "untraced":
+                    cmd = php
+                elif mode == "record":
+                    cmd = [self.tool, "record", "-q", "--timings", "-o", out, "--", *php]
+                else:
+                    cmd = [compare, "record", "-q", "-o", out, "--", *php]
                 t0 = time.monotonic_ns()
                 p = subprocess.run(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
                 t_end = time.monotonic_ns()
@@ -585,17 +592,19 @@ class Bench:
                 if mode == "record":
                     run["phases_ms"], run["verifier_ms"] = self.parse_timings(p.stderr.decode(errors="replace"))
                 runs[mode].append(run)
-            log("  rep {}: untraced {:.0f} ms, record {:.0f} ms".format(
-                rep + 1, runs["untraced"][-1]["wall_ns"] / 1e6, runs["record"][-1]["wall_ns"] / 1e6))
+            log("  rep {}: ".format(rep + 1) + ", ".join("{} {:.0f} ms".format(m, runs[m][-1]["wall_ns"] / 1e6)
+                                                       for m in modes))
         self.results["startup_launch"] = runs
         ms = lambda xs: spread([x / 1e6 for x in xs], "{:.0f}")
         u, r = runs["untraced"], runs["record"]
-        rows = [["wall", ms([x["wall_ns"] for x in u]), ms([x["wall_ns"] for x in r])],
-                ["fixed cost (record − untraced, per repetition)", "",
-                 ms([b["wall_ns"] - a["wall_ns"] for a, b in zip(u, r)])],
-                ["command → script start", ms([x["to_script_ns"] for x in u]), ms([x["to_script_ns"] for x in r])],
-                ["script end → command exit", ms([x["after_script_ns"] for x in u]),
-                 ms([x["after_script_ns"] for x in r])]]
+        c = runs.get("compare")
+        pick = lambda runs_, key: ms([x[key] for x in runs_]) if runs_ else ""
+        fixed = lambda runs_: ms([b["wall_ns"] - a["wall_ns"] for a, b in zip(u, runs_)]) if runs_ else ""
+        rows = [["wall", pick(u, "wall_ns"), pick(r, "wall_ns"), pick(c, "wall_ns")],
+                ["fixed cost (record − untraced, per repetition)", "", fixed(r), fixed(c)],
+                ["command → script start", pick(u, "to_script_ns"), pick(r, "to_script_ns"), pick(c, "to_script_ns")],
+                ["script end → command exit", pick(u, "after_script_ns"), pick(r, "after_script_ns"),
+                 pick(c, "after_script_ns")]]
         phase_rows = [("binary", None, "  PHP binary read (ELF, offsets, heap layout)"),
                       ("loaded", "binary", "  BPF objects loaded and verified, modules started"),
                       ("attached", "loaded", "  every uprobe attached"),
@@ -606,10 +615,15 @@ class Bench:
         for key, before, label in phase_rows:
             vals = [x["phases_ms"][key] - (x["phases_ms"][before] if before else 0) for x in r
                     if key in x["phases_ms"] and (before is None or before in x["phases_ms"])]
-            rows.append([label, "", spread(vals, "{:.1f}") if vals else "-"])
+            rows.append([label, "", spread(vals, "{:.1f}") if vals else "-", ""])
         for prog in sorted(r[0]["verifier_ms"]):
-            rows.append(["  verifier time, " + prog, "", spread([x["verifier_ms"].get(prog, 0) for x in r], "{:.1f}")])
-        return (table(["launch mode, `php8.2 -r ''`", "untraced, ms", "under `record -q -o x.json`, ms"], rows) +
+            rows.append(["  verifier time, " + prog, "", spread([x["verifier_ms"].get(prog, 0) for x in r], "{:.1f}"),
+                         ""])
+        headers = ["launch mode, `php8.2 -r ''`", "untraced, ms", "under `record -q -o x.json`, ms",
+                   "`record` of {}, ms".format(compare) if compare else ""]
+        if not compare:
+            headers, rows = headers[:3], [row[:3] for row in rows]
+        return (table(headers, rows) +
                 "\n\nphases from `record --timings` (ms since record started; the verifier times overlap: the "
                 "allocation object is verified on its own thread); {} repetitions, order alternating.".format(reps))
 
@@ -686,6 +700,7 @@ def main():
     ap.add_argument("--results", help="directory for raw results (default: BUILD/bench-results/TIME)")
     ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup")
     ap.add_argument("--reps", type=int, help="repetitions of the overhead table")
+    ap.add_argument("--compare-tool", help="startup: also run this phpmemtrace binary (another build), interleaved")
     args = ap.parse_args()
     sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup"]
     if args.only:
