@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -57,6 +58,10 @@ void close_in_parallel(const std::vector<int>& fds) {
 [[noreturn]] void run_closer(int parent_fd) {
     // Its own session: the terminal's Ctrl-C or hang-up is for the user's command.
     setsid();
+    prctl(PR_SET_NAME, "pmt-detach", 0, 0, 0);  // what ps shows for its few milliseconds
+    if (chdir("/") != 0) {
+        // stays where it was: it holds no file of its own there
+    }
     const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd <= 2; ++fd)
         if (null_fd >= 0) dup2(null_fd, fd);
