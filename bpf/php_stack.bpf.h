@@ -355,8 +355,8 @@ struct pmt_frames {
  *
  * A global function (not inlined): the verifier checks it once, on its own,
  * instead of once per call site and per path that reaches it. That is most of
- * the start-up of a session (issue 17: heap_entry went from 105,506 processed
- * instructions to a fraction, with two walks).
+ * the start-up of a session (issue 17: with the counters in the scratch, below,
+ * heap_entry went from 105,506 processed instructions to 4,395).
  */
 __noinline int walk_php_stack(__u64 vm_execute_data, __u64 vm_opline, __u64 bias, struct pmt_frames *frames,
 			      __u32 *flags)
