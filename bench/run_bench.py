@@ -13,7 +13,9 @@ Sections (BENCHMARKS.md explains each table):
   loss       ring buffer: event rates reached with zero loss, and what a stalled
              consumer costs (what is counted)
   memory     collector RSS against events, live blocks and unique stacks
-  startup    `phpmemtrace record -p PID` to the first traced allocation
+  startup    the fixed cost of a session: `php8.2 -r ''` untraced and under `record`
+             (wall, command to script start, script end to command exit, the phases of
+             `record --timings`), and `record -p PID` to the first traced allocation
 
 Prints tables of ratios; never fails on a figure, but fails loudly (exit 1) when a
 run itself fails. Raw results go to <build>/bench-results/<UTC time>/results.json.
@@ -548,8 +550,86 @@ class Bench:
     # -----------------------------------------------------------------------
     # 5. start-up
 
+    # The PHP code of the launch runs: it writes when the script started and ended
+    # (hrtime(): CLOCK_MONOTONIC, the clock of time.monotonic_ns() and of --timings).
+    LAUNCH_SCRIPT = "file_put_contents($argv[1], hrtime(true) . ' '); file_put_contents($argv[1], hrtime(true), FILE_APPEND);"
+    TIMING_PHASES = ("binary", "loaded", "attached", "released", "ended", "drained", "finished", "outputs", "detached")
+
+    @staticmethod
+    def parse_timings(err):
+        phases, verifier = {}, {}
+        for line in err.splitlines():
+            words = line.split()
+            if len(words) >= 3 and words[0] in Bench.TIMING_PHASES:
+                phases[words[0]] = float(words[1])
+            elif words[:1] == ["verifier:"] and len(words) >= 4:
+                verifier["{} {}".format(words[1], words[2])] = float(words[3])
+        return phases, verifier
+
+    def launch_fixed_cost(self, reps):
+        log("== startup: php8.2 -r '' untraced and under record ({} repetitions)".format(reps))
+        stamps = os.path.join(self.work, "launch-stamps")
+        out = os.path.join(self.work, "launch.json")
+        compare = self.args.compare_tool
+        modes = ["untraced", "record"] + (["compare"] if compare else [])
+        runs = {m: [] for m in modes}
+        for rep in range(reps):
+            for mode in modes[rep % len(modes):] + modes[:rep % len(modes)]:
+                php = [self.php, "-r", self.LAUNCH_SCRIPT, stamps]
+                if mode == "untraced":
+                    cmd = php
+                elif mode == "record":
+                    cmd = [self.tool, "record", "-q", "--timings", "-o", out, "--", *php]
+                else:
+                    cmd = [compare, "record", "-q", "-o", out, "--", *php]
+                t0 = time.monotonic_ns()
+                p = subprocess.run(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+                t_end = time.monotonic_ns()
+                if p.returncode != 0:
+                    raise RunFailed("{} failed: {}".format(" ".join(cmd), p.stderr.decode(errors="replace")[-2000:]))
+                script_start, script_end = map(int, open(stamps).read().split())
+                run = {"wall_ns": t_end - t0, "to_script_ns": script_start - t0, "after_script_ns": t_end - script_end}
+                if mode == "record":
+                    run["phases_ms"], run["verifier_ms"] = self.parse_timings(p.stderr.decode(errors="replace"))
+                runs[mode].append(run)
+            log("  rep {}: ".format(rep + 1) + ", ".join("{} {:.0f} ms".format(m, runs[m][-1]["wall_ns"] / 1e6)
+                                                       for m in modes))
+        self.results["startup_launch"] = runs
+        ms = lambda xs: spread([x / 1e6 for x in xs], "{:.0f}")
+        u, r = runs["untraced"], runs["record"]
+        c = runs.get("compare")
+        pick = lambda runs_, key: ms([x[key] for x in runs_]) if runs_ else ""
+        fixed = lambda runs_: ms([b["wall_ns"] - a["wall_ns"] for a, b in zip(u, runs_)]) if runs_ else ""
+        rows = [["wall", pick(u, "wall_ns"), pick(r, "wall_ns"), pick(c, "wall_ns")],
+                ["fixed cost (record − untraced, per repetition)", "", fixed(r), fixed(c)],
+                ["command → script start", pick(u, "to_script_ns"), pick(r, "to_script_ns"), pick(c, "to_script_ns")],
+                ["script end → command exit", pick(u, "after_script_ns"), pick(r, "after_script_ns"),
+                 pick(c, "after_script_ns")]]
+        phase_rows = [("binary", None, "  PHP binary read (ELF, offsets, heap layout)"),
+                      ("loaded", "binary", "  BPF objects loaded and verified, modules started"),
+                      ("attached", "loaded", "  every uprobe attached"),
+                      ("ended", "released", "  the target ran (released → seen to end)"),
+                      ("finished", "ended", "  drain and profile"),
+                      ("outputs", "finished", "  outputs written"),
+                      ("detached", "outputs", "  detach (handed to the closer process)")]
+        for key, before, label in phase_rows:
+            vals = [x["phases_ms"][key] - (x["phases_ms"][before] if before else 0) for x in r
+                    if key in x["phases_ms"] and (before is None or before in x["phases_ms"])]
+            rows.append([label, "", spread(vals, "{:.1f}") if vals else "-", ""])
+        for prog in sorted(r[0]["verifier_ms"]):
+            rows.append(["  verifier time, " + prog, "", spread([x["verifier_ms"].get(prog, 0) for x in r], "{:.1f}"),
+                         ""])
+        headers = ["launch mode, `php8.2 -r ''`", "untraced, ms", "under `record -q -o x.json`, ms",
+                   "`record` of {}, ms".format(compare) if compare else ""]
+        if not compare:
+            headers, rows = headers[:3], [row[:3] for row in rows]
+        return (table(headers, rows) +
+                "\n\nphases from `record --timings` (ms since record started; the verifier times overlap: the "
+                "allocation object is verified on its own thread); {} repetitions, order alternating.".format(reps))
+
     def startup(self):
         reps = 3 if self.quick else 7
+        launch = self.launch_fixed_cost(reps)
         log("== startup: record -p PID to the first traced allocation ({} repetitions)".format(reps))
         probe = os.path.join(WORKLOADS, "startup_probe.php")
         cli, phases = [], []
@@ -608,7 +688,7 @@ class Bench:
                            ("first_record_ns", "  attach done -> first allocator record"),
                            ("to_first_ns", "  total, capture tool (first record's bpf_ktime)")):
             rows.append([label, ms([p[key] for p in phases])])
-        return (table(["phase", "ms, median [min–max]"], rows) +
+        return (launch + "\n\n" + table(["phase", "ms, median [min–max]"], rows) +
                 "\n\nthe breakdown comes from pmt_bench_capture, which runs the same sequence of library calls "
                 "as `phpmemtrace record` and timestamps each phase; {} repetitions each.".format(reps))
 
@@ -620,6 +700,7 @@ def main():
     ap.add_argument("--results", help="directory for raw results (default: BUILD/bench-results/TIME)")
     ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup")
     ap.add_argument("--reps", type=int, help="repetitions of the overhead table")
+    ap.add_argument("--compare-tool", help="startup: also run this phpmemtrace binary (another build), interleaved")
     args = ap.parse_args()
     sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup"]
     if args.only:

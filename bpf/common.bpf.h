@@ -88,8 +88,12 @@ static __always_inline int emit(void *record, __u64 size)
 static __always_inline int emit_with_frames(void *record, __u64 fixed_size, __u64 max_size, __u32 depth)
 {
 	__u64 size = fixed_size + (__u64)depth * sizeof(struct pmt_frame);
+	/* depth can come from a global function (any scalar to the verifier):
+	 * keep the compiler from folding the bound into shifts it cannot follow */
+	barrier_var(size);
 	if (size > max_size)
 		size = max_size;
+	barrier_var(size);
 	return emit(record, size);
 }
 

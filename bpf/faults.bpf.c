@@ -275,7 +275,7 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, __u32 majo
 			regs->r14 = ctx->regs.r14;
 			regs->r15 = ctx->regs.r15;
 		}
-		depth = walk_php_stack(regs, bias, tgid, rec->frames, &stack_flags);
+		depth = walk_php_stack(regs->r14, regs->r15, bias, (struct pmt_frames *)rec->frames, &stack_flags);
 	}
 	emit_stack_record(rec, PMT_FAULT_RECORD_FIXED_SIZE, sizeof(*rec), &rec->depth, &rec->stack_flags, depth,
 			  stack_flags);

@@ -81,7 +81,7 @@ static __always_inline void emit_map(struct pt_regs *ctx, __u16 kind, __u16 flag
 	__builtin_memset(&rec->heap, 0, sizeof(rec->heap));
 	rec->hdr.flags = flags | read_heap_state(bias, &rec->heap);
 	rec->reserved = 0;
-	walk_and_emit(ctx, bias, tgid, rec, PMT_HEAP_MAP_RECORD_FIXED_SIZE);
+	walk_and_emit(ctx, bias, rec, PMT_HEAP_MAP_RECORD_FIXED_SIZE);
 }
 
 /* ---- chunks and huge blocks ---------------------------------------------------- */
@@ -197,7 +197,7 @@ static __always_inline int error_entry(struct pt_regs *ctx, __u64 cookie)
 	if (message)
 		bpf_probe_read_user_str(rec->message, sizeof(rec->message), (void *)(message + cfg.off.zstr_val));
 	rec->reserved = 0;
-	walk_and_emit(ctx, bias, tgid, rec, PMT_ERROR_RECORD_FIXED_SIZE);
+	walk_and_emit(ctx, bias, rec, PMT_ERROR_RECORD_FIXED_SIZE);
 	return 0;
 }
 

@@ -233,7 +233,7 @@ static __always_inline int report_allocation(struct pt_regs *ctx, struct infligh
 	rec->probe = call->probe;
 	rec->reserved = 0;
 	rec->reserved2 = 0;
-	walk_and_emit(ctx, call->bias, tgid, rec, PMT_ALLOC_RECORD_FIXED_SIZE);
+	walk_and_emit(ctx, call->bias, rec, PMT_ALLOC_RECORD_FIXED_SIZE);
 	return 0;
 }
 

@@ -53,6 +53,16 @@ struct walk_scratch {
 	__u8 ex[PMT_EX_PREFIX];
 	/* `yield from`: delegating generators still to be walked, the last one next */
 	__u64 delegators[PMT_MAX_DELEGATION];
+	/*
+	 * The walk's counters live here, in map memory, not in walk_state on the
+	 * stack: the verifier tracks a stack value exactly, so it would verify the
+	 * loop body once per depth reached (up to PMT_MAX_FRAMES times); a value read
+	 * from a map is any number within its checks, and the body is verified once.
+	 */
+	__u32 depth;
+	__u32 flags;              /* PMT_STACK_* */
+	__u32 pending;            /* entries of delegators not walked yet */
+	__u32 reserved;
 };
 
 struct {
@@ -70,9 +80,6 @@ struct walk_state {
 	__u64 vm_opline;          /* r15 of the hybrid VM */
 	__u64 bias;               /* load bias of the PHP binary */
 	__u32 tgid;
-	__u32 depth;
-	__u32 flags;              /* PMT_STACK_* */
-	__u32 delegators;         /* entries of scratch->delegators not walked yet */
 };
 
 static __always_inline __u64 prefix_u64(struct walk_scratch *s, __u32 off)
@@ -119,10 +126,17 @@ static __always_inline void read_zstr(char *dst, __u32 dst_len, __u64 zstr)
 	bpf_probe_read_user_str(dst, dst_len, (void *)(zstr + cfg.off.zstr_val));
 }
 
-/* Sends the names of `func` unless the cache says they were sent already. */
-static __always_inline void announce_function(struct walk_state *w, __u64 func)
+/*
+ * Sends the names of `func` unless the cache says they were sent already;
+ * returns PMT_STACK_UNNAMED when they could not be sent. `s->func` holds the
+ * start of the zend_function. A global function: verified once, not in every
+ * iteration of the walk's loop body (issue 17: the verifier's time is most of
+ * a session's start).
+ */
+__noinline int announce_function(struct walk_scratch *s, __u64 func, __u32 tgid)
 {
-	struct walk_scratch *s = w->scratch;
+	if (!s)
+		return 0;
 	struct func_signature sig = {
 		.name = prefix_u64(s, cfg.off.func_name),
 		.scope = prefix_u64(s, cfg.off.func_scope),
@@ -140,19 +154,18 @@ static __always_inline void announce_function(struct walk_state *w, __u64 func)
 		int err = 0;
 		sig.file = read_user_u64(func + cfg.off.op_filename, &err);
 	}
-	struct func_key key = { .tgid = w->tgid, .func = func };
+	struct func_key key = { .tgid = tgid, .func = func };
 	struct func_signature *known = bpf_map_lookup_elem(&announced_funcs, &key);
 	if (known && known->name == sig.name && known->scope == sig.scope &&
 	    known->body == sig.body && known->file == sig.file && known->type == sig.type)
-		return;
+		return 0;
 
 	struct pmt_func_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
 		count(PMT_CNT_LOST_FUNC_NAMES);
-		w->flags |= PMT_STACK_UNNAMED;
-		return;
+		return PMT_STACK_UNNAMED;
 	}
-	fill_header(&rec->hdr, PMT_REC_FUNC, w->tgid);
+	fill_header(&rec->hdr, PMT_REC_FUNC, tgid);
 	rec->func = func;
 	rec->type = sig.type;
 	rec->has_name = sig.name != 0;
@@ -177,6 +190,7 @@ static __always_inline void announce_function(struct walk_state *w, __u64 func)
 	}
 	bpf_ringbuf_submit(rec, ring_commit_flags());
 	bpf_map_update_elem(&announced_funcs, &key, &sig, BPF_ANY);
+	return 0;
 }
 
 /*
@@ -239,22 +253,22 @@ static __always_inline void queue_delegating_generators(struct walk_state *w)
 		if (err || !grandparent)
 			break;
 		if (i == PMT_MAX_DELEGATION - 1)
-			w->flags |= PMT_STACK_TRUNCATED; /* the chain goes on: its inner part is lost */
+			w->scratch->flags |= PMT_STACK_TRUNCATED; /* the chain goes on: its inner part is lost */
 		generator = parent;
 	}
 	if (err)
-		w->flags |= PMT_STACK_UNREADABLE;
-	w->delegators = queued;
+		w->scratch->flags |= PMT_STACK_UNREADABLE;
+	w->scratch->pending = queued;
 }
 
 static long walk_one_frame(__u32 index, void *ctx)
 {
 	struct walk_state *w = ctx;
-	bool delegating = w->delegators != 0;
+	bool delegating = w->scratch->pending != 0;
 	__u64 this_ex = w->ex;
 
 	if (delegating) {
-		__u32 i = --w->delegators;
+		__u32 i = --w->scratch->pending;
 		int err = 0;
 		__u64 generator = w->scratch->delegators[i & (PMT_MAX_DELEGATION - 1)];
 		this_ex = read_user_u64(generator + cfg.off.generator_execute_data, &err);
@@ -263,13 +277,13 @@ static long walk_one_frame(__u32 index, void *ctx)
 	}
 	if (!this_ex)
 		return 1;
-	if (w->depth >= cfg.max_frames || w->depth >= PMT_MAX_FRAMES) {
-		w->flags |= PMT_STACK_TRUNCATED;
+	if (w->scratch->depth >= cfg.max_frames || w->scratch->depth >= PMT_MAX_FRAMES) {
+		w->scratch->flags |= PMT_STACK_TRUNCATED;
 		return 1;
 	}
 	struct walk_scratch *s = w->scratch;
 	if (bpf_probe_read_user(s->ex, sizeof(s->ex), (void *)this_ex)) {
-		w->flags |= PMT_STACK_UNREADABLE;
+		w->scratch->flags |= PMT_STACK_UNREADABLE;
 		return 1;
 	}
 	__u64 func = ex_u64(s, cfg.off.ex_func);
@@ -284,7 +298,7 @@ static long walk_one_frame(__u32 index, void *ctx)
 	}
 
 	if (bpf_probe_read_user(s->func, sizeof(s->func), (void *)func)) {
-		w->flags |= PMT_STACK_UNREADABLE;
+		w->scratch->flags |= PMT_STACK_UNREADABLE;
 		return 1;
 	}
 	__u8 type = prefix_u8(s, cfg.off.func_type);
@@ -292,7 +306,7 @@ static long walk_one_frame(__u32 index, void *ctx)
 	 * stack starts with one (zend_fiber_function). PHP's backtraces skip it. */
 	if (type == PMT_FUNC_INTERNAL && !prefix_u64(s, cfg.off.func_name))
 		return 0;
-	__u32 depth = w->depth;
+	__u32 depth = w->scratch->depth;
 	if (depth >= PMT_MAX_FRAMES)
 		return 1;
 	struct pmt_frame *frame = &w->frames[depth];
@@ -301,8 +315,8 @@ static long walk_one_frame(__u32 index, void *ctx)
 	frame->flags = 0;
 	if (type == PMT_FUNC_USER || type == PMT_FUNC_EVAL)
 		frame_line(w, this_ex, opline, frame);
-	announce_function(w, func);
-	w->depth = depth + 1;
+	w->scratch->flags |= announce_function(s, func, w->tgid);
+	w->scratch->depth = depth + 1;
 	return 0;
 }
 
@@ -327,14 +341,31 @@ static __always_inline __u64 pseudo_frame(__u64 bias, struct pmt_proc_state *sta
 	return PMT_PSEUDO_NO_FRAME;
 }
 
+/* Every frame of one stack: a global function's pointer argument names the size
+ * it may access. */
+struct pmt_frames {
+	struct pmt_frame frame[PMT_MAX_FRAMES];
+};
+
 /*
- * Fills frames[] (leaf first, as walked) and returns the depth; *flags gets
+ * Fills frames (leaf first, as walked) and returns the depth; *flags gets
  * PMT_STACK_* bits. When no PHP frame runs, one pseudo-frame is returned.
+ * The stack is the current process's; vm_execute_data and vm_opline are the
+ * hybrid VM's r14 and r15 in user space.
+ *
+ * A global function (not inlined): the verifier checks it once, on its own,
+ * instead of once per call site and per path that reaches it. That is most of
+ * the start-up of a session (issue 17: with the counters in the scratch, below,
+ * heap_entry went from 105,506 processed instructions to 4,395).
  */
-static __always_inline __u32 walk_php_stack(struct pt_regs *ctx, __u64 bias, __u32 tgid,
-					    struct pmt_frame *frames, __u32 *flags)
+__noinline int walk_php_stack(__u64 vm_execute_data, __u64 vm_opline, __u64 bias, struct pmt_frames *frames,
+			      __u32 *flags)
 {
+	/* a BPF call takes five arguments: the process is not one of them */
+	__u32 tgid = current_tgid();
 	__u32 zero = 0;
+	if (!frames || !flags)
+		return 0;
 	struct walk_scratch *scratch = bpf_map_lookup_elem(&walk_scratch_map, &zero);
 	struct pmt_proc_state *state = traced_state(tgid);
 	int err = 0;
@@ -355,30 +386,34 @@ static __always_inline __u32 walk_php_stack(struct pt_regs *ctx, __u64 bias, __u
 		return 0;
 	}
 	if (!ex) {
-		frames[0].func = pseudo_frame(bias, state);
-		frames[0].lineno = 0;
-		frames[0].flags = 0;
+		frames->frame[0].func = pseudo_frame(bias, state);
+		frames->frame[0].lineno = 0;
+		frames->frame[0].flags = 0;
 		return 1;
 	}
 	if (state && !state->has_executed)
 		state->has_executed = 1;
 
 	struct walk_state w = {
-		.frames = frames,
+		.frames = frames->frame,
 		.scratch = scratch,
 		.ex = ex,
-		.vm_execute_data = ctx->r14,
-		.vm_opline = ctx->r15,
+		.vm_execute_data = vm_execute_data,
+		.vm_opline = vm_opline,
 		.bias = bias,
 		.tgid = tgid,
 	};
+	scratch->depth = 0;
+	scratch->flags = 0;
+	scratch->pending = 0;
 	bpf_loop(PMT_MAX_FRAMES + PMT_MAX_DELEGATION + 1, walk_one_frame, &w, 0);
-	if (w.flags & PMT_STACK_TRUNCATED)
+	__u32 walk_flags = scratch->flags;
+	if (walk_flags & PMT_STACK_TRUNCATED)
 		count(PMT_CNT_TRUNCATED_STACKS);
-	if (w.flags & PMT_STACK_UNREADABLE)
+	if (walk_flags & PMT_STACK_UNREADABLE)
 		count(PMT_CNT_UNREADABLE_FRAMES);
-	*flags = w.flags;
-	return w.depth;
+	*flags = walk_flags;
+	return scratch->depth;
 }
 
 /*
@@ -397,10 +432,11 @@ static __always_inline int emit_stack_record(void *rec, __u64 fixed_size, __u64 
 
 /* Walks the PHP stack into rec->frames and sends rec (a record type with
  * frames, depth and stack_flags fields; a macro because there are several). */
-#define walk_and_emit(ctx, bias, tgid, rec, fixed_size)                                                   \
+#define walk_and_emit(ctx, bias, rec, fixed_size)                                                         \
 	({                                                                                                 \
 		__u32 walk_flags_ = 0;                                                                     \
-		__u32 walk_depth_ = walk_php_stack(ctx, bias, tgid, (rec)->frames, &walk_flags_);          \
+		__u32 walk_depth_ = walk_php_stack((ctx)->r14, (ctx)->r15, bias,                           \
+						   (struct pmt_frames *)(rec)->frames, &walk_flags_);      \
 		emit_stack_record(rec, fixed_size, sizeof(*(rec)), &(rec)->depth, &(rec)->stack_flags,     \
 				  walk_depth_, walk_flags_);                                               \
 	})

@@ -34,6 +34,8 @@ VerifierStats parse_verifier_stats(const std::string& log) {
     }
     static const std::regex insns_line(R"(processed ([0-9]+) insns)");
     if (std::regex_search(log, m, insns_line)) s.processed_insns = std::stoull(m[1].str());
+    static const std::regex time_line(R"(verification time ([0-9]+) usec)");
+    if (std::regex_search(log, m, time_line)) s.verification_us = std::stoull(m[1].str());
     return s;
 }
 

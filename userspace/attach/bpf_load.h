@@ -20,6 +20,7 @@ struct VerifierStats {
     std::string program;                 // e.g. "heap_return"
     std::vector<uint32_t> stack_depths;  // main program first, then each subprogram / callback
     uint64_t processed_insns = 0;
+    uint64_t verification_us = 0;        // the verifier's own time for it
 };
 
 // Loads `object` by calling `load` (the skeleton's __load, which also maps its

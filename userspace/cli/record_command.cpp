@@ -16,6 +16,7 @@
 #include "report/output_writer.h"
 #include "report/text_summary.h"
 #include "session/record_session.h"
+#include "session/session_timings.h"
 #include "util/output_file.h"
 
 namespace pmt::cli {
@@ -35,6 +36,7 @@ struct RecordArgs {
     size_t top = 10;
     bool quiet = false;
     bool verbose = false;
+    bool timings = false;
     bool faults = false;
     uint32_t fault_frames = PMT_FAULT_DEFAULT_FRAMES;
     bool no_heap = false;
@@ -54,6 +56,8 @@ std::vector<std::string>& launch_command_storage() {
 }
 
 int run_record(const RecordArgs& args) {
+    RecordTimings timings;
+    timings.start_ns = monotonic_ns();
     const View view = parse_view(args.view).value();  // one of its names: view_choice() checked it
     if ((args.pid != 0) == !args.command.empty()) {
         std::cerr << "phpmemtrace: give either -p PID or -- COMMAND ... (see --help)\n";
@@ -108,7 +112,9 @@ int run_record(const RecordArgs& args) {
         }
         modules.push_back(make_heap_module(heap));
     }
+    if (args.timings) collect_verifier_stats(&timings.verifier);
     auto recorded = run_record_session(options, std::move(modules));
+    collect_verifier_stats(nullptr);
     if (!recorded) {
         std::cerr << "phpmemtrace: " << recorded.error().message << "\n";
         return 1;
@@ -127,7 +133,13 @@ int run_record(const RecordArgs& args) {
         }
     }
     std::cout.flush();
-    recorded->session.reset();  // detach, once the outputs are written
+    timings.outputs_ns = monotonic_ns();
+    // Once the outputs are written: the grace periods of the detach are waited
+    // for by a closer process, after we have exited.
+    recorded->session->detach_after_exit();
+    timings.session = recorded->session->phases();
+    recorded->session.reset();
+    if (args.timings) write_record_timings(timings, std::cerr);
     // Like time(1) and strace: the launched command's exit code (128+N when
     // killed by signal N), unless the tracer itself failed.
     if (status == 0 && profile->target.exit_code) return *profile->target.exit_code;
@@ -190,6 +202,8 @@ void register_record_command(CLI::App& app) {
     cmd->add_option("--ready-file", args->ready_file,
                     "Write 'ready' to this file once the probes are attached (for scripts that then start "
                     "the load)");
+    cmd->add_flag("--timings", args->timings,
+                  "Print when each phase ended (load and verify, attach, run, drain, outputs, detach) to stderr");
     cmd->add_flag("-q,--quiet", args->quiet, "No summary on the terminal");
     cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
     // The command after `--` is split off by main() (see set_launch_command).

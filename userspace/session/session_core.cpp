@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "attach/link_teardown.h"
 #include "attach/uprobe_multi.h"
 #include "target/process.h"
 #include "target/process_tree.h"
@@ -67,6 +68,14 @@ void Session::detach() {
     if (phases_.detached_ns) return;
     links_.clear();
     phases_.detached_ns = monotonic_ns();
+}
+
+void Session::detach_after_exit() {
+    if (phases_.detached_ns) return;
+    // The closer holds copies of the link fds: closing ours drops a reference
+    // and waits for nothing.
+    phases_.detached_in_background = close_links_after_exit();
+    detach();
 }
 
 Result<std::unique_ptr<Session>> Session::open(const SessionOptions& options,
@@ -208,13 +217,16 @@ void Session::follow_processes() {
         if (r.kind() == PMT_REC_PROC_FORK) {
             const pid_t child = static_cast<pid_t>(r.proc().child_tgid);
             if (!attach_to(child) && process_exists(child)) ++c.counters().untraced_children;
-        } else if (!(r.header().flags & PMT_PROC_EXEC)) {
+        } else if (!(r.header().flags & PMT_PROC_EXEC) && static_cast<pid_t>(r.tgid()) != main_pid_) {
+            // The main process's exit ends the session: its links go with the
+            // rest, in parallel, at the teardown, not one by one in the background.
             detach_from(static_cast<pid_t>(r.tgid()));
         }
     });
 }
 
 Status Session::release_target() {
+    phases_.released_ns = monotonic_ns();
     if (child_) return child_->release();
     return Status::success();
 }

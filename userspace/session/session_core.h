@@ -39,10 +39,12 @@ struct SessionPhases {
     uint64_t binary_ns = 0;    // the PHP binary read (symbols, offsets, heap layout)
     uint64_t loaded_ns = 0;    // every BPF object loaded (the verifier), every module started
     uint64_t attached_ns = 0;  // every uprobe on the target
+    uint64_t released_ns = 0;  // a launched command let go to exec (release_target())
     uint64_t ended_ns = 0;     // the target was seen to end (target_ended())
     uint64_t drained_ns = 0;   // the last records handled
     uint64_t finished_ns = 0;  // the Profile made, every module's part in it
-    uint64_t detached_ns = 0;  // every uprobe link closed (SRCU grace periods)
+    uint64_t detached_ns = 0;  // every uprobe link closed here, or handed to the closer
+    bool detached_in_background = false;  // by the closer process (detach_after_exit())
 };
 
 // Monotonic nanoseconds, the clock of bpf_ktime_get_ns().
@@ -74,6 +76,10 @@ public:
     // Closes every uprobe link (SRCU grace periods): after the outputs are
     // written, off the user's critical path. The destructor does it otherwise.
     void detach();
+    // Hands the links to a closer process that detaches them once this process
+    // has exited (attach/link_teardown.h), so that neither the user's command nor
+    // the target waits for the grace periods. Closes them here if it cannot.
+    void detach_after_exit();
 
     pid_t main_pid() const { return main_pid_; }
     bool launched() const { return child_.has_value(); }
