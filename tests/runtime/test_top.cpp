@@ -1,0 +1,268 @@
+// `phpmemtrace top` against a real php8.2 process whose memory grows in
+// grow_cache() (tests/php/top_grower.php): in a real terminal (tmux, read back
+// with capture-pane) and in --batch. The function must come first with a growing
+// figure, keys must change the view, the process's heap size must match
+// memory_get_usage(), and top must say when the process is gone and carry on.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "background_process.h"
+#include "runtime_helpers.h"
+
+namespace pmt::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// "7.81 MiB" -> bytes.
+std::optional<double> parse_size(const std::string& number, const std::string& unit) {
+    double v = std::stod(number);
+    const std::vector<std::string> units = {"B", "KiB", "MiB", "GiB", "TiB"};
+    for (size_t i = 0; i < units.size(); ++i, v *= 1024)
+        if (unit == units[i]) return v;
+    return std::nullopt;
+}
+
+// The first row under the functions/stacks header of one screen or batch block:
+// its live bytes and its name (the last column).
+struct TopRowSeen {
+    double live_bytes = 0;
+    std::string name;
+};
+std::optional<TopRowSeen> first_row(const std::string& screen) {
+    std::istringstream in(screen);
+    std::string line;
+    bool header = false;
+    static const std::regex row(R"(^\s*([0-9.]+) (B|KiB|MiB|GiB)\s+.*\s(\S+)\s*$)");
+    while (std::getline(in, line)) {
+        if (!header) {
+            header = line.find("LIVE") != std::string::npos && line.find("GROWTH") != std::string::npos;
+            continue;
+        }
+        std::smatch m;
+        if (!std::regex_match(line, m, row)) return std::nullopt;
+        return TopRowSeen{*parse_size(m[1], m[2]), m[3]};
+    }
+    return std::nullopt;
+}
+
+// The USED figure of a process's row (the first size after its name).
+std::optional<double> used_bytes_of(const std::string& screen, pid_t pid) {
+    std::istringstream in(screen);
+    std::string line;
+    static const std::regex size(R"(([0-9.]+) (B|KiB|MiB|GiB)\b)");
+    while (std::getline(in, line)) {
+        if (line.find(" " + std::to_string(pid) + " php8.2") == std::string::npos) continue;
+        std::smatch m;
+        if (std::regex_search(line, m, size)) return parse_size(m[1], m[2]);
+    }
+    return std::nullopt;
+}
+
+// A tmux server of the test's own (private socket), killed at the end.
+class Tmux {
+public:
+    Tmux() : socket_("pmt-top-test-" + std::to_string(getpid())) {}
+    ~Tmux() { run({"kill-server"}); }
+    CommandResult run(std::vector<std::string> args) const {
+        args.insert(args.begin(), {"tmux", "-L", socket_});
+        return run_command(args);
+    }
+    bool start(const std::vector<std::string>& command, int width, int height) const {
+        std::vector<std::string> args = {"new-session", "-d", "-s", "top", "-x", std::to_string(width), "-y",
+                                         std::to_string(height)};
+        args.insert(args.end(), command.begin(), command.end());
+        if (run(args).exit_code != 0) return false;
+        run({"set-option", "-t", "top", "remain-on-exit", "on"});
+        return true;
+    }
+    std::string screen() const { return run({"capture-pane", "-p", "-t", "top"}).out; }
+    void keys(const std::string& keys) const { run({"send-keys", "-t", "top", "-l", keys}); }
+    void resize(int width, int height) const {
+        run({"resize-window", "-t", "top", "-x", std::to_string(width), "-y", std::to_string(height)});
+    }
+    bool pane_dead() const {
+        return run({"display-message", "-p", "-t", "top", "#{pane_dead}"}).out.rfind("1", 0) == 0;
+    }
+    std::string dead_status() const {
+        return run({"display-message", "-p", "-t", "top", "#{pane_dead_status}"}).out;
+    }
+
+private:
+    std::string socket_;
+};
+
+// Polls until `ok(screen)` or the bound (a bound for a hang, not a timing assertion).
+std::string wait_for_screen(const Tmux& tmux, const std::function<bool(const std::string&)>& ok,
+                            std::chrono::seconds bound = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    std::string screen;
+    while (std::chrono::steady_clock::now() < deadline) {
+        screen = tmux.screen();
+        if (ok(screen)) return screen;
+        std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "screen never became as expected; last screen:\n" << screen;
+    return screen;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+pid_t pid_of(const std::string& line) { return std::stoi(line.substr(line.find('=') + 1)); }
+
+TEST(Top, FullScreenShowsTheGrowingFunctionFollowsKeysAndOutlivesTheTarget) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    const std::string go = dir.file("go");
+    BackgroundProcess php({"php8.2", "-n", php_script("top_grower.php"), go, "20", "100000"});
+    const std::string pid_line = php.wait_for_line("PID=", 10000);
+    ASSERT_FALSE(pid_line.empty());
+    const pid_t pid = pid_of(pid_line);
+
+    Tmux tmux;
+    ASSERT_TRUE(tmux.start({phpmemtrace_binary(), "top", "-p", std::to_string(pid), "--interval", "0.5",
+                            "--output-dir", dir.path()},
+                           150, 40));
+    wait_for_screen(tmux, [](const std::string& s) { return contains(s, "TOP FUNCTIONS BY live bytes"); });
+    const std::string header = tmux.screen();
+    EXPECT_TRUE(contains(header, "mode: exact (every allocation traced)")) << header;
+    EXPECT_TRUE(contains(header, "traps/s")) << header;
+    { std::ofstream(go) << "go\n"; }
+
+    // grow_cache first, and bigger at a later refresh.
+    auto grow_first = [](const std::string& s) {
+        auto row = first_row(s);
+        return row && row->name == "grow_cache";
+    };
+    const std::string before = wait_for_screen(tmux, grow_first);
+    const double first_live = first_row(before)->live_bytes;
+    const std::string later = wait_for_screen(tmux, [&](const std::string& s) {
+        auto row = first_row(s);
+        return row && row->name == "grow_cache" && row->live_bytes > first_live * 1.5;
+    });
+    EXPECT_TRUE(contains(later, "+")) << "a growth figure:\n" << later;
+
+    // f: full stacks, with grow_cache's call of str_repeat.
+    tmux.keys("f");
+    const std::string stacks = wait_for_screen(tmux, [](const std::string& s) {
+        return contains(s, "TOP STACKS") && contains(s, "grow_cache > str_repeat");
+    });
+    // s: by allocation rate.
+    tmux.keys("s");
+    wait_for_screen(tmux, [](const std::string& s) { return contains(s, "BY allocation rate"); });
+    // p: the process picked (the marker, and the list below is of it).
+    tmux.keys("p");
+    wait_for_screen(tmux, [&](const std::string& s) {
+        return contains(s, "> " + std::to_string(pid) + " php8.2") && contains(s, "in " + std::to_string(pid));
+    });
+    // space: paused, said in the header.
+    tmux.keys(" ");
+    wait_for_screen(tmux, [](const std::string& s) { return contains(s, "[PAUSED]"); });
+    tmux.keys(" ");
+    // w: a flame graph of what was seen, in --output-dir.
+    tmux.keys("w");
+    const std::string wrote = wait_for_screen(tmux, [](const std::string& s) { return contains(s, "wrote "); });
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(wrote, m, std::regex(R"(wrote (\S+\.svg))")));
+    const std::string svg = read_file(m[1]);
+    EXPECT_TRUE(contains(svg, "grow_cache")) << m[1];
+    // A narrow terminal: still drawn, the function still there.
+    tmux.resize(60, 20);
+    wait_for_screen(tmux, [](const std::string& s) { return contains(s, "grow_cache") && contains(s, "USED"); });
+    tmux.resize(150, 40);
+
+    // The target killed: top says so and keeps refreshing.
+    kill(pid, SIGKILL);
+    const std::string gone = wait_for_screen(
+        tmux, [&](const std::string& s) { return contains(s, "process " + std::to_string(pid)) && contains(s, "exited"); });
+    EXPECT_TRUE(contains(gone, "[exited]")) << gone;
+    auto elapsed = [](const std::string& s) {
+        std::smatch e;
+        return std::regex_search(s, e, std::regex(R"(phpmemtrace top\s+(\d+)s)")) ? std::stoi(e[1]) : -1;
+    };
+    const int at_exit = elapsed(gone);
+    wait_for_screen(tmux, [&](const std::string& s) { return elapsed(s) > at_exit + 1; });
+    EXPECT_FALSE(tmux.pane_dead());
+
+    tmux.keys("q");
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!tmux.pane_dead() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(tmux.pane_dead());
+    EXPECT_EQ(tmux.dead_status().substr(0, 1), "0");
+}
+
+TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    const std::string go = dir.file("go");
+    BackgroundProcess php({"php8.2", "-n", php_script("top_grower.php"), go, "40", "4000"});
+    const std::string pid_line = php.wait_for_line("PID=", 10000);
+    ASSERT_FALSE(pid_line.empty());
+    const pid_t pid = pid_of(pid_line);
+
+    // stdout is a pipe: batch without being asked.
+    BackgroundProcess top({phpmemtrace_binary(), "top", "-p", std::to_string(pid), "--interval", "0.5", "-n", "60"});
+    // A block ends with an empty line (a timeout ends it too: then it is short or empty).
+    auto next_block = [&top]() {
+        std::string block;
+        while (true) {
+            const std::string line = top.wait_for_line("", 30000);
+            if (line.empty()) return block;
+            block += line + "\n";
+        }
+    };
+    const std::string first = next_block();
+    ASSERT_TRUE(contains(first, "mode: exact")) << first << "\n" << top.output();
+    { std::ofstream(go) << "go\n"; }
+
+    std::vector<double> lives;
+    std::string held, held_block;
+    for (int i = 0; i < 60 && held_block.empty(); ++i) {
+        const std::string block = next_block();
+        ASSERT_FALSE(block.empty()) << "top --batch ended early:\n" << top.output();
+        if (auto row = first_row(block); row && row->name == "grow_cache") lives.push_back(row->live_bytes);
+        held = php.wait_for_line("HELD=", 1);
+        if (!held.empty()) {
+            // The second block from now was made after the script said what it holds.
+            next_block();
+            held_block = next_block();
+        }
+    }
+    ASSERT_GE(lives.size(), 3u) << top.output();
+    EXPECT_GT(lives.back(), lives.front()) << "grow_cache's live bytes grew";
+    ASSERT_FALSE(held_block.empty()) << top.output();
+    // Held: 4000 strings of 4000 bytes, each a 4 KiB large block (24-byte
+    // zend_string header + 4001), plus the array holding them.
+    auto row = first_row(held_block);
+    ASSERT_TRUE(row) << held_block;
+    EXPECT_EQ(row->name, "grow_cache");
+    EXPECT_GE(row->live_bytes, 4000.0 * 4096 * 0.99) << held_block;
+    EXPECT_LE(row->live_bytes, 4000.0 * 4096 * 1.03 + 256 * 1024) << held_block;
+    // The process's heap size, against what PHP said (3 significant digits shown).
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(held, m, std::regex(R"(USAGE=(\d+))")));
+    const double usage = std::stod(m[1]);
+    auto used = used_bytes_of(held_block, pid);
+    ASSERT_TRUE(used) << held_block;
+    EXPECT_NEAR(*used, usage, usage * 0.01 + 64 * 1024) << held_block;
+
+    kill(pid, SIGKILL);
+    std::string gone;
+    for (int i = 0; i < 20 && !contains(gone, "exited"); ++i) gone = next_block();
+    EXPECT_TRUE(contains(gone, "process " + std::to_string(pid))) << gone;
+    EXPECT_TRUE(contains(gone, "[exited]")) << gone;
+    const std::string after = next_block();
+    EXPECT_TRUE(contains(after, "mode: exact")) << "top carried on:\n" << after;
+}
+
+}  // namespace
+}  // namespace pmt::testing

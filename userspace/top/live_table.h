@@ -1,0 +1,42 @@
+// Per-process figures top needs and the Collector does not keep: each process's
+// allocation and release totals, its peak, its GC runs, and its own per-stack
+// figures (the Collector's stack figures are summed over every process). Fed by
+// the Collector's block observer, so it costs a hash lookup per block.
+#pragma once
+
+#include <tsl/robin_map.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+namespace pmt {
+
+class LiveTable {
+public:
+    struct StackLive {
+        uint64_t live_bytes = 0, live_count = 0;
+        uint64_t alloc_bytes = 0, alloc_count = 0;
+    };
+    struct ProcessLive {
+        uint64_t alloc_count = 0, alloc_bytes = 0;
+        uint64_t free_count = 0, free_bytes = 0;
+        uint64_t peak_used = 0;
+        uint64_t gc_runs = 0;
+        tsl::robin_map<uint32_t, StackLive> stacks;
+    };
+
+    // A block added to (or removed from) a process's model; `used_now` is the
+    // process's heap size with the change.
+    void on_block(uint32_t pid, uint32_t stack, uint64_t size, bool added, uint64_t used_now);
+    void on_gc_run(uint32_t pid) { ++processes_[pid].gc_runs; }
+    // Totals and peaks from zero (peaks from what is used now); live figures stay.
+    void reset(const std::unordered_map<uint32_t, uint64_t>& used_now);
+
+    const ProcessLive* find(uint32_t pid) const;
+    const std::unordered_map<uint32_t, ProcessLive>& processes() const { return processes_; }
+
+private:
+    std::unordered_map<uint32_t, ProcessLive> processes_;
+};
+
+}  // namespace pmt
