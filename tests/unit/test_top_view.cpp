@@ -245,6 +245,7 @@ TEST(TopView, FitTextCutsOnCodePoints) {
     EXPECT_EQ(fit_text("abcdef", 4), "abc~");
     EXPECT_EQ(fit_text("abcdef", 4, true), "~def");
     EXPECT_EQ(fit_text("abc", 3), "abc");
+    EXPECT_EQ(fit_text("abc", 1, true), "~");
     EXPECT_EQ(fit_text("h\xc3\xa9llo", 3), "h\xc3\xa9~");
     EXPECT_EQ(text_width("h\xc3\xa9llo"), 5u);
 }

@@ -95,7 +95,9 @@ public:
             const std::string pad(w - text_width(cell), ' ');
             out += columns_[i].left ? cell + pad : pad + cell;
         }
-        return fit_text(out, width);
+        out = fit_text(out, width);
+        out.erase(out.find_last_not_of(' ') + 1);  // no padding at the end of a line
+        return out;
     }
     std::vector<std::string> titles() const {
         std::vector<std::string> t;
@@ -132,6 +134,7 @@ size_t text_width(const std::string& text) {
 std::string fit_text(const std::string& text, size_t width, bool keep_end) {
     if (text_width(text) <= width) return text;
     if (width == 0) return "";
+    if (width == 1) return "~";
     // Byte offsets of code point starts.
     std::vector<size_t> starts;
     for (size_t i = 0; i < text.size(); ++i)
@@ -158,7 +161,8 @@ void TopModel::note_processes(const std::vector<ProcessFigures>& figures) {
             std::string text = "process " + std::to_string(f.pid);
             if (!f.title.empty()) text += " (" + f.title + ")";
             text += " exited";
-            if (f.exit_code) text += " with code " + std::to_string(*f.exit_code);
+            // A process killed by a signal reports 0 here too: only a code that says something.
+            if (f.exit_code.value_or(0)) text += " with code " + std::to_string(*f.exit_code);
             add_notice(text);
         } else if (first && base_t_s_) {
             add_notice("process " + std::to_string(f.pid) + " appeared" + (f.title.empty() ? "" : ": " + f.title));
@@ -323,7 +327,8 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
     add(title, LineStyle::Title);
     size_t exited = 0;
     for (const auto& p : frame.processes) exited += p.exited;
-    add(std::to_string(frame.processes.size()) + (state.group_pools ? " rows" : " processes") +
+    const size_t n = frame.processes.size();
+    add(std::to_string(n) + (state.group_pools ? (n == 1 ? " row" : " rows") : (n == 1 ? " process" : " processes")) +
             (exited ? " (" + std::to_string(exited) + " exited)" : "") + "  sort: " + top_sort_name(state.sort) +
             "  view: " + (state.full_stacks ? "stacks" : "functions"),
         LineStyle::Normal);
@@ -346,7 +351,7 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
     for (size_t i = first; i < frame.processes.size() && i - first < process_lines_max; ++i) {
         const ProcessRow& p = frame.processes[i];
         const bool selected = interactive && state.selected == i + 1;
-        std::vector<std::string> cells = {p.exited ? p.name + " [exited]" : p.name,
+        std::vector<std::string> cells = {p.exited ? "[exited] " + p.name : p.name,
                                           format_bytes(p.used_bytes),
                                           format_bytes(p.real_bytes),
                                           format_bytes(p.peak_bytes),
@@ -358,7 +363,8 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
         add((selected ? "> " : "  ") + processes.line(cells, width),
             selected ? LineStyle::Selected : p.exited ? LineStyle::Exited : LineStyle::Normal);
     }
-    add("", LineStyle::Normal);
+    // In --batch an empty line ends a refresh: one paragraph each, for scripts.
+    if (interactive) add("", LineStyle::Normal);
     add(std::string(state.full_stacks ? "TOP STACKS" : "TOP FUNCTIONS") + " BY " + top_sort_name(state.sort) +
             " in " + frame.selection,
         LineStyle::Title);
