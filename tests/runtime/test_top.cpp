@@ -16,7 +16,9 @@
 #include <thread>
 
 #include "background_process.h"
+#include "fpm_stack.h"
 #include "runtime_helpers.h"
+#include "top/php_processes.h"
 
 namespace pmt::testing {
 namespace {
@@ -253,6 +255,53 @@ TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
     EXPECT_TRUE(contains(gone, "[exited]")) << gone;
     const std::string after = next_block();
     EXPECT_TRUE(contains(after, "mode: exact")) << "top carried on:\n" << after;
+}
+
+// -p of an FPM master: its workers are one row, their pool's, whose peak is what
+// the biggest request reached (memory_get_peak_usage(), printed by the page).
+TEST(Top, FpmWorkersAreOnePoolRowWithTheRequestPeak) {
+    PMT_REQUIRE_ROOT();
+    require_web_stack();
+    FpmStack stack;
+    start_stack(stack, 2);
+    BackgroundProcess top({phpmemtrace_binary(), "top", "-p", std::to_string(stack.fpm.pid()), "--batch",
+                           "--interval", "0.5", "-n", "40"});
+    ASSERT_FALSE(top.wait_for_line("phpmemtrace top", 60000).empty()) << top.output();
+    std::smatch m;
+    double peak = 0;
+    for (int i = 0; i < 4; ++i) {
+        const std::string page = http_get(stack.port, "/large.php");
+        ASSERT_TRUE(std::regex_search(page, m, std::regex(R"(PEAK=(\d+))"))) << page;
+        peak = std::max(peak, std::stod(m[1]));
+    }
+    // A refresh made after the requests: the second title line from now.
+    top.wait_for_line("phpmemtrace top", 30000);
+    top.wait_for_line("phpmemtrace top", 30000);
+    std::string row = top.wait_for_line("  pool www (2 processes)", 30000);
+    ASSERT_FALSE(row.empty()) << top.output();
+    // USED, REAL, PEAK: the third size of the row.
+    std::vector<double> sizes;
+    const std::regex size(R"(([0-9.]+) (B|KiB|MiB|GiB)\b)");
+    for (auto it = std::sregex_iterator(row.begin(), row.end(), size); it != std::sregex_iterator(); ++it)
+        sizes.push_back(*parse_size((*it)[1], (*it)[2]));
+    ASSERT_GE(sizes.size(), 3u) << row;
+    EXPECT_NEAR(sizes[2], peak, peak * 0.03 + 64 * 1024) << row << "\nPHP said its peak was " << peak;
+    EXPECT_NE(top.output().find("php-fpm: master process"), std::string::npos) << top.output();
+}
+
+TEST(Top, AllFindsARunningPhpProcessOfItsBinary) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    BackgroundProcess php({"php8.2", "-n", php_script("top_grower.php"), dir.file("never"), "1", "1"});
+    const std::string pid_line = php.wait_for_line("PID=", 10000);
+    ASSERT_FALSE(pid_line.empty());
+    // Only the scan: `top --all` itself would trace every PHP process of this
+    // shared machine, other people's included.
+    auto scan = scan_php_processes(std::string("/usr/bin/php8.2"));
+    ASSERT_TRUE(scan) << scan.error().message;
+    EXPECT_NE(std::find(scan->pids.begin(), scan->pids.end(), pid_of(pid_line)), scan->pids.end());
+    EXPECT_EQ(std::find(scan->pids.begin(), scan->pids.end(), getpid()), scan->pids.end());
+    EXPECT_EQ(process_title(pid_of(pid_line)).rfind("php8.2 -n ", 0), 0u) << process_title(pid_of(pid_line));
 }
 
 }  // namespace

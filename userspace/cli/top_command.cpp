@@ -111,7 +111,7 @@ int run_top_command(const TopArgs& args) {
     top.output_dir = args.output_dir;
     top.initial.sort = sort_of(args.sort);
     top.initial.full_stacks = args.stacks;
-    top.initial.group_pools = args.all;
+    top.initial.group_pools = true;  // FPM workers come and go; their pool stays
     if (args.all) top.discover = discover_new_processes(**source);
     return run_top(**source, top);
 }
@@ -124,8 +124,7 @@ void register_top_command(CLI::App& app) {
                                               "and the functions or stacks holding and allocating it");
     auto* pid = cmd->add_option("-p,--pid", args->pids, "Running PHP processes to watch (one PHP binary)")
                     ->check(whole_number_between(1, kMaxPid));
-    cmd->add_flag("--all", args->all, "Every PHP process of the host (of the binary most of them run), "
-                                      "FPM workers grouped by pool")
+    cmd->add_flag("--all", args->all, "Every PHP process of the host (of the binary most of them run)")
         ->excludes(pid);
     cmd->add_option("--interval", args->interval_s, "Seconds between refreshes")
         ->capture_default_str()
