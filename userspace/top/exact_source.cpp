@@ -19,6 +19,19 @@ uint64_t traps_of(const Counters& c) { return 2 * (c.allocs + c.reallocs) + c.fr
 // PHP's "no limit" (memory_limit=-1) is the largest size_t.
 uint64_t shown_limit(uint64_t limit) { return limit >= (1ull << 62) ? 0 : limit; }
 
+// What the heap of a process attached mid-run says of itself before the first
+// heap record: memory_limit and its peak so far (heap->limit, heap->peak).
+void read_limit_and_peak(const PhpBinary& php, uint32_t pid, ProcessHeap& p, LiveTable& live) {
+    const pmt_php_offsets& off = php.offsets();
+    auto heap = php.heap_address_in_process(static_cast<pid_t>(pid));
+    if (!heap) return;
+    uint64_t value = 0;
+    if (off.heap_limit && !p.limit && read_process_memory(static_cast<pid_t>(pid), *heap + off.heap_limit, &value, sizeof(value)))
+        p.limit = value;
+    if (off.heap_peak && read_process_memory(static_cast<pid_t>(pid), *heap + off.heap_peak, &value, sizeof(value)))
+        live.note_peak(pid, value);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ExactSource>> ExactSource::open(const ExactSourceOptions& options) {
@@ -45,6 +58,8 @@ Result<std::unique_ptr<ExactSource>> ExactSource::open(const ExactSourceOptions&
         });
     collector.add_extension(PMT_REC_GC_END, PMT_REC_GC_END,
                             [self](Collector&, const RecordView& r) { self->live_.on_gc_run(r.tgid()); });
+    for (uint32_t pid : collector.processes())
+        read_limit_and_peak(source->session_->php(), pid, collector.process(pid), source->live_);
     source->last_cost_ns_ = monotonic_ns();
     return source;
 }

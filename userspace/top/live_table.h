@@ -29,6 +29,11 @@ public:
     // process's heap size with the change.
     void on_block(uint32_t pid, uint32_t stack, uint64_t size, bool added, uint64_t used_now);
     void on_gc_run(uint32_t pid) { ++processes_[pid].gc_runs; }
+    // PHP's own peak (heap->peak) of a process attached mid-run.
+    void note_peak(uint32_t pid, uint64_t peak) {
+        auto& p = processes_[pid];
+        if (peak > p.peak_used) p.peak_used = peak;
+    }
     // Totals and peaks from zero (peaks from what is used now); live figures stay.
     void reset(const std::unordered_map<uint32_t, uint64_t>& used_now);
 

@@ -84,13 +84,13 @@ public:
         flexible_ = width > used ? width - used + kMinFlexible : kMinFlexible;
         flexible_ = std::min(flexible_, width);
     }
-    std::string line(const std::vector<std::string>& cells, size_t width) const {
+    std::string line(const std::vector<std::string>& cells, size_t width, bool titles = false) const {
         std::string out;
         for (size_t i = 0; i < columns_.size(); ++i) {
             if (!shown_[i]) continue;
             if (!out.empty()) out += ' ';
             const size_t w = columns_[i].width ? columns_[i].width : flexible_;
-            const bool keep_end = columns_[i].width == 0 && keep_end_;
+            const bool keep_end = columns_[i].width == 0 && keep_end_ && !titles;
             std::string cell = fit_text(i < cells.size() ? cells[i] : "", w, keep_end);
             const std::string pad(w - text_width(cell), ' ');
             out += columns_[i].left ? cell + pad : pad + cell;
@@ -327,9 +327,11 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
     add(title, LineStyle::Title);
     size_t exited = 0;
     for (const auto& p : frame.processes) exited += p.exited;
-    const size_t n = frame.processes.size();
-    add(std::to_string(n) + (state.group_pools ? (n == 1 ? " row" : " rows") : (n == 1 ? " process" : " processes")) +
-            (exited ? " (" + std::to_string(exited) + " exited)" : "") + "  sort: " + top_sort_name(state.sort) +
+    size_t traced = 0;
+    for (const auto& p : frame.processes) traced += p.pids.size();
+    std::string count = std::to_string(traced) + (traced == 1 ? " process" : " processes");
+    if (frame.processes.size() != traced) count += " in " + std::to_string(frame.processes.size()) + " rows";
+    add(count + (exited ? " (" + std::to_string(exited) + " exited)" : "") + "  sort: " + top_sort_name(state.sort) +
             "  view: " + (state.full_stacks ? "stacks" : "functions"),
         LineStyle::Normal);
 
@@ -373,7 +375,7 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
     columns.push_back({state.full_stacks ? "STACK (root > leaf)" : "FUNCTION", 0, 0, true});
     Table rows(columns, width);
     rows.keep_end_of_flexible(state.full_stacks);  // the leaf end says most
-    add(rows.line(rows.titles(), width), LineStyle::Header);
+    add(rows.line(rows.titles(), width, true), LineStyle::Header);
     const size_t footer = (interactive ? 1 : 0) + frame.notices.size();
     size_t room = max_rows;
     if (height) room = height > lines.size() + footer ? height - lines.size() - footer : 0;
