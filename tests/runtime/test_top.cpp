@@ -73,7 +73,7 @@ std::optional<double> used_bytes_of(const std::string& screen, pid_t pid) {
 // A tmux server of the test's own (private socket), killed at the end.
 class Tmux {
 public:
-    Tmux() : socket_("pmt-top-test-" + std::to_string(getpid())) {}
+    Tmux() : socket_("pmt-top-test-" + std::to_string(getpid()) + "-" + std::to_string(next_server()++)) {}
     ~Tmux() { run({"kill-server"}); }
     CommandResult run(std::vector<std::string> args) const {
         args.insert(args.begin(), {"tmux", "-L", socket_});
@@ -87,12 +87,18 @@ public:
                    .exit_code == 0;
     }
     std::string screen() const { return run({"capture-pane", "-p", "-t", "top"}).out; }
+    // With the escape sequences of colours and attributes.
+    std::string screen_with_attributes() const { return run({"capture-pane", "-p", "-e", "-t", "top"}).out; }
     void keys(const std::string& keys) const { run({"send-keys", "-t", "top", "-l", keys}); }
     void resize(int width, int height) const {
         run({"resize-window", "-t", "top", "-x", std::to_string(width), "-y", std::to_string(height)});
     }
 
 private:
+    static int& next_server() {
+        static int n = 0;
+        return n;
+    }
     std::string socket_;
 };
 
@@ -255,6 +261,28 @@ TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
     EXPECT_TRUE(contains(gone, "[exited]")) << gone;
     const std::string after = next_block();
     EXPECT_TRUE(contains(after, "mode: exact")) << "top carried on:\n" << after;
+}
+
+// Colours when the terminal has them (tmux's does), none with NO_COLOR set.
+TEST(Top, ColoursOnlyWithoutNoColor) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    BackgroundProcess php({"php8.2", "-n", php_script("top_grower.php"), dir.file("never"), "1", "1"});
+    const std::string pid_line = php.wait_for_line("PID=", 10000);
+    ASSERT_FALSE(pid_line.empty());
+    // SGR foreground colours: ESC [ 3x m, or combined with others (ESC [ 1;36m).
+    const std::regex colour("\x1b\\[([0-9;]*;)?3[0-7](;[0-9;]*)?m");
+    for (bool no_color : {false, true}) {
+        Tmux tmux;
+        const std::string env = no_color ? "NO_COLOR=1 " : "";
+        ASSERT_TRUE(tmux.start(env + phpmemtrace_binary() + " top -p " + pid_line.substr(4), 120, 30));
+        wait_for_screen(tmux, [](const std::string& s) { return contains(s, "TOP FUNCTIONS"); });
+        const std::string screen = tmux.screen_with_attributes();
+        EXPECT_EQ(std::regex_search(screen, colour), !no_color) << (no_color ? "NO_COLOR=1" : "colours") << ":\n"
+                                                                << screen;
+        tmux.keys("q");
+        wait_for_screen(tmux, [](const std::string& s) { return contains(s, "TOP-EXIT=0"); });
+    }
 }
 
 // -p of an FPM master: its workers are one row, their pool's, whose peak is what
