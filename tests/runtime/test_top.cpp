@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -302,18 +303,24 @@ TEST(Top, FpmWorkersAreOnePoolRowWithTheRequestPeak) {
         ASSERT_TRUE(std::regex_search(page, m, std::regex(R"(PEAK=(\d+))"))) << page;
         peak = std::max(peak, std::stod(m[1]));
     }
-    // A refresh made after the requests: the second title line from now.
-    top.wait_for_line("phpmemtrace top", 30000);
-    top.wait_for_line("phpmemtrace top", 30000);
-    std::string row = top.wait_for_line("  pool www (2 processes)", 30000);
-    ASSERT_FALSE(row.empty()) << top.output();
-    // USED, REAL, PEAK: the third size of the row.
-    std::vector<double> sizes;
+    // The pool's PEAK (USED, REAL, PEAK: the third size of its row) in the
+    // refreshes from now on (earlier ones may still be in the pipe) reaches
+    // what PHP said, and not more.
     const std::regex size(R"(([0-9.]+) (B|KiB|MiB|GiB)\b)");
-    for (auto it = std::sregex_iterator(row.begin(), row.end(), size); it != std::sregex_iterator(); ++it)
-        sizes.push_back(*parse_size((*it)[1], (*it)[2]));
-    ASSERT_GE(sizes.size(), 3u) << row;
-    EXPECT_NEAR(sizes[2], peak, peak * 0.03 + 64 * 1024) << row << "\nPHP said its peak was " << peak;
+    auto pool_peak = [&](const std::string& row) {
+        std::vector<double> sizes;
+        for (auto it = std::sregex_iterator(row.begin(), row.end(), size); it != std::sregex_iterator(); ++it)
+            sizes.push_back(*parse_size((*it)[1], (*it)[2]));
+        return sizes.size() >= 3 ? sizes[2] : -1.0;
+    };
+    std::string row;
+    const double tolerance = peak * 0.03 + 64 * 1024;
+    for (int i = 0; i < 30; ++i) {
+        row = top.wait_for_line("  pool www (2 processes)", 30000);
+        ASSERT_FALSE(row.empty()) << top.output();
+        if (std::abs(pool_peak(row) - peak) <= tolerance) break;
+    }
+    EXPECT_NEAR(pool_peak(row), peak, tolerance) << row << "\nPHP said its peak was " << peak;
     EXPECT_NE(top.output().find("php-fpm: master process"), std::string::npos) << top.output();
 }
 

@@ -124,7 +124,8 @@ TEST(TopView, FunctionsAreTheInnermostPhpCodeWithGrowthAndRate) {
     TopFrame stacks = model.refresh(src, state, 2.5, false);
     ASSERT_EQ(stacks.rows.size(), 3u);
     EXPECT_EQ(stacks.rows[0].name, "{main} > grow > str_repeat");
-    EXPECT_FALSE(stacks.rows[0].growth);  // the base was of functions
+    ASSERT_TRUE(stacks.rows[0].growth);  // stacks have their base too: growth at once
+    EXPECT_EQ(*stacks.rows[0].growth, 0);
 }
 
 TEST(TopView, SortsByAllocationRateAndFaults) {

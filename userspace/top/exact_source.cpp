@@ -71,14 +71,33 @@ uint64_t ExactSource::used_bytes(const ProcessHeap& p) const {
     return used ? used : p.live_bytes + p.baseline_remaining;
 }
 
-Status ExactSource::poll(int timeout_ms) { return session_->poll(timeout_ms); }
+Status ExactSource::poll(int timeout_ms) {
+    Status s = session_->poll(timeout_ms);
+    if (monotonic_ns() - last_prune_ns_ > 1'000'000'000ull) prune_exited();
+    return s;
+}
+
+void ExactSource::prune_exited() {
+    last_prune_ns_ = monotonic_ns();
+    Collector& collector = session_->collector();
+    for (uint32_t pid : collector.processes()) {
+        const ProcessHeap* p = collector.find_process(pid);
+        if (p && p->exit_code && exited_seen_.insert(pid).second) exited_.push_back(pid);
+    }
+    while (exited_.size() > kExitedShown) {
+        live_.forget(exited_.front());
+        titles_.erase(exited_.front());
+        hidden_.insert(exited_.front());
+        exited_.pop_front();
+    }
+}
 
 std::vector<ProcessFigures> ExactSource::processes() const {
     std::vector<ProcessFigures> out;
     Collector& collector = session_->collector();
     for (uint32_t pid : collector.processes()) {
         const ProcessHeap* p = collector.find_process(pid);
-        if (!p) continue;
+        if (!p || hidden_.count(pid)) continue;
         ProcessFigures f;
         f.pid = pid;
         f.exit_code = p->exit_code;

@@ -5,8 +5,10 @@
 
 #include <sys/types.h>
 
+#include <deque>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "session/session_core.h"
@@ -50,6 +52,10 @@ public:
 private:
     ExactSource() = default;
     uint64_t used_bytes(const ProcessHeap& p) const;
+    // FPM's dynamic and ondemand pools replace workers all day: only the last
+    // kExitedShown exited processes keep their row and their table.
+    void prune_exited();
+    static constexpr size_t kExitedShown = 32;
 
     std::unique_ptr<Session> session_;
     LiveTable live_;
@@ -58,6 +64,9 @@ private:
     uint64_t last_traps_ = 0;
     uint64_t last_cost_ns_ = 0;
     mutable std::unordered_map<uint32_t, std::string> titles_;  // read once per process
+    std::deque<uint32_t> exited_;              // shown, oldest first
+    std::unordered_set<uint32_t> exited_seen_, hidden_;
+    uint64_t last_prune_ns_ = 0;
 };
 
 }  // namespace pmt

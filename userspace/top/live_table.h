@@ -37,6 +37,7 @@ public:
     // Totals and peaks from zero (peaks from what is used now); live figures stay.
     void reset(const std::unordered_map<uint32_t, uint64_t>& used_now);
 
+    void forget(uint32_t pid) { processes_.erase(pid); }
     const ProcessLive* find(uint32_t pid) const;
     const std::unordered_map<uint32_t, ProcessLive>& processes() const { return processes_; }
 

@@ -146,7 +146,7 @@ std::string fit_text(const std::string& text, size_t width, bool keep_end) {
 void TopModel::forget_baselines() {
     base_t_s_.reset();
     process_base_.clear();
-    row_base_.clear();
+    row_bases_.clear();
 }
 
 void TopModel::add_notice(std::string text) {
@@ -257,33 +257,41 @@ TopFrame TopModel::refresh(TopSource& source, TopState& state, double now_s, boo
     if (state.selected > frame.processes.size()) state.selected = 0;
 
     std::vector<uint32_t> pids;
-    std::string selection_key = state.full_stacks ? "stacks:" : "functions:";
+    std::string selection;
     if (state.selected) {
         const ProcessRow& row = frame.processes[state.selected - 1];
         pids = row.pids;
-        frame.selection = row.name;
-        selection_key += row.name;
+        frame.selection = selection = row.name;
     } else {
         frame.selection = "every process";
     }
-    const auto aggregates = aggregate(source, source.stacks(pids), state.full_stacks);
-    const bool same_rows = selection_key == rows_base_key_;
-    std::map<uint64_t, RowBase> next_row_base;
+    const std::vector<StackFigures> stacks = source.stacks(pids);
+    auto base_key = [&](bool full_stacks) { return (full_stacks ? "stacks:" : "functions:") + selection; };
+    auto bases_of = [](const std::map<uint64_t, Aggregate>& aggregates) {
+        std::map<uint64_t, RowBase> bases;
+        for (const auto& [key, a] : aggregates) bases[key] = RowBase{a.figures.live_bytes, a.figures.alloc_bytes};
+        return bases;
+    };
+    const auto aggregates = aggregate(source, stacks, state.full_stacks);
+    const auto base = row_bases_.find(base_key(state.full_stacks));
     for (const auto& [key, a] : aggregates) {
         TopRow row;
         row.name = a.name;
         row.live_bytes = a.figures.live_bytes;
         row.faults = a.figures.fault_count;
-        if (same_rows) {
-            auto before = row_base_.find(key);
-            const RowBase base = before == row_base_.end() ? RowBase{} : before->second;
-            if (base_t_s_) {
-                row.growth = int64_t(row.live_bytes) - int64_t(base.live_bytes);
-                row.alloc_bytes_per_s = rate(a.figures.alloc_bytes, base.alloc_bytes, dt);
-            }
+        if (base != row_bases_.end() && base_t_s_) {
+            auto before = base->second.find(key);
+            const RowBase b = before == base->second.end() ? RowBase{} : before->second;
+            row.growth = int64_t(row.live_bytes) - int64_t(b.live_bytes);
+            row.alloc_bytes_per_s = rate(a.figures.alloc_bytes, b.alloc_bytes, dt);
         }
-        next_row_base[key] = RowBase{a.figures.live_bytes, a.figures.alloc_bytes};
         frame.rows.push_back(std::move(row));
+    }
+    if (advance) {
+        std::map<std::string, std::map<uint64_t, RowBase>> next;
+        next[base_key(state.full_stacks)] = bases_of(aggregates);
+        next[base_key(!state.full_stacks)] = bases_of(aggregate(source, stacks, !state.full_stacks));
+        row_bases_ = std::move(next);
     }
     auto value = [&](const TopRow& r) -> double {
         switch (state.sort) {
@@ -302,8 +310,6 @@ TopFrame TopModel::refresh(TopSource& source, TopState& state, double now_s, boo
         last_cost_ = frame.cost;
         base_t_s_ = now_s;
         process_base_ = std::move(next_process_base);
-        row_base_ = std::move(next_row_base);
-        rows_base_key_ = selection_key;
     } else {
         frame.cost = last_cost_;
     }

@@ -82,8 +82,9 @@ private:
 
     std::optional<double> base_t_s_;
     std::map<std::string, ProcessBase> process_base_;
-    std::string rows_base_key_;  // which selection and grouping the row bases are of
-    std::map<uint64_t, RowBase> row_base_;
+    // Row bases of the selection, for functions and for stacks (so that f shows
+    // growth at once), by "functions:"/"stacks:" + the selection's name.
+    std::map<std::string, std::map<uint64_t, RowBase>> row_bases_;
     std::set<uint32_t> seen_, exited_;
     std::vector<std::string> notices_;
     SourceCost last_cost_;
