@@ -264,6 +264,32 @@ TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
     EXPECT_TRUE(contains(after, "mode: exact")) << "top carried on:\n" << after;
 }
 
+// The GC column counts the collector's runs: what gc_status() says ran.
+TEST(Top, GcRunsMatchGcStatus) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    const std::string go = dir.file("go");
+    BackgroundProcess php({"php8.2", "-n", php_script("top_gc.php"), go, "25"});
+    const std::string pid_line = php.wait_for_line("PID=", 10000);
+    ASSERT_FALSE(pid_line.empty());
+    const pid_t pid = pid_of(pid_line);
+    BackgroundProcess top({phpmemtrace_binary(), "top", "-p", std::to_string(pid), "--interval", "0.3", "-n", "200"});
+    ASSERT_FALSE(top.wait_for_line("phpmemtrace top", 60000).empty()) << top.output();
+    { std::ofstream(go) << "go\n"; }
+    const std::string said = php.wait_for_line("GC_RUNS=", 30000);
+    ASSERT_FALSE(said.empty());
+    const std::string runs = said.substr(said.find('=') + 1);
+    ASSERT_NE(runs, "0");
+    // The GC column is the last of the process's row; the rows from now on reach it.
+    std::string row;
+    for (int i = 0; i < 40; ++i) {
+        row = top.wait_for_line("  " + std::to_string(pid) + " php8.2", 30000);
+        ASSERT_FALSE(row.empty()) << top.output();
+        if (row.substr(row.find_last_of(' ') + 1) == runs) break;
+    }
+    EXPECT_EQ(row.substr(row.find_last_of(' ') + 1), runs) << row;
+}
+
 // Colours when the terminal has them (tmux's does), none with NO_COLOR set.
 TEST(Top, ColoursOnlyWithoutNoColor) {
     PMT_REQUIRE_ROOT();
