@@ -251,6 +251,18 @@ TEST(TopView, FitTextCutsOnCodePoints) {
     EXPECT_EQ(text_width("h\xc3\xa9llo"), 5u);
 }
 
+TEST(LiveTable, RequestPeaksByUriAreBounded) {
+    LiveTable t;
+    t.on_request_end(1, "/a", 100);
+    t.on_request_end(1, "/a", 300);
+    t.on_request_end(1, "/a", 200);
+    EXPECT_EQ(t.find(1)->uri_peaks.at("/a").peak_bytes, 300u);
+    EXPECT_EQ(t.find(1)->uri_peaks.at("/a").requests, 3u);
+    for (size_t i = 0; i < LiveTable::kMaxUris + 10; ++i) t.on_request_end(1, "/u" + std::to_string(i), 1);
+    EXPECT_EQ(t.find(1)->uri_peaks.size(), LiveTable::kMaxUris + 1);  // the rest under one entry
+    EXPECT_EQ(t.find(1)->uri_peaks.at(LiveTable::kOtherUris).requests, 11u);
+}
+
 TEST(LiveTable, ResetRestartsTotalsAndKeepsWhatIsLive) {
     LiveTable t;
     t.on_block(5, 1, 100, true, 100);

@@ -58,6 +58,16 @@ Result<std::unique_ptr<ExactSource>> ExactSource::open(const ExactSourceOptions&
         });
     collector.add_extension(PMT_REC_GC_END, PMT_REC_GC_END,
                             [self](Collector&, const RecordView& r) { self->live_.on_gc_run(r.tgid()); });
+    // At script end (request shutdown begins) SG(request_info) is complete and
+    // heap->peak is the request's own (FPM resets it at every request's end).
+    collector.add_extension(PMT_REC_REQUEST, PMT_REC_REQUEST, [self](Collector& c, const RecordView& r) {
+        const pmt_request_record& req = r.request();
+        if (req.hdr.flags & (PMT_REQUEST_BEGIN | PMT_REQUEST_DONE)) return;
+        const std::string uri = printable_field(req.uri, sizeof(req.uri));
+        if (uri.empty()) return;
+        const uint64_t peak = (req.hdr.flags & PMT_HEAP_STATE_OK) ? req.heap.peak : self->used_bytes(c.process(r.tgid()));
+        self->live_.on_request_end(r.tgid(), uri, peak);
+    });
     for (uint32_t pid : collector.processes())
         read_limit_and_peak(source->session_->php(), pid, collector.process(pid), source->live_);
     source->last_cost_ns_ = monotonic_ns();
@@ -154,6 +164,27 @@ std::vector<StackFigures> ExactSource::stacks(const std::vector<uint32_t>& pids)
         f.stack = id;
         out.push_back(f);
     }
+    return out;
+}
+
+std::vector<RequestPeak> ExactSource::request_peaks(const std::vector<uint32_t>& pids) const {
+    std::unordered_map<std::string, RequestPeak> merged;
+    auto add = [&](const LiveTable::ProcessLive& p) {
+        for (const auto& [uri, peak] : p.uri_peaks) {
+            RequestPeak& m = merged[uri];
+            m.uri = uri;
+            m.peak_bytes = std::max(m.peak_bytes, peak.peak_bytes);
+            m.requests += peak.requests;
+        }
+    };
+    if (pids.empty()) {
+        for (const auto& [pid, p] : live_.processes()) add(p);
+    } else {
+        for (uint32_t pid : pids)
+            if (const auto* p = live_.find(pid)) add(*p);
+    }
+    std::vector<RequestPeak> out;
+    for (auto& [uri, peak] : merged) out.push_back(std::move(peak));
     return out;
 }
 

@@ -40,6 +40,7 @@ public:
     const std::vector<Frame>& frames(uint32_t stack) const override;
     const std::vector<Symbol>& symbols() const override;
     bool has_faults() const override { return faults_; }
+    std::vector<RequestPeak> request_peaks(const std::vector<uint32_t>& pids) const override;
     SourceCost cost() override;
     void reset() override;
     Profile snapshot() const override;

@@ -24,10 +24,19 @@ void LiveTable::on_block(uint32_t pid, uint32_t stack, uint64_t size, bool added
     p.peak_used = std::max(p.peak_used, used_now);
 }
 
+void LiveTable::on_request_end(uint32_t pid, const std::string& uri, uint64_t peak_bytes) {
+    auto& peaks = processes_[pid].uri_peaks;
+    auto it = peaks.find(uri);
+    if (it == peaks.end()) it = peaks.size() < kMaxUris ? peaks.try_emplace(uri).first : peaks.try_emplace(kOtherUris).first;
+    it->second.peak_bytes = std::max(it->second.peak_bytes, peak_bytes);
+    it->second.requests += 1;
+}
+
 void LiveTable::reset(const std::unordered_map<uint32_t, uint64_t>& used_now) {
     for (auto& [pid, p] : processes_) {
         p.alloc_count = p.alloc_bytes = p.free_count = p.free_bytes = 0;
         p.gc_runs = 0;
+        p.uri_peaks.clear();
         auto used = used_now.find(pid);
         p.peak_used = used == used_now.end() ? 0 : used->second;
         for (auto it = p.stacks.begin(); it != p.stacks.end(); ++it) {

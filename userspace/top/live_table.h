@@ -7,6 +7,7 @@
 #include <tsl/robin_map.h>
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 
 namespace pmt {
@@ -17,12 +18,22 @@ public:
         uint64_t live_bytes = 0, live_count = 0;
         uint64_t alloc_bytes = 0, alloc_count = 0;
     };
+    // The highest peak of a URI's requests in a process (FPM), and how many there were.
+    struct UriPeak {
+        uint64_t peak_bytes = 0;
+        uint64_t requests = 0;
+    };
+    // URIs kept per process; the rest count under kOtherUris (query strings are
+    // not part of the URI, but a site can still have many).
+    static constexpr size_t kMaxUris = 200;
+    static constexpr const char* kOtherUris = "[other URIs]";
     struct ProcessLive {
         uint64_t alloc_count = 0, alloc_bytes = 0;
         uint64_t free_count = 0, free_bytes = 0;
         uint64_t peak_used = 0;
         uint64_t gc_runs = 0;
         tsl::robin_map<uint32_t, StackLive> stacks;
+        std::unordered_map<std::string, UriPeak> uri_peaks;
     };
 
     // A block added to (or removed from) a process's model; `used_now` is the
@@ -34,6 +45,8 @@ public:
         auto& p = processes_[pid];
         if (peak > p.peak_used) p.peak_used = peak;
     }
+    // A request ended (its script did): its URI and the heap's peak during it.
+    void on_request_end(uint32_t pid, const std::string& uri, uint64_t peak_bytes);
     // Totals and peaks from zero (peaks from what is used now); live figures stay.
     void reset(const std::unordered_map<uint32_t, uint64_t>& used_now);
 

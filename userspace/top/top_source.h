@@ -39,6 +39,14 @@ struct StackFigures {
     uint64_t fault_count = 0;                   // page faults (all processes: the fault module is per stack)
 };
 
+// The requests of one URI (FPM, CLI scripts: the script's path): the highest
+// heap peak one of them reached, and how many there were.
+struct RequestPeak {
+    std::string uri;
+    uint64_t peak_bytes = 0;
+    uint64_t requests = 0;
+};
+
 // What the source costs the traced processes, for the header.
 struct SourceCost {
     std::string mode;         // "exact"
@@ -61,6 +69,8 @@ public:
     virtual const std::vector<Frame>& frames(uint32_t stack) const = 0;  // root first
     virtual const std::vector<Symbol>& symbols() const = 0;
     virtual bool has_faults() const = 0;
+    // Request peaks by URI, over these processes (every one when empty).
+    virtual std::vector<RequestPeak> request_peaks(const std::vector<uint32_t>& /*pids*/) const { return {}; }
     // Since the previous call.
     virtual SourceCost cost() = 0;
     // Cumulative totals and peaks start again from now (live figures stay).

@@ -11,6 +11,7 @@ namespace pmt {
 namespace {
 
 constexpr size_t kMaxNotices = 4;
+constexpr size_t kRequestRows = 5;  // the URIs with the highest peaks
 
 std::optional<double> rate(uint64_t now, uint64_t before, double dt) {
     if (dt <= 0 || now < before) return std::nullopt;
@@ -266,6 +267,10 @@ TopFrame TopModel::refresh(TopSource& source, TopState& state, double now_s, boo
         frame.selection = "every process";
     }
     const std::vector<StackFigures> stacks = source.stacks(pids);
+    frame.requests = source.request_peaks(pids);
+    std::sort(frame.requests.begin(), frame.requests.end(), [](const RequestPeak& a, const RequestPeak& b) {
+        return a.peak_bytes != b.peak_bytes ? a.peak_bytes > b.peak_bytes : a.uri < b.uri;
+    });
     auto base_key = [&](bool full_stacks) { return (full_stacks ? "stacks:" : "functions:") + selection; };
     auto bases_of = [](const std::map<uint64_t, Aggregate>& aggregates) {
         std::map<uint64_t, RowBase> bases;
@@ -373,6 +378,17 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
     }
     // In --batch an empty line ends a refresh: one paragraph each, for scripts.
     if (interactive) add("", LineStyle::Normal);
+    if (!frame.requests.empty()) {
+        add("REQUEST PEAKS BY URI in " + frame.selection, LineStyle::Title);
+        Table requests({{"PEAK", 10, 0}, {"REQUESTS", 10, 1}, {"URI", 0, 0, true}}, width);
+        add(requests.line(requests.titles(), width, true), LineStyle::Header);
+        const size_t shown = std::min<size_t>(frame.requests.size(), kRequestRows);
+        for (size_t i = 0; i < shown; ++i) {
+            const RequestPeak& r = frame.requests[i];
+            add(requests.line({format_bytes(r.peak_bytes), group_thousands(r.requests), r.uri}, width), LineStyle::Normal);
+        }
+        if (interactive) add("", LineStyle::Normal);
+    }
     add(std::string(state.full_stacks ? "TOP STACKS" : "TOP FUNCTIONS") + " BY " + top_sort_name(state.sort) +
             " in " + frame.selection,
         LineStyle::Title);

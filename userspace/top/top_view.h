@@ -51,6 +51,7 @@ struct TopFrame {
     std::vector<ProcessRow> processes;
     std::string selection;  // "every process", or the selected row's name
     std::vector<TopRow> rows;  // sorted by the state's sort
+    std::vector<RequestPeak> requests;  // the selection's, highest peak first
     std::vector<std::string> notices;  // newest last: processes that appeared or exited, writes
 };
 
