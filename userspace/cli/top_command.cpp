@@ -43,8 +43,10 @@ TopSort sort_of(const std::string& name) {
 }
 
 // top --all: PHP processes started since, traced from the next refresh on.
-std::function<std::vector<std::string>()> discover_new_processes(ExactSource& source) {
-    auto refused = std::make_shared<std::set<pid_t>>();
+// Those of other binaries were said at the start (`already_said`).
+std::function<std::vector<std::string>()> discover_new_processes(ExactSource& source,
+                                                                 const std::vector<pid_t>& already_said) {
+    auto refused = std::make_shared<std::set<pid_t>>(already_said.begin(), already_said.end());
     return [&source, refused] {
         std::vector<std::string> notices;
         for (pid_t pid : php_named_processes()) {
@@ -72,6 +74,7 @@ int run_top_command(const TopArgs& args) {
         return 2;
     }
     ExactSourceOptions options;
+    std::vector<pid_t> other_binaries;
     options.faults = args.faults;
     options.probes.max_frames = args.max_frames;
     options.probes.ringbuf_mb = args.ringbuf_mb;
@@ -82,6 +85,7 @@ int run_top_command(const TopArgs& args) {
             return 1;
         }
         options.pids = scan->pids;
+        other_binaries = scan->other_binaries;
         if (!scan->other_binaries.empty())
             std::cerr << "phpmemtrace: " << scan->other_binaries.size()
                       << " PHP processes run another binary than " << scan->image
@@ -112,7 +116,7 @@ int run_top_command(const TopArgs& args) {
     top.initial.sort = sort_of(args.sort);
     top.initial.full_stacks = args.stacks;
     top.initial.group_pools = true;  // FPM workers come and go; their pool stays
-    if (args.all) top.discover = discover_new_processes(**source);
+    if (args.all) top.discover = discover_new_processes(**source, other_binaries);
     return run_top(**source, top);
 }
 
