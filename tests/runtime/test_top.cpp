@@ -64,7 +64,7 @@ std::optional<double> used_bytes_of(const std::string& screen, pid_t pid) {
     std::string line;
     static const std::regex size(R"(([0-9.]+) (B|KiB|MiB|GiB)\b)");
     while (std::getline(in, line)) {
-        if (line.find(" " + std::to_string(pid) + " php8.2") == std::string::npos) continue;
+        if (line.find(" " + std::to_string(pid) + " ") == std::string::npos) continue;
         std::smatch m;
         if (std::regex_search(line, m, size)) return parse_size(m[1], m[2]);
     }
@@ -358,6 +358,40 @@ TEST(Top, FpmWorkersAreOnePoolRowWithTheRequestPeak) {
     ASSERT_TRUE(all_four()) << top.output();
     EXPECT_NEAR(*parse_size(u[1], u[2]), peak, tolerance) << line;
     EXPECT_NE(top.output().find("php-fpm: master process"), std::string::npos) << top.output();
+}
+
+// --all on a private copy of php8.2 (its own inode: the probes reach only the
+// test's processes): both running ones, and one started later, are traced.
+TEST(Top, AllTracesEveryProcessOfTheBinaryAndPicksUpNewOnes) {
+    PMT_REQUIRE_ROOT();
+    TempDir dir;
+    const std::string php = dir.file("php8.2");
+    ASSERT_EQ(run_command({"cp", "/usr/bin/php8.2", php}).exit_code, 0);
+    BackgroundProcess first({php, "-n", php_script("top_grower.php"), dir.file("go"), "20", "200"});
+    BackgroundProcess second({php, "-n", php_script("top_grower.php"), dir.file("go"), "20", "200"});
+    const pid_t a = pid_of(first.wait_for_line("PID=", 10000)), b = pid_of(second.wait_for_line("PID=", 10000));
+    BackgroundProcess top({phpmemtrace_binary(), "top", "--all", "--binary", php, "--interval", "0.3", "-n", "200"});
+    ASSERT_FALSE(top.wait_for_line("phpmemtrace top", 60000).empty()) << top.output();
+    EXPECT_FALSE(top.wait_for_line("2 processes", 30000).empty()) << top.output();
+    BackgroundProcess third({php, "-n", php_script("top_grower.php"), dir.file("go"), "20", "200"});
+    const pid_t c = pid_of(third.wait_for_line("PID=", 10000));
+    const std::string appeared = top.wait_for_line("process " + std::to_string(c) + " appeared", 30000);
+    EXPECT_FALSE(appeared.empty()) << top.output();
+    { std::ofstream(dir.file("go")) << "go\n"; }
+    // All three grow: each row's USED passes 700 KiB (200 strings of 4 KiB).
+    for (pid_t pid : {a, b, c}) {
+        std::optional<double> used;
+        for (int i = 0; i < 60 && !(used && *used > 700 * 1024); ++i) {
+            const std::string row = top.wait_for_line("  " + std::to_string(pid) + " ", 30000);
+            ASSERT_FALSE(row.empty()) << top.output();
+            used = used_bytes_of(row, pid);
+        }
+        EXPECT_TRUE(used && *used > 700 * 1024) << "process " << pid << ":\n" << top.output();
+    }
+    // The one that joined later has its mapped baseline and memory_limit too.
+    const std::string row = top.wait_for_line("  " + std::to_string(c) + " ", 30000);
+    EXPECT_EQ(row.find("  0 B "), std::string::npos) << row;
+    EXPECT_NE(row.find("128 MiB"), std::string::npos) << row;
 }
 
 TEST(Top, AllFindsARunningPhpProcessOfItsBinary) {

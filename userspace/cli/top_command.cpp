@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "top/exact_source.h"
 #include "top/php_processes.h"
+#include "target/process.h"
 #include "top/top_session.h"
 #include "util/output_file.h"
 
@@ -21,6 +22,7 @@ namespace {
 struct TopArgs {
     std::vector<int> pids;
     bool all = false;
+    std::string binary;
     double interval_s = 1.0;
     bool batch = false;
     uint64_t iterations = 0;
@@ -43,17 +45,24 @@ TopSort sort_of(const std::string& name) {
 }
 
 // top --all: PHP processes started since, traced from the next refresh on.
-// Those of other binaries were said at the start (`already_said`).
+// Those of other binaries are said (once each; those running at the start were
+// said then), unless --binary chose one; processes that only have "php" in their
+// name are skipped.
 std::function<std::vector<std::string>()> discover_new_processes(ExactSource& source,
-                                                                 const std::vector<pid_t>& already_said) {
-    auto refused = std::make_shared<std::set<pid_t>>(already_said.begin(), already_said.end());
-    return [&source, refused] {
+                                                                 const std::vector<pid_t>& already_said,
+                                                                 bool say_other_binaries) {
+    auto skipped = std::make_shared<std::set<pid_t>>(already_said.begin(), already_said.end());
+    return [&source, skipped, say_other_binaries] {
         std::vector<std::string> notices;
         for (pid_t pid : php_named_processes()) {
-            if (source.traces(pid) || refused->count(pid)) continue;
+            if (source.traces(pid) || skipped->count(pid)) continue;
+            skipped->insert(pid);  // tried once; a traced one is known by traces()
+            if (!php_image_of_process(pid)) continue;
             if (auto s = source.add_process(pid); !s) {
-                refused->insert(pid);
+                if (!say_other_binaries || !process_exists(pid)) continue;
                 notices.push_back("not traced: " + s.error().message);
+            } else {
+                skipped->erase(pid);
             }
         }
         return notices;
@@ -63,6 +72,10 @@ std::function<std::vector<std::string>()> discover_new_processes(ExactSource& so
 int run_top_command(const TopArgs& args) {
     if (args.pids.empty() == !args.all) {
         std::cerr << "phpmemtrace: give -p PID ... or --all (see --help)\n";
+        return 2;
+    }
+    if (!args.binary.empty() && !args.all) {
+        std::cerr << "phpmemtrace: --binary goes with --all\n";
         return 2;
     }
     if (args.sort == "faults" && !args.faults) {
@@ -79,7 +92,7 @@ int run_top_command(const TopArgs& args) {
     options.probes.max_frames = args.max_frames;
     options.probes.ringbuf_mb = args.ringbuf_mb;
     if (args.all) {
-        auto scan = scan_php_processes();
+        auto scan = scan_php_processes(args.binary.empty() ? std::nullopt : std::optional(args.binary));
         if (!scan) {
             std::cerr << "phpmemtrace: " << scan.error().message << "\n";
             return 1;
@@ -116,7 +129,7 @@ int run_top_command(const TopArgs& args) {
     top.initial.sort = sort_of(args.sort);
     top.initial.full_stacks = args.stacks;
     top.initial.group_pools = true;  // FPM workers come and go; their pool stays
-    if (args.all) top.discover = discover_new_processes(**source, other_binaries);
+    if (args.all) top.discover = discover_new_processes(**source, other_binaries, args.binary.empty());
     return run_top(**source, top);
 }
 
@@ -130,6 +143,8 @@ void register_top_command(CLI::App& app) {
                     ->check(whole_number_between(1, kMaxPid));
     cmd->add_flag("--all", args->all, "Every PHP process of the host (of the binary most of them run)")
         ->excludes(pid);
+    cmd->add_option("--binary", args->binary, "With --all: the processes running this PHP binary (by file)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--interval", args->interval_s, "Seconds between refreshes")
         ->capture_default_str()
         ->check(positive_seconds());

@@ -273,6 +273,7 @@ Status Session::add_running_process(pid_t pid) {
     if (links_.has(pid)) return Status::success();
     if (auto st = same_php_image(pid); !st) return st;
     if (auto baseline = read_heap_size(pid, *php_)) collector_->set_baseline(pid, *baseline);
+    for (auto& module : modules_) module->add_running_process(pid);
     if (auto st = allocations_->trace_process(pid, true); !st) return st;
     return attach_to(pid);
 }

@@ -81,6 +81,13 @@ uint64_t ExactSource::used_bytes(const ProcessHeap& p) const {
     return used ? used : p.live_bytes + p.baseline_remaining;
 }
 
+Status ExactSource::add_process(pid_t pid) {
+    if (auto s = session_->add_running_process(pid); !s) return s;
+    Collector& collector = session_->collector();
+    read_limit_and_peak(session_->php(), static_cast<uint32_t>(pid), collector.process(static_cast<uint32_t>(pid)), live_);
+    return Status::success();
+}
+
 Status ExactSource::poll(int timeout_ms) {
     Status s = session_->poll(timeout_ms);
     if (monotonic_ns() - last_prune_ns_ > 1'000'000'000ull) prune_exited();

@@ -46,7 +46,7 @@ public:
     Profile snapshot() const override;
 
     // Traces a PHP process started since (top --all); its pid must run the binary.
-    Status add_process(pid_t pid) { return session_->add_running_process(pid); }
+    Status add_process(pid_t pid);
     bool traces(pid_t pid) const { return session_->traces(pid); }
     const std::string& image() const { return session_->php().path(); }
 

@@ -94,6 +94,7 @@ Result<PhpProcessScan> scan_php_processes(const std::optional<std::string>& imag
     for (auto& [id, entry] : by_binary)
         if (&entry.second != chosen)
             scan.other_binaries.insert(scan.other_binaries.end(), entry.second.begin(), entry.second.end());
+    if (!chosen && image) return Error{"no running process of " + *image};
     if (!chosen) return Error{"no running PHP process found (looked for executables named *php* with PHP's symbols)"};
     scan.pids = *chosen;
     return scan;
