@@ -8,8 +8,12 @@ packages=(
   build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
   libcapstone-dev libcli11-dev nlohmann-json3-dev libfmt-dev robin-map-dev libutfcpp-dev libxxhash-dev
   libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
+  # top's full-screen view
+  libncurses-dev
   # tests and benchmarks
   libgtest-dev libbenchmark-dev golang-go python3
+  # top's runtime test drives it in a terminal and reads the screen
+  tmux
   # real PHP programs from Debian's packages, for the tests and the benchmarks
   composer phpunit php-codesniffer git
   # clang's libFuzzer and sanitizer runtimes (make fuzz-build); gcc's ASan/UBSan

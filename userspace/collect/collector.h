@@ -101,6 +101,11 @@ public:
     void trace_mapped_memory() { mapped_traced_ = true; }
     // A page fault attributed to a stack (the fault module).
     void add_fault(uint32_t stack, uint64_t ns);
+    // The live view (top), without making a Profile: how many stack ids there
+    // are, one id's figures now (peak figures unresolved), the symbols so far.
+    size_t stack_ids() const { return figures_.size(); }
+    const StackStats& stack_stats_now(uint32_t id) const { return figures_.at(id).stats; }
+    const std::vector<Symbol>& symbols() const { return symbols_.symbols(); }
     // The stacks holding memory now (id, figures).
     std::vector<std::pair<uint32_t, StackStats>> live_stacks() const;
     uint64_t process_live_bytes(uint32_t tgid) const;

@@ -49,8 +49,11 @@ public:
         collector_ = &context.collector;
         tracker_.attach_to(context.collector);
         for (pid_t pid : context.running_processes) read_baseline(tracker_, php, pid);
+        php_ = &php;
         return Status::success();
     }
+
+    void add_running_process(pid_t pid) override { read_baseline(tracker_, *php_, pid); }
 
     std::vector<ResolvedProbe> uprobes() const override { return probes_->uprobes(); }
 
@@ -63,6 +66,7 @@ private:
     HeapTracker tracker_;
     std::unique_ptr<HeapProbes> probes_;
     Collector* collector_ = nullptr;
+    const PhpBinary* php_ = nullptr;
 };
 
 }  // namespace

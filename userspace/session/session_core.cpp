@@ -3,10 +3,12 @@
 #include <bpf/libbpf.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -107,10 +109,32 @@ Status Session::open_target(const SessionOptions& options) {
         main_pid_ = child_->pid();
     } else {
         main_pid_ = *options.pid;
-        running_.push_back(main_pid_);
-        if (options.probes.follow_forks)
-            for (pid_t child : descendant_processes(main_pid_)) running_.push_back(child);
+        std::vector<pid_t> roots{main_pid_};
+        for (pid_t pid : options.more_pids) {
+            if (auto st = same_php_image(pid); !st) return st;
+            if (std::find(roots.begin(), roots.end(), pid) == roots.end()) roots.push_back(pid);
+        }
+        for (pid_t root : roots) {
+            if (std::find(running_.begin(), running_.end(), root) == running_.end()) running_.push_back(root);
+            if (options.probes.follow_forks)
+                for (pid_t child : descendant_processes(root))
+                    if (std::find(running_.begin(), running_.end(), child) == running_.end())
+                        running_.push_back(child);
+        }
     }
+    return Status::success();
+}
+
+// One session traces one PHP binary (its probes are attached to that file):
+// another process must run the same file.
+Status Session::same_php_image(pid_t pid) const {
+    auto image = php_image_of_process(pid);
+    if (!image) return image.error();
+    struct stat mine, theirs;
+    if (stat(image_.c_str(), &mine) != 0 || stat(image->c_str(), &theirs) != 0 || mine.st_dev != theirs.st_dev ||
+        mine.st_ino != theirs.st_ino)
+        return Error{"process " + std::to_string(pid) + " runs another PHP binary (" + *image + ") than process " +
+                     std::to_string(main_pid_) + " (" + image_ + "): one session traces one binary"};
     return Status::success();
 }
 
@@ -185,6 +209,7 @@ Status Session::attach_target(const SessionOptions& options) {
         if (fd >= 0 && epoll_ctl(wait_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
             return Error{std::string("epoll_ctl: ") + std::strerror(errno)};
     }
+    waiting_for_target_ = target_fd_.get() >= 0;
     phases_.attached_ns = monotonic_ns();
     return Status::success();
 }
@@ -236,8 +261,14 @@ Status Session::poll(int timeout_ms) {
     // lasts the timeout (or until it wakes us when the ring fills, or the target
     // exits), then what arrived meanwhile is consumed.
     epoll_event ev;
-    if (epoll_wait(wait_fd_.get(), &ev, 1, timeout_ms) < 0 && errno != EINTR)
-        return Error{std::string("epoll_wait: ") + std::strerror(errno)};
+    const int ready = epoll_wait(wait_fd_.get(), &ev, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) return Error{std::string("epoll_wait: ") + std::strerror(errno)};
+    // An ended target's pidfd stays readable: a session that runs on (top) would
+    // no longer wait at all. It has said what it had to say.
+    if (ready > 0 && waiting_for_target_ && ev.data.fd == target_fd_.get()) {
+        epoll_ctl(wait_fd_.get(), EPOLL_CTL_DEL, target_fd_.get(), nullptr);
+        waiting_for_target_ = false;
+    }
     int n = ring_buffer__consume(ring_.get());
     if (n < 0 && n != -EINTR) return Error{"reading the ring buffer failed: " + std::to_string(n)};
     return Status::success();
@@ -257,6 +288,23 @@ bool Session::target_ended() {
                               : (target_fd_ ? pidfd_says_exited(target_fd_.get()) : !process_exists(main_pid_));
     if (ended && !phases_.ended_ns) phases_.ended_ns = monotonic_ns();
     return ended;
+}
+
+Status Session::add_running_process(pid_t pid) {
+    if (launched()) return Error{"a launched session traces its command's processes only"};
+    if (links_.has(pid)) return Status::success();
+    if (auto st = same_php_image(pid); !st) return st;
+    if (auto baseline = read_heap_size(pid, *php_)) collector_->set_baseline(pid, *baseline);
+    for (auto& module : modules_) module->add_running_process(pid);
+    if (auto st = allocations_->trace_process(pid, true); !st) return st;
+    return attach_to(pid);
+}
+
+Profile Session::snapshot() const {
+    Profile profile = collector_->profile();
+    allocations_->read_counters(profile.counters);
+    profile.duration_s = double(monotonic_ns() - start_ns_) / 1e9;
+    return profile;
 }
 
 Profile Session::finish() {

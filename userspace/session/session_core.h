@@ -27,6 +27,9 @@ namespace pmt {
 struct SessionOptions {
     std::optional<pid_t> pid;             // attach to a running process
     std::vector<std::string> command;     // or launch this command
+    // Attach by PID: more running processes of the same PHP binary (top -p A B ...);
+    // `pid` stays the main one (its exit is target_ended()).
+    std::vector<pid_t> more_pids;
     ProbeOptions probes;
     size_t max_stacks = StackTable::kDefaultMaxStacks;  // bound of the collector's stack table
     // false: attach everything but never register the target in the traced set, so
@@ -68,6 +71,17 @@ public:
     Status poll(int timeout_ms);
     // The launched command exited or the attached process is gone.
     bool target_ended();
+    // Attach by PID: traces one more running process of the session's binary (top
+    // --all: a PHP process started since). Its heap before now is its baseline.
+    Status add_running_process(pid_t pid);
+    bool traces(pid_t pid) const { return links_.has(pid); }
+    // What has been seen so far, the session running on (top's writes): the
+    // Collector's figures and the kernel's counters. Module parts (heap timeline,
+    // fault report) are only made by finish(). Costs a copy of the stack and
+    // symbol tables (bounded by max_stacks / max_symbols).
+    Profile snapshot() const;
+    // The kernel side's counters (lost records, ...) as of now.
+    void read_kernel_counters(Counters& counters) const { allocations_->read_counters(counters); }
     // Handles what is left in the ring buffer, stops tracing (the programs return
     // at their first lookup) and returns the profile with every module's part and
     // the kernel's counters. Then the Collector and the modules are released (the
@@ -96,6 +110,7 @@ private:
     Status load_probes(const SessionOptions& options);
     Status attach_target(const SessionOptions& options);
     Status attach_to(pid_t pid);
+    Status same_php_image(pid_t pid) const;
     void detach_from(pid_t pid);
     void follow_processes();
     static int on_ring_record(void* ctx, void* data, size_t size);
@@ -105,6 +120,7 @@ private:
     std::optional<HeldChild> child_;
     pid_t main_pid_ = 0;
     std::vector<pid_t> running_;  // attached by PID: the processes already running
+    bool waiting_for_target_ = false;  // target_fd_ is in wait_fd_'s set
     uint64_t start_ns_ = 0;
     SessionPhases phases_;
     std::optional<int> wait_status_;

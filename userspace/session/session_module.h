@@ -39,6 +39,9 @@ public:
     virtual Status start(SessionContext& context) = 0;
     // Its uprobes: the session attaches them to each traced process.
     virtual std::vector<ResolvedProbe> uprobes() const { return {}; }
+    // A running process joins the session (top --all): what it has already, like
+    // SessionContext::running_processes at the start. Before its uprobes.
+    virtual void add_running_process(pid_t /*pid*/) {}
     // After the last record: the module's part of the Profile. The session has
     // detached every uprobe; the module may release its BPF object.
     virtual void finish(Profile& profile) = 0;
