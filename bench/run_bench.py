@@ -246,7 +246,7 @@ class Bench:
                                env=env, capture_output=True, text=True)
             if p.returncode != 0:
                 raise RunFailed("--memprof {}: the extension does not load or does not enable: {}".format(
-                    self.memprof, p.stderr.strip()[-500:]))
+                    self.memprof, (p.stderr + p.stdout).strip()[-500:] or "exit {}".format(p.returncode)))
 
     def timed_env(self, timing_file):
         env = dict(self.env)
