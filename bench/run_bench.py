@@ -2,10 +2,14 @@
 """phpmemtrace benchmark harness: what the tracer costs, measured side by side.
 
     sudo python3 bench/run_bench.py [--quick] [--build-dir build] [--only overhead,collector,...]
+                                    [--reps N] [--baseline-build DIR] [--memprof SO_PATH]
 
 Sections (BENCHMARKS.md explains each table):
-  overhead   PHP workloads untraced / under bare no-op uprobes on the same functions
-             (the floor) / under `phpmemtrace record`, interleaved; ratios per repetition
+  overhead   PHP workloads (bench/workloads, composer, phpunit, phpcs) untraced / under bare
+             no-op uprobes on the same functions (the floor: entry probes only, and entry +
+             return) / under `phpmemtrace record` (--no-heap and default), interleaved; ratios
+             per repetition. Optional extra configurations: --baseline-build DIR (another
+             commit's build: its phpmemtrace, both modes) and --memprof SO_PATH (php-memprof)
   ladder     where the tracer's own cost goes: the floor, then one ingredient of the
              recorder at a time (links, programs, records, wake-ups), on one workload
   collector  Google Benchmark feeding pmt::Collector with streams captured from the
@@ -192,6 +196,14 @@ class Bench:
         composer = shutil.which("composer")
         if not composer:
             raise RunFailed("composer is not installed (apt-get install composer, or make deps)")
+        # phpunit and phpcs from Debian's packages, on one small file each (tests/php/real/).
+        self.real_dir = os.path.join(self.work, "real-programs")
+        os.makedirs(self.real_dir, exist_ok=True)
+        for f in ("SmallTest.php", "psr12_clean.php"):
+            shutil.copy2(os.path.join(ROOT, "tests", "php", "real", f), self.real_dir)
+        for exe in ("/usr/bin/phpunit", "/usr/bin/phpcs"):
+            if not os.path.exists(exe):
+                raise RunFailed("{} is not installed (make deps)".format(exe))
         q = self.quick
         w = lambda script, *a: [self.php, "-n", os.path.join(WORKLOADS, script), *map(str, a)]
         self.workloads = [
@@ -204,7 +216,39 @@ class Bench:
             ("composer_version", [self.php, composer, "--version"], self.project) if q else
             ("composer_dump_autoload", [self.php, composer, "dump-autoload", "--optimize", "--no-interaction"],
              self.project),
+            # With their extensions too (no -n); the result cache would be a file written into the work dir.
+            ("phpunit", [self.php, "/usr/bin/phpunit", "--do-not-cache-result", "SmallTest.php"], self.real_dir),
+            ("phpcs", [self.php, "/usr/bin/phpcs", "--standard=PSR12", "psr12_clean.php"], self.real_dir),
         ]
+        if q:  # a few minutes in all: the two real programs' runs are the longest of the quick table
+            self.workloads = [x for x in self.workloads if x[0] != "phpcs"]
+
+        # Optional extra configurations of the overhead table: another build's phpmemtrace (an older
+        # commit, to compare against) and php-memprof, an extension built by hand (never in the repo).
+        self.baseline_tool = None
+        if args.baseline_build:
+            self.baseline_tool = os.path.join(os.path.abspath(args.baseline_build), "phpmemtrace")
+            if not os.access(self.baseline_tool, os.X_OK):
+                raise RunFailed("--baseline-build: no executable {}".format(self.baseline_tool))
+            self.baseline_label = subprocess.run(
+                ["git", "-C", os.path.dirname(os.path.abspath(args.baseline_build)), "rev-parse", "--short", "HEAD"],
+                capture_output=True, text=True).stdout.strip() or "baseline"
+        self.memprof = None
+        if args.memprof:
+            self.memprof = os.path.abspath(args.memprof)
+            self.memprof_dump = os.path.join(self.work, "memprof_dump.php")
+            with open(self.memprof_dump, "w") as f:
+                # memprof profiles from request start when MEMPROF_PROFILE is set; a profile is only
+                # made when asked for, so dump one at shutdown, as a user would (pprof, to a file).
+                f.write("<?php register_shutdown_function(function () {\n"
+                        "    $f = fopen(getenv('PMT_MEMPROF_OUT'), 'w'); memprof_dump_pprof($f); fclose($f); });\n")
+            env = dict(self.env, MEMPROF_PROFILE="1")
+            p = subprocess.run([self.php, "-n", "-d", "extension=" + self.memprof, "-r",
+                                "exit(function_exists('memprof_enabled') && memprof_enabled() ? 0 : 3);"],
+                               env=env, capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RunFailed("--memprof {}: the extension does not load or does not enable: {}".format(
+                    self.memprof, (p.stderr + p.stdout).strip()[-500:] or "exit {}".format(p.returncode)))
 
     def timed_env(self, timing_file):
         env = dict(self.env)
@@ -229,18 +273,31 @@ class Bench:
         env = self.timed_env(timing)
         stats = os.path.join(self.work, "stats.json")
         what = "{} / {}".format(name, config)
+        floor = os.path.join(self.bench_bin, "pmt_bench_floor")
         if config == "untraced":
             wall, ru = run_checked(cmd, env=env, cwd=cwd, what=what)
             extra = {}
-        elif config == "floor":
-            wall, ru = run_checked([os.path.join(self.bench_bin, "pmt_bench_floor"), "--stats", stats, "--", *cmd],
-                                   env=env, cwd=cwd, what=what)
+        elif config in ("floor", "floor_entry"):
+            flags = ["--entry-only"] if config == "floor_entry" else []
+            wall, ru = run_checked([floor, *flags, "--stats", stats, "--", *cmd], env=env, cwd=cwd, what=what)
             extra = json.load(open(stats))
+        elif config == "memprof":
+            out = os.path.join(self.work, "memprof.pprof")
+            if os.path.exists(out):
+                os.unlink(out)
+            env.update({"MEMPROF_PROFILE": "1", "PMT_MEMPROF_OUT": out})
+            php_flags = ["-d", "extension=" + self.memprof, "-d", "auto_prepend_file=" + self.memprof_dump]
+            wall, ru = run_checked([cmd[0], *php_flags, *cmd[1:]], env=env, cwd=cwd, what=what)
+            if not os.path.getsize(out):
+                raise RunFailed("{}: memprof wrote no profile".format(what))
+            extra = {}
         else:
             # "traced": exact mode alone (the allocator probes, as the floor); "traced_default":
-            # `phpmemtrace record` as a user runs it (also the heap structure tracer).
-            flags = ["--no-heap"] if config == "traced" else []
-            wall, ru = run_checked([self.tool, "record", "-q", *flags, "-o", stats, "--", *cmd], env=env, cwd=cwd,
+            # `phpmemtrace record` as a user runs it (also the heap structure tracer). "base_*": the
+            # same with --baseline-build's phpmemtrace.
+            tool = self.baseline_tool if config.startswith("base_") else self.tool
+            flags = [] if config.endswith("traced_default") else ["--no-heap"]
+            wall, ru = run_checked([tool, "record", "-q", *flags, "-o", stats, "--", *cmd], env=env, cwd=cwd,
                                    what=what)
             report = json.load(open(stats))
             extra = {"counters": report["counters"], "stacks": len(report["stacks"])}
@@ -250,69 +307,120 @@ class Bench:
         t.update(extra)
         return t
 
+    def overhead_configs(self):
+        configs = ["untraced", "floor_entry", "floor", "traced", "traced_default"]
+        if self.baseline_tool:
+            configs += ["base_traced", "base_traced_default"]
+        if self.memprof:
+            configs.append("memprof")
+        return configs
+
+    def free_counts(self):
+        """Allocator records by kind, from one capture of each workload (pmt_bench_capture --stats)."""
+        out = {}
+        for name, cmd, cwd in self.workloads:
+            stats = os.path.join(self.work, "kinds.json")
+            run_checked([os.path.join(self.bench_bin, "pmt_bench_capture"), "--stats", stats, "--", *cmd],
+                        env=self.env, cwd=cwd, what="capture " + name)
+            out[name] = json.load(open(stats))["by_kind"]
+        return out
+
     def overhead(self):
         reps = self.args.reps or (3 if self.quick else 5)
-        configs = ["untraced", "floor", "traced", "traced_default"]
+        configs = self.overhead_configs()
         runs = {name: {c: [] for c in configs} for name, _, _ in self.workloads}
         log("== overhead: {} workloads x {} configurations x {} repetitions, interleaved".format(
             len(self.workloads), len(configs), reps))
-        foreign = []
+        foreign, load = [], []
         for rep in range(reps):
             foreign.append(foreign_uprobe_links())
+            load.append(open("/proc/loadavg").read().split()[0])
             for name, cmd, cwd in self.workloads:
                 k = rep % len(configs)
                 order = configs[k:] + configs[:k]  # rotate so no config always runs first
                 for config in order:
                     r = self.run_config(config, name, cmd, cwd)
                     runs[name][config].append(r)
-                    log("  rep {} {:<24} {:<9} {:8.1f} ms".format(rep + 1, name, config, r["wall_ns"] / 1e6))
-        rows, summary = [], {}
+                    log("  rep {} {:<24} {:<19} {:8.1f} ms".format(rep + 1, name, config, r["wall_ns"] / 1e6))
+        load.append(open("/proc/loadavg").read().split()[0])
+        self.results["overhead"] = {"raw": runs}  # kept if what follows fails
+        log("== overhead: one capture of each workload for the allocator records by kind")
+        kinds = self.free_counts()
+
+        ratio_rows, share_rows, summary = [], [], {}
+        pct = lambda xs: spread([x * 100 for x in xs], "{:.0f}") + " %"
         for name, _, _ in self.workloads:
             R = runs[name]
-            a = [r["wall_ns"] for r in R["untraced"]]
-            b = [r["wall_ns"] for r in R["floor"]]
-            c = [r["wall_ns"] for r in R["traced"]]
-            d = [r["wall_ns"] for r in R["traced_default"]]
+            wall = {c: [r["wall_ns"] for r in R[c]] for c in configs}
+            a, b, e = wall["untraced"], wall["floor"], wall["floor_entry"]
+            # ratios per repetition: x / untraced, and a tracer's share (x - floor) / (floor - untraced)
+            ratio = {c: [xi / ai for ai, xi in zip(a, wall[c])] for c in configs}
+            share = lambda c, f: [(xi - fi) / (fi - ai) for ai, fi, xi in zip(a, f, wall[c]) if fi > ai]
             hits = median([r["entry_hits"] + r["return_hits"] for r in R["floor"]])
+            entry_hits = median([r["entry_hits"] for r in R["floor_entry"]])
             cnt = R["traced"][0]["counters"]
-            allocs = cnt["allocs"] + cnt["reallocs"]
-            events = allocs + cnt["frees"]
-            floor_ratio = [bi / ai for ai, bi in zip(a, b)]
-            traced_ratio = [ci / ai for ai, ci in zip(a, c)]
-            share = [(ci - bi) / (bi - ai) for ai, bi, ci in zip(a, b, c) if bi > ai]
-            share_default = [(di - bi) / (bi - ai) for ai, bi, di in zip(a, b, d) if bi > ai]
-            per_hit = [(bi - ai) / hits for ai, bi in zip(a, b)]  # ns of floor per uprobe hit
-            # the tracer's own cost per allocation, in units of one bare uprobe hit
-            per_alloc = [((ci - bi) / allocs) / ((bi - ai) / hits) for ai, bi, ci in zip(a, b, c) if bi > ai]
-            per_event = [((ci - bi) / events) / ((bi - ai) / hits) for ai, bi, ci in zip(a, b, c) if bi > ai]
-            lost = sum(r["counters"]["lost_events"] for r in R["traced"])
-            summary[name] = {"untraced_ns": a, "floor_ns": b, "traced_ns": c, "traced_default_ns": d,
-                             "tracer_share_default": share_default, "hits": hits, "allocs": allocs,
-                             "frees": cnt["frees"], "events": events, "stacks": R["traced"][0]["stacks"],
-                             "tracer_share": share, "per_alloc_hits": per_alloc, "per_event_hits": per_event,
-                             "floor_hit_ns": per_hit, "lost_events": lost,
-                             "traced_tool_extra_ns": [r["tool_wall_ns"] - r["wall_ns"] for r in R["traced"]],
-                             "floor_tool_extra_ns": [r["tool_wall_ns"] - r["wall_ns"] for r in R["floor"]],
-                             "sys_us": {k: [r["sys_us"] for r in R[k]] for k in configs}}
-            rows.append([name, "{:,}".format(events), "{:,.0f}".format(hits), spread(floor_ratio, "{:.1f}"),
-                         spread(traced_ratio, "{:.1f}"), spread([s * 100 for s in share], "{:.0f}") + " %",
-                         spread(per_alloc, "{:.2f}"), spread(per_event, "{:.2f}"),
-                         spread([x * 100 for x in share_default], "{:.0f}") + " %", lost])
-        self.results["overhead"] = {"reps": reps, "workloads": summary, "raw": runs, "foreign_uprobe_links": foreign}
-        headers = ["workload", "allocator events", "uprobe hits", "floor b/a", "traced c/a",
-                   "tracer share (c-b)/(b-a)", "tracer / alloc (hits)", "tracer / event (hits)",
-                   "default record (d-b)/(b-a)", "lost"]
-        hit_ns = [x for s in summary.values() for x in s["floor_hit_ns"]]
-        text = table(headers, rows)
-        text += ("\n\nmedian [min–max] over {} interleaved repetitions; a = untraced, b = bare no-op uprobes on the "
-                 "same functions, c = phpmemtrace record --no-heap (exact mode: the allocator probes alone, as the floor), "
-                 "d = phpmemtrace record (default: also the heap structure tracer); times are the PHP process's own "
-                 "lifetime (LD_PRELOADed timer), without the tracers' start-up and teardown.\n"
-                 "'tracer / alloc (hits)': (c-b) per allocation (alloc+realloc), in units of one bare uprobe hit "
-                 "measured in the same repetition (one hit = {:.1f} µs median on this machine).\n"
-                 "goal: tracer share < 20 %\n"
-                 "other sessions' perf-event uprobe links at the start of each repetition: {}").format(
-                     reps, median(hit_ns) / 1000, foreign)
+            frees = int(kinds[name].get(str(3), 0))  # PMT_REC_FREE: one entry trap each
+            # what the frees' traps cost, as a part of the full floor: frees x the price of one entry trap
+            # measured by the entry-only floor in the same repetition
+            free_part = [frees * ((ei - ai) / entry_hits) / (bi - ai) for ai, bi, ei in zip(a, b, e)
+                         if bi > ai and entry_hits]
+            lost = {c: sum(r["counters"]["lost_events"] for r in R[c]) for c in configs
+                    if c.startswith(("traced", "base_traced"))}
+            s = {"wall_ns": wall, "ratio": ratio, "hits": hits, "entry_hits": entry_hits,
+                 "allocs": cnt["allocs"] + cnt["reallocs"], "frees": cnt["frees"], "by_kind": kinds[name],
+                 "share_full": share("traced", b), "share_entry": share("traced", e),
+                 "share_default_full": share("traced_default", b),
+                 "entry_over_full": [ei / bi for bi, ei in zip(b, e)],
+                 "entry_cost_part": [(ei - ai) / (bi - ai) for ai, bi, ei in zip(a, b, e) if bi > ai],
+                 "free_traps_share": frees / hits if hits else float("nan"), "free_floor_part": free_part,
+                 "lost_events": lost, "sys_us": {c: [r["sys_us"] for r in R[c]] for c in configs}}
+            if self.baseline_tool:
+                s["base_share_full"] = share("base_traced", b)
+                s["base_share_default_full"] = share("base_traced_default", b)
+            summary[name] = s
+            events = cnt["allocs"] + cnt["reallocs"] + cnt["frees"]
+            ratio_rows.append([name, "{:,}".format(events), "{:,.0f}".format(hits)] +
+                              [spread(ratio[c], "{:.1f}") for c in configs if c != "untraced"] +
+                              [sum(lost.values())])
+            row = [name, pct(s["share_full"]), pct(s["share_entry"]), pct(s["share_default_full"])]
+            if self.baseline_tool:
+                row += [pct(s["base_share_full"]), pct(s["base_share_default_full"])]
+            row += [spread(s["entry_cost_part"], "{:.2f}"),
+                    "{:.0f} %".format(s["free_traps_share"] * 100), pct(free_part)]
+            share_rows.append(row)
+        self.results["overhead"] = {"reps": reps, "configs": configs, "workloads": summary, "raw": runs,
+                                    "foreign_uprobe_links": foreign, "loadavg_1min": load}
+        label = {"floor_entry": "entry-only floor", "floor": "full floor", "traced": "exact now",
+                 "traced_default": "default now", "memprof": "php-memprof"}
+        if self.baseline_tool:
+            label.update({"base_traced": "exact " + self.baseline_label,
+                          "base_traced_default": "default " + self.baseline_label})
+        text = table(["workload", "allocator events", "uprobe hits (full floor)"] +
+                     [label[c] + " / untraced" for c in configs if c != "untraced"] + ["lost"], ratio_rows)
+        share_headers = ["workload", "tracer share, full floor", "tracer share, entry-only floor",
+                         "default record share"]
+        if self.baseline_tool:
+            share_headers += ["share {}, full floor".format(self.baseline_label),
+                              "default {} share".format(self.baseline_label)]
+        share_headers += ["entry-only / full floor, (e-a)/(b-a)", "frees / traps",
+                          "frees' part of the floor"]
+        text += "\n\n" + table(share_headers, share_rows)
+        text += ("\n\nmedian [min–max] over {} interleaved repetitions (rotated order), ratios taken per "
+                 "repetition; times are the PHP process's own lifetime (LD_PRELOADed timer), without the tracers' "
+                 "start-up and teardown.\n"
+                 "floors: bare no-op uprobes on the allocator probes (pmt_bench_floor), entry and return probes "
+                 "(full) or entry probes only (--entry-only); exact = phpmemtrace record --no-heap (the same "
+                 "probes as the full floor); default = phpmemtrace record (also the heap structure tracer); "
+                 "php-memprof: the extension with MEMPROF_PROFILE=1 and a pprof dump at shutdown.\n"
+                 "tracer share = (exact - floor) / (floor - untraced), against each floor; default record share "
+                 "= (default - full floor) / (full floor - untraced); goal: tracer share < 20 %.\n"
+                 "entry-only / full floor = (entry-only floor - untraced) / (full floor - untraced): the entry "
+                 "traps' part of the floor; the rest is what return hits cost.\n"
+                 "frees / traps: free records (one capture, pmt_bench_capture by_kind) over the full floor's "
+                 "uprobe hits; frees' part of the floor: frees x one entry trap's price (entry-only floor) "
+                 "over (full floor - untraced), what not probing frees at all could save at most.\n"
+                 "load (1 min) at the start of each repetition and at the end: {}; other sessions' perf-event "
+                 "uprobe links at the start of each repetition: {}").format(reps, " ".join(load), foreign)
         return text
 
     # -----------------------------------------------------------------------
@@ -570,7 +678,7 @@ class Bench:
         log("== startup: php8.2 -r '' untraced and under record ({} repetitions)".format(reps))
         stamps = os.path.join(self.work, "launch-stamps")
         out = os.path.join(self.work, "launch.json")
-        compare = self.args.compare_tool
+        compare = self.baseline_tool
         modes = ["untraced", "record"] + (["compare"] if compare else [])
         runs = {m: [] for m in modes}
         for rep in range(reps):
@@ -700,7 +808,10 @@ def main():
     ap.add_argument("--results", help="directory for raw results (default: BUILD/bench-results/TIME)")
     ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup")
     ap.add_argument("--reps", type=int, help="repetitions of the overhead table")
-    ap.add_argument("--compare-tool", help="startup: also run this phpmemtrace binary (another build), interleaved")
+    ap.add_argument("--baseline-build", metavar="DIR",
+                    help="overhead and startup: also run DIR/phpmemtrace (a build of another commit), interleaved")
+    ap.add_argument("--memprof", metavar="SO_PATH",
+                    help="overhead: also run the workloads under php-memprof, loaded from SO_PATH")
     args = ap.parse_args()
     sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup"]
     if args.only:
