@@ -8,8 +8,12 @@ packages=(
   build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
   libcapstone-dev libcli11-dev nlohmann-json3-dev libfmt-dev robin-map-dev libutfcpp-dev libxxhash-dev
   libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
+  # the agent's metrics endpoint (Prometheus text exposition over HTTP)
+  prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libbenchmark-dev golang-go python3
+  # promtool, to check the agent's metrics in the tests
+  prometheus
   # real PHP programs from Debian's packages, for the tests and the benchmarks
   composer phpunit php-codesniffer git
   # clang's libFuzzer and sanitizer runtimes (make fuzz-build); gcc's ASan/UBSan

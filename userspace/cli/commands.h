@@ -42,5 +42,7 @@ void register_record_command(CLI::App& app);
 void register_report_command(CLI::App& app);
 // `phpmemtrace diff A B`: what grew or shrank between two sessions.
 void register_diff_command(CLI::App& app);
+// `phpmemtrace agent --out DIR`: every PHP process of the host, always on.
+void register_agent_command(CLI::App& app);
 
 }  // namespace pmt::cli

@@ -137,6 +137,7 @@ std::string encode_pprof(const Profile& profile) {
                                    (t.php_version.empty() ? "" : " PHP " + t.php_version)));
     out.add_comment(strings.intern("inuse = still allocated at " + profile.live_point +
                                    "; peak = held when the traced heap was largest"));
+    for (const auto& comment : profile.comments) out.add_comment(strings.intern(comment));
     return out.SerializeAsString();
 }
 

@@ -114,7 +114,8 @@ Status Session::load_probes(const SessionOptions& options) {
     allocations_ = std::move(*allocations);
     CollectorOptions collector_options;
     collector_options.max_stacks = options.max_stacks;
-    collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid_);
+    if (options.freeze_at_script_end) collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid_);
+    collector_options.service_of = options.service_of;
     // A CLI worker attached by PID that ends during the session: report what it
     // held when its script finished, not the empty heap after shutdown.
     collector_options.frozen_is_final = launched();
@@ -211,6 +212,20 @@ void Session::follow_processes() {
             detach_from(static_cast<pid_t>(r.tgid()));
         }
     });
+}
+
+Status Session::trace_more(pid_t pid) {
+    if (links_.has(pid)) return Status::success();
+    if (auto baseline = read_heap_size(pid, *php_)) collector_->set_baseline(pid, *baseline);
+    if (auto st = allocations_->trace_process(pid, true); !st) return st;
+    return attach_to(pid);
+}
+
+Profile Session::snapshot() {
+    Profile profile = collector_->profile();
+    allocations_->read_counters(profile.counters);
+    profile.duration_s = double(monotonic_ns() - start_ns_) / 1e9;
+    return profile;
 }
 
 Status Session::release_target() {

@@ -32,6 +32,11 @@ struct SessionOptions {
     // false: attach everything but never register the target in the traced set, so
     // every program returns at its first lookup (benchmarks: the dispatch's cost).
     bool trace_target = true;
+    // Freeze the figures when the main process's script ends (record: what it
+    // held then). The agent runs on: never.
+    bool freeze_at_script_end = true;
+    // The agent: the service of each process (CollectorOptions::service_of).
+    std::function<std::string(uint32_t tgid)> service_of;
 };
 
 // When each phase of a session ended (monotonic_ns(); 0: not reached).
@@ -71,6 +76,16 @@ public:
     // the kernel's counters. Then the Collector and the modules are released (the
     // profile holds their results); the uprobes stay attached until detach().
     Profile finish();
+    // The agent: another running process of the same binary (found by a /proc
+    // scan), traced from now on with every probe of the session, its children too.
+    Status trace_more(pid_t pid);
+    // Whether the session traces this process (attached, not yet exited).
+    bool traces(pid_t pid) const { return links_.has(pid); }
+    std::vector<pid_t> traced_processes() const { return links_.pids(); }
+    // The profile as of now, the kernel's counters in it, tracing going on
+    // (the modules' parts come only with finish()).
+    Profile snapshot();
+    const MemtraceProbes& allocations() const { return *allocations_; }
     // Closes every uprobe link (SRCU grace periods): after the outputs are
     // written, off the user's critical path. The destructor does it otherwise.
     void detach();
