@@ -21,7 +21,8 @@ std::string pool_conf(const std::string& name, const std::string& socket, const 
     std::string conf = "[" + name + "]\nlisten = " + socket + "\nlisten.mode = 0666\nclear_env = no\n";
     if (p.dynamic)
         return conf + "pm = dynamic\npm.max_children = " + std::to_string(p.workers) +
-               "\npm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = 1\n";
+               "\npm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = " + std::to_string(p.workers) +
+               "\n";  // idle workers are kept: the test counts them
     return conf + "pm = static\npm.max_children = " + std::to_string(p.workers) + "\n";
 }
 

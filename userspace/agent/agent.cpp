@@ -26,7 +26,13 @@ std::atomic<bool> g_reopen{false};
 
 using Clock = std::chrono::steady_clock;
 
-std::string iso8601(std::time_t t) {
+int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string iso8601(int64_t unix_ms) {
+    const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
     char buf[32];
     std::tm tm{};
     gmtime_r(&t, &tm);
@@ -71,7 +77,7 @@ public:
         const auto started = Clock::now();
         auto next_scan = started + seconds(options_.rescan_s);
         auto next_export = started + seconds(options_.interval_s);
-        interval_start_ = std::time(nullptr);
+        interval_start_ = unix_ms_now();
         while (!g_stop) {
             if (sessions_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
             const int wait_ms = sessions_.size() > 1 ? 20 : 100;
@@ -163,7 +169,7 @@ private:
     }
 
     void export_interval() {
-        const std::time_t end = std::time(nullptr);
+        const int64_t end = unix_ms_now();
         std::map<std::string, Profile> by_service;
         std::vector<uint64_t> traps(PMT_PROBE__MAX, 0);
         std::vector<pid_t> traced;
@@ -178,18 +184,19 @@ private:
             split_by_service(snapshot, by_service);
             const auto counts = session->allocations().trap_counts();
             for (size_t k = 0; k < counts.size() && k < traps.size(); ++k) traps[k] += counts[k];
-            for (pid_t pid : session->traced_processes()) traced.push_back(pid);
+            for (pid_t pid : session->traced_processes()) {
+                traced.push_back(pid);
+                service_of(static_cast<uint32_t>(pid), image);  // named even before its first record
+            }
             counters.lost_events += snapshot.counters.lost_events;
             counters.lost_function_names += snapshot.counters.lost_function_names;
             counters.untraced_children += snapshot.counters.untraced_children;
             counters.stack_table_full += snapshot.counters.stack_table_full;
             binaries += (binaries.empty() ? "" : " ") + image + " (PHP " + php_versions_[image] + ")";
         }
-        double ratio = 0;
         if (cost_) {
             cost_->update(traps, traced);
-            ratio = cost_->interval_ratio();
-            metrics_.set_overhead(ratio, cost_->trap_seconds_total(), cost_->target_cpu_seconds_total());
+            metrics_.set_overhead(cost_->interval_ratio(), cost_->trap_seconds_total(), cost_->target_cpu_seconds_total());
         }
         for (uint32_t kind = 1; kind < traps.size(); ++kind)
             if (traps[kind]) metrics_.set_traps(probe_kind_name(kind), traps[kind]);
@@ -224,7 +231,7 @@ private:
             metrics_.add_allocated(service, allocated);
             metrics_.set_inuse(service, inuse);
             profile.started_at = iso8601(interval_start_);
-            profile.duration_s = double(end - interval_start_);
+            profile.duration_s = double(end - interval_start_) / 1000.0;
             profile.live_point = "interval_end";
             profile.target.binary = binaries;
             profile.comments = {
@@ -232,9 +239,7 @@ private:
                     iso8601(end),
                 "slow paths only (docs/agent.md): alloc = small-bin page runs, large and huge blocks; "
                 "inuse = those held at the interval's end (large and huge exact)",
-                "agent overhead estimate, last interval: " + std::to_string(ratio * 100) +
-                    "% of the traced processes' CPU time" +
-                    (cost_ ? " (" + std::to_string(cost_->trap_ns()) + " ns per trap, calibrated)" : ""),
+                overhead_comment(),
                 "dropped so far: " + std::to_string(counters.lost_events) + " records, " +
                     std::to_string(counters.lost_function_names) + " function names, " +
                     std::to_string(counters.untraced_children) + " untraced children, " +
@@ -245,6 +250,15 @@ private:
             else if (options_.verbose) std::cerr << "phpmemtrace agent: wrote " << *written << "\n";
         }
         interval_start_ = end;
+    }
+
+    std::string overhead_comment() const {
+        if (!cost_) return "agent overhead: not estimated (no calibration)";
+        const std::string per_trap = " (" + std::to_string(cost_->trap_ns()) + " ns per trap, calibrated at start-up)";
+        if (cost_->interval_cpu_seconds() <= 0)
+            return "agent overhead estimate, last interval: the traced processes used no measurable CPU time" + per_trap;
+        return "agent overhead estimate, last interval: " + std::to_string(cost_->interval_ratio() * 100) +
+               "% of the traced processes' CPU time" + per_trap;
     }
 
     struct ServiceName {
@@ -261,7 +275,7 @@ private:
     std::map<uint32_t, ServiceName> services_;
     IntervalDeltas deltas_;
     std::optional<CostMeter> cost_;
-    std::time_t interval_start_ = 0;
+    int64_t interval_start_ = 0;  // ms since the epoch
 };
 
 }  // namespace

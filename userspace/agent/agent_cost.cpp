@@ -135,6 +135,7 @@ void CostMeter::update(const std::vector<uint64_t>& counts, const std::vector<pi
     traps_total_ += traps;
     trap_s_total_ += trap_s;
     cpu_s_total_ += cpu;
+    interval_cpu_s_ = cpu;
     ratio_ = cpu > 0 ? trap_s / cpu : 0;
 }
 

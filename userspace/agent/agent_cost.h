@@ -37,6 +37,7 @@ public:
     void update(const std::vector<uint64_t>& trap_counts, const std::vector<pid_t>& traced);
     double trap_ns() const { return trap_ns_; }
     double interval_ratio() const { return ratio_; }
+    double interval_cpu_seconds() const { return interval_cpu_s_; }
     double trap_seconds_total() const { return trap_s_total_; }
     double target_cpu_seconds_total() const { return cpu_s_total_; }
     uint64_t traps_total() const { return traps_total_; }
@@ -45,7 +46,7 @@ private:
     double trap_ns_;
     std::vector<uint64_t> last_counts_;
     std::map<pid_t, double> last_cpu_;
-    double ratio_ = 0, trap_s_total_ = 0, cpu_s_total_ = 0;
+    double ratio_ = 0, interval_cpu_s_ = 0, trap_s_total_ = 0, cpu_s_total_ = 0;
     uint64_t traps_total_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "report/pprof_writer.h"
@@ -20,11 +21,15 @@ bool ends_with(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-// A name of ours: "<service>-YYYYmmddTHHMMSSZ[-N].pb.gz"; the service's when given.
+constexpr size_t kStampLength = 20;  // YYYYmmddTHHMMSS.mmmZ
+
+// A name of ours: "<service>-YYYYmmddTHHMMSS.mmmZ.pb.gz"; the service's when given.
 bool is_profile_name(const std::string& name, const std::string& service) {
     if (!ends_with(name, kSuffix)) return false;
-    if (!service.empty()) return name.rfind(service + "-", 0) == 0 && name.size() == service.size() + 1 + 16 + 6;
-    return name.size() > 1 + 16 + 6 && name[name.size() - 6 - 1] == 'Z';
+    if (!service.empty())
+        return name.rfind(service + "-", 0) == 0 && name.size() == service.size() + 1 + kStampLength + 6;
+    return name.size() > 1 + kStampLength + 6 && name[name.size() - 6 - 1] == 'Z' &&
+           name[name.size() - 6 - kStampLength - 1] == '-';
 }
 
 struct Entry {
@@ -43,7 +48,7 @@ std::vector<Entry> list(const std::string& dir, const std::string& service) {
         struct stat st;
         // Never a link or anything but a file we could have written.
         if (fstatat(dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
-        out.push_back({name, uint64_t(st.st_size), name.substr(name.size() - 6 - 16, 16)});
+        out.push_back({name, uint64_t(st.st_size), name.substr(name.size() - 6 - kStampLength, kStampLength)});
     }
     closedir(d);
     std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.stamp < b.stamp; });
@@ -52,12 +57,14 @@ std::vector<Entry> list(const std::string& dir, const std::string& service) {
 
 }  // namespace
 
-std::string utc_stamp(std::time_t t) {
-    char buf[32];
+std::string utc_stamp(int64_t unix_ms) {
+    const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+    char buf[32], out[40];
     std::tm tm{};
     gmtime_r(&t, &tm);
-    std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
+    std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%S", &tm);
+    std::snprintf(out, sizeof(out), "%s.%03dZ", buf, int(unix_ms % 1000));
+    return out;
 }
 
 Status ProfileFiles::check() const {
@@ -67,8 +74,8 @@ Status ProfileFiles::check() const {
     return check_output_path(options_.dir + "/profile" + kSuffix);
 }
 
-Result<std::string> ProfileFiles::write(const std::string& service, const Profile& profile, std::time_t end) {
-    const std::string path = options_.dir + "/" + service + "-" + utc_stamp(end) + kSuffix;
+Result<std::string> ProfileFiles::write(const std::string& service, const Profile& profile, int64_t end_ms) {
+    const std::string path = options_.dir + "/" + service + "-" + utc_stamp(end_ms) + kSuffix;
     auto s = write_output_file(path, OutputAccess::Private, [&](std::ostream& out) { write_pprof(profile, out); });
     if (!s) return s.error();
     rotate(service);

@@ -25,14 +25,15 @@ public:
     // The folder exists and is writable (before anything is attached).
     Status check() const;
     // Writes the service's profile for the interval ending at `end`, then rotates.
-    Result<std::string> write(const std::string& service, const Profile& profile, std::time_t end);
+    // `end_ms`: milliseconds since the epoch (intervals may be shorter than a second).
+    Result<std::string> write(const std::string& service, const Profile& profile, int64_t end_ms);
 
 private:
     void rotate(const std::string& service) const;
     ProfileFilesOptions options_;
 };
 
-// "20260102T030405Z"
-std::string utc_stamp(std::time_t t);
+// "20260102T030405.678Z"
+std::string utc_stamp(int64_t unix_ms);
 
 }  // namespace pmt
