@@ -234,7 +234,7 @@ private:
             profile.duration_s = double(end - interval_start_) / 1000.0;
             profile.live_point = "interval_end";
             profile.target.binary = binaries;
-            profile.comments = {
+            const std::vector<std::string> comments = {
                 "phpmemtrace agent: service " + service + ", interval " + iso8601(interval_start_) + " to " +
                     iso8601(end),
                 "slow paths only (docs/agent.md): alloc = small-bin page runs, large and huge blocks; "
@@ -245,7 +245,7 @@ private:
                     std::to_string(counters.untraced_children) + " untraced children, " +
                     std::to_string(counters.stack_table_full) + " stacks past the table",
             };
-            auto written = files_.write(service, profile, end);
+            auto written = files_.write(service, profile, end, comments);
             if (!written) std::cerr << "phpmemtrace agent: " << written.error().message << "\n";
             else if (options_.verbose) std::cerr << "phpmemtrace agent: wrote " << *written << "\n";
         }

@@ -74,9 +74,12 @@ Status ProfileFiles::check() const {
     return check_output_path(options_.dir + "/profile" + kSuffix);
 }
 
-Result<std::string> ProfileFiles::write(const std::string& service, const Profile& profile, int64_t end_ms) {
+Result<std::string> ProfileFiles::write(const std::string& service, const Profile& profile, int64_t end_ms,
+                                        const std::vector<std::string>& comments) {
     const std::string path = options_.dir + "/" + service + "-" + utc_stamp(end_ms) + kSuffix;
-    auto s = write_output_file(path, OutputAccess::Private, [&](std::ostream& out) { write_pprof(profile, out); });
+    auto s = write_output_file(path, OutputAccess::Private, [&](std::ostream& out) {
+        if (!write_pprof(profile, out, comments)) out.setstate(std::ios::failbit);
+    });
     if (!s) return s.error();
     rotate(service);
     return path;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "model/profile.h"
 #include "util/result.h"
@@ -26,7 +27,9 @@ public:
     Status check() const;
     // Writes the service's profile for the interval ending at `end`, then rotates.
     // `end_ms`: milliseconds since the epoch (intervals may be shorter than a second).
-    Result<std::string> write(const std::string& service, const Profile& profile, int64_t end_ms);
+    // `comments` go into the pprof (the interval, the overhead estimate, drops).
+    Result<std::string> write(const std::string& service, const Profile& profile, int64_t end_ms,
+                              const std::vector<std::string>& comments = {});
 
 private:
     void rotate(const std::string& service) const;

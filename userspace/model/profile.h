@@ -200,9 +200,6 @@ struct Profile {
     std::optional<FaultReport> faults;
     // The Zend heap over time (chunks, huge blocks, GC, requests, memory_limit).
     std::optional<HeapTimeline> heap_timeline;
-    // Extra lines for the outputs that carry comments (pprof): the agent's
-    // interval, its overhead estimate and what it dropped.
-    std::vector<std::string> comments;
 };
 
 }  // namespace pmt
