@@ -74,22 +74,47 @@ Result<double> calibrate_trap_ns(const MemtraceProbes& allocations) {
     return std::max(0.0, (probed - bare) / kCalls);
 }
 
-std::optional<double> process_cpu_seconds(pid_t pid) {
+namespace {
+
+// Fields 14, 15 (utime, stime) and 22 (starttime) of /proc/PID/stat, in seconds.
+struct ProcessTimes {
+    double cpu = 0, started = 0;
+};
+
+std::optional<ProcessTimes> process_times(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto paren = stat.rfind(')');  // the command may hold spaces and parentheses
-    if (paren == std::string::npos) return std::nullopt;
+    if (paren == std::string::npos || paren + 2 > stat.size()) return std::nullopt;
     std::istringstream fields(stat.substr(paren + 2));
     std::string field;
-    uint64_t utime = 0, stime = 0;
-    // After ")": state is field 3; utime and stime are fields 14 and 15.
-    for (int i = 3; i <= 15 && fields >> field; ++i) {
+    uint64_t utime = 0, stime = 0, start = 0;
+    // After ")": state is field 3.
+    for (int i = 3; i <= 22 && fields >> field; ++i) {
         if (i == 14) utime = std::stoull(field);
         if (i == 15) stime = std::stoull(field);
+        if (i == 22) start = std::stoull(field);
     }
     if (!fields) return std::nullopt;
-    return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+    const double tick = double(sysconf(_SC_CLK_TCK));
+    return ProcessTimes{double(utime + stime) / tick, double(start) / tick};
 }
+
+double seconds_since_boot() {
+    timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
+std::optional<double> process_cpu_seconds(pid_t pid) {
+    auto t = process_times(pid);
+    if (!t) return std::nullopt;
+    return t->cpu;
+}
+
+CostMeter::CostMeter(double trap_ns) : trap_ns_(trap_ns), started_s_(seconds_since_boot()) {}
 
 uint64_t traps_of(uint32_t kind, uint64_t entries) {
     for (const auto& row : probe_table())
@@ -123,12 +148,15 @@ void CostMeter::update(const std::vector<uint64_t>& counts, const std::vector<pi
     double cpu = 0;
     std::map<pid_t, double> now;
     for (pid_t pid : traced) {
-        auto seconds = process_cpu_seconds(pid);
-        if (!seconds) continue;
-        now[pid] = *seconds;
+        auto times = process_times(pid);
+        if (!times) continue;
+        now[pid] = times->cpu;
         auto before = last_cpu_.find(pid);
-        // A process seen for the first time counts from now on.
-        if (before != last_cpu_.end() && *seconds >= before->second) cpu += *seconds - before->second;
+        if (before != last_cpu_.end()) {
+            if (times->cpu >= before->second) cpu += times->cpu - before->second;
+        } else if (times->started >= started_s_) {
+            cpu += times->cpu;  // born while the agent ran (a forked worker): traced all its life
+        }                       // else attached mid-run: counted from now on
     }
     last_cpu_ = std::move(now);
     const double trap_s = double(traps) * trap_ns_ / 1e9;

@@ -32,7 +32,7 @@ std::string probe_kind_name(uint32_t kind);
 
 class CostMeter {
 public:
-    explicit CostMeter(double trap_ns) : trap_ns_(trap_ns) {}
+    explicit CostMeter(double trap_ns);
     // One interval: the sessions' trap counts (summed), the traced processes.
     void update(const std::vector<uint64_t>& trap_counts, const std::vector<pid_t>& traced);
     double trap_ns() const { return trap_ns_; }
@@ -44,6 +44,7 @@ public:
 
 private:
     double trap_ns_;
+    double started_s_;  // CLOCK_BOOTTIME, the clock of /proc/PID/stat's starttime
     std::vector<uint64_t> last_counts_;
     std::map<pid_t, double> last_cpu_;
     double ratio_ = 0, interval_cpu_s_ = 0, trap_s_total_ = 0, cpu_s_total_ = 0;
