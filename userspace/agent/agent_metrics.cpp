@@ -68,14 +68,15 @@ Status AgentMetrics::serve(const std::string& address) {
     return Status::success();
 }
 
-void AgentMetrics::on_request_end(const std::string& pool, const pmt_heap_state& heap) {
+void AgentMetrics::on_request_end(const std::string& pool, const pmt_heap_state& heap, bool heap_read) {
     const prometheus::Labels labels{{"pool", pool}};
+    requests_.Add(labels).Increment();
+    if (!heap_read) return;
     heap_used_.Add(labels).Set(double(heap.size));
     heap_real_.Add(labels).Set(double(heap.real_size));
     heap_peak_.Add(labels).Set(double(heap.peak));
     memory_limit_.Add(labels).Set(double(heap.limit));
     request_peak_.Add(labels, peak_buckets()).Observe(double(heap.peak));
-    requests_.Add(labels).Increment();
 }
 
 void AgentMetrics::on_gc(const std::string& pool, int64_t collected) {

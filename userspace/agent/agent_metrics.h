@@ -28,7 +28,8 @@ public:
     bool serving() const { return exposer_ != nullptr; }
 
     // php_request_shutdown entered: the script is over, its heap not yet emptied.
-    void on_request_end(const std::string& pool, const pmt_heap_state& heap);
+    // `heap_read`: the figures are valid (else only the request is counted).
+    void on_request_end(const std::string& pool, const pmt_heap_state& heap, bool heap_read);
     void on_gc(const std::string& pool, int64_t collected);
     // Bytes the heap's slow paths handed out (page runs, large and huge blocks).
     void add_allocated(const std::string& pool, uint64_t bytes);

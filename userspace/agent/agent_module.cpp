@@ -13,8 +13,8 @@ public:
             // Neither BEGIN nor DONE: php_request_shutdown entered, the script is
             // over and the heap still holds what it did (its peak is the request's).
             if (req.hdr.flags & (PMT_REQUEST_BEGIN | PMT_REQUEST_DONE)) return;
-            if (!(req.hdr.flags & PMT_HEAP_STATE_OK)) return;
-            metrics_.on_request_end(service_of_(r.tgid()), req.heap);
+            // Counted even when the heap's figures could not be read (BAD_HEAP_READ).
+            metrics_.on_request_end(service_of_(r.tgid()), req.heap, req.hdr.flags & PMT_HEAP_STATE_OK);
         });
         context.collector.add_extension(PMT_REC_GC_END, PMT_REC_GC_END, [this](Collector&, const RecordView& r) {
             metrics_.on_gc(service_of_(r.tgid()), r.gc().collected);
