@@ -50,6 +50,22 @@ struct {
 	__type(value, struct pmt_alloc_record);
 } alloc_scratch SEC(".maps");
 
+/* Entry hits of traced processes per probe kind: what the session costs them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PMT_PROBE__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} trap_counts SEC(".maps");
+
+static __always_inline void count_trap(__u32 kind)
+{
+	__u32 key = kind;
+	__u64 *value = bpf_map_lookup_elem(&trap_counts, &key);
+	if (value)
+		*value += 1;
+}
+
 static __always_inline struct inflight_key entry_key(struct pt_regs *ctx)
 {
 	struct inflight_key key = {
@@ -169,7 +185,7 @@ static __always_inline __u64 block_size_from_page_map(__u64 ptr)
  * verifier rejects.
  */
 struct call_args {
-	__u64 arg1, arg2, arg3;
+	__u64 arg1, arg2, arg3, arg4;
 };
 
 static __always_inline struct call_args read_args(struct pt_regs *ctx)
@@ -178,10 +194,12 @@ static __always_inline struct call_args read_args(struct pt_regs *ctx)
 		.arg1 = PT_REGS_PARM1(ctx),
 		.arg2 = PT_REGS_PARM2(ctx),
 		.arg3 = PT_REGS_PARM3(ctx),
+		.arg4 = PT_REGS_PARM4(ctx),
 	};
 	barrier_var(a.arg1);
 	barrier_var(a.arg2);
 	barrier_var(a.arg3);
+	barrier_var(a.arg4);
 	return a;
 }
 
@@ -191,10 +209,18 @@ static __always_inline int on_alloc_entry(struct pt_regs *ctx, __u64 cookie, str
 					  struct pmt_proc_state *state)
 {
 	__u64 size = a->arg1; /* _emalloc, _emalloc_large, _emalloc_huge */
-	if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_EMALLOC_FIXED)
+	__u32 kind = PMT_COOKIE_KIND(cookie);
+	if (kind == PMT_PROBE_EMALLOC_FIXED)
 		size = PMT_COOKIE_ARG(cookie);
-	else if (PMT_COOKIE_KIND(cookie) == PMT_PROBE_ZEND_MM_ALLOC)
+	else if (kind == PMT_PROBE_ZEND_MM_ALLOC || kind == PMT_PROBE_ALLOC_LARGE || kind == PMT_PROBE_ALLOC_HUGE)
 		size = a->arg2;
+	else if (kind == PMT_PROBE_SMALL_REFILL) {
+		/* the bin's whole page run: what the heap grew by */
+		__u64 bin = a->arg2;
+		if (bin >= PMT_ZEND_BIN_COUNT)
+			return 0;
+		size = (__u64)cfg.bin_pages[bin] * PMT_ZEND_PAGE_SIZE;
+	}
 	remember_call(ctx, cookie, size, 0, 0, 0, state);
 	return 0;
 }
@@ -250,8 +276,13 @@ static __always_inline int on_free_entry(struct pt_regs *ctx, __u64 cookie, stru
 		rec.size = PMT_COOKIE_ARG(cookie);
 	else if (kind == PMT_PROBE_EFREE_SIZED)
 		rec.size = a->arg2;
-	else if (kind == PMT_PROBE_ZEND_MM_FREE)
+	else if (kind == PMT_PROBE_ZEND_MM_FREE || kind == PMT_PROBE_FREE_HUGE)
 		rec.ptr = a->arg2;
+	else if (kind == PMT_PROBE_FREE_PAGES) {
+		/* (heap, chunk, page_num, pages_count): a large block or a small run */
+		rec.ptr = a->arg2 + (__u64)(__u32)a->arg3 * PMT_ZEND_PAGE_SIZE;
+		rec.size = (__u64)(__u32)a->arg4 * PMT_ZEND_PAGE_SIZE;
+	}
 	if (!rec.ptr)
 		return 0; /* efree(NULL) is not called by PHP, but costs nothing to ignore */
 	if (!rec.size)
@@ -305,16 +336,22 @@ int BPF_KPROBE(allocator_entry)
 		return 0;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct call_args a = read_args(ctx);
+	count_trap(PMT_COOKIE_KIND(cookie));
 	switch (PMT_COOKIE_KIND(cookie)) {
 	case PMT_PROBE_EMALLOC:
 	case PMT_PROBE_EMALLOC_FIXED:
 	case PMT_PROBE_EMALLOC_SIZED:
 	case PMT_PROBE_ZEND_MM_ALLOC:
+	case PMT_PROBE_SMALL_REFILL:
+	case PMT_PROBE_ALLOC_LARGE:
+	case PMT_PROBE_ALLOC_HUGE:
 		return on_alloc_entry(ctx, cookie, &a, state);
 	case PMT_PROBE_EFREE:
 	case PMT_PROBE_EFREE_FIXED:
 	case PMT_PROBE_EFREE_SIZED:
 	case PMT_PROBE_ZEND_MM_FREE:
+	case PMT_PROBE_FREE_PAGES:
+	case PMT_PROBE_FREE_HUGE:
 		return on_free_entry(ctx, cookie, &a, state, tgid);
 	case PMT_PROBE_EREALLOC:
 	case PMT_PROBE_ZEND_MM_REALLOC:

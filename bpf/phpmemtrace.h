@@ -95,6 +95,13 @@ enum pmt_probe_kind {
 	PMT_PROBE_ERROR = 18,         /* zend_error_zstr_at(type, file, line, message) */
 	/* faults.bpf.c */
 	PMT_PROBE_RESTORE = 19,       /* a snapshot-restore function; arg: its index */
+	/* memtrace.bpf.c, the agent's slow paths (static: found by disassembly) */
+	PMT_PROBE_SMALL_REFILL = 20,  /* zend_mm_alloc_small_slow(heap, bin): a bin's page run */
+	PMT_PROBE_ALLOC_LARGE = 21,   /* zend_mm_alloc_large(heap, size), from _emalloc */
+	PMT_PROBE_ALLOC_HUGE = 22,    /* zend_mm_alloc_huge(heap, size) */
+	PMT_PROBE_FREE_PAGES = 23,    /* zend_mm_free_pages_ex(heap, chunk, page, count, ...) */
+	PMT_PROBE_FREE_HUGE = 24,     /* zend_mm_free_huge(heap, ptr) */
+	PMT_PROBE__MAX = 32,
 };
 
 /*
@@ -381,6 +388,7 @@ struct pmt_config {
 	__u32 max_frames;
 	__u32 follow_forks;   /* trace children of traced processes */
 	__u32 bin_sizes[PMT_ZEND_BIN_COUNT];
+	__u32 bin_pages[PMT_ZEND_BIN_COUNT]; /* pages of one run of each bin (a refill) */
 	__u32 ring_wakeup_bytes; /* wake the consumer past this much unread data (0: always) */
 };
 

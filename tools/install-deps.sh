@@ -10,10 +10,14 @@ packages=(
   libsqlite3-dev sqlite3 libprotobuf-dev protobuf-compiler
   # top's full-screen view
   libncurses-dev
+  # the agent's metrics endpoint (Prometheus text exposition over HTTP)
+  prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libbenchmark-dev golang-go python3
   # top's runtime test drives it in a terminal and reads the screen
   tmux
+  # promtool, to check the agent's metrics in the tests
+  prometheus
   # real PHP programs from Debian's packages, for the tests and the benchmarks
   composer phpunit php-codesniffer git
   # clang's libFuzzer and sanitizer runtimes (make fuzz-build); gcc's ASan/UBSan

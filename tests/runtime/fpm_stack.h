@@ -17,9 +17,17 @@ struct FpmStack {
     OwnedProcess nginx;
 };
 
+// A pool besides the default one: served at /NAME/SCRIPT.php from `docroot`.
+struct FpmPool {
+    std::string name;
+    std::string docroot;     // absolute
+    int workers = 4;         // static: all of them; dynamic: at most
+    bool dynamic = false;    // pm = dynamic, starting with one worker
+};
+
 // Starts php-fpm8.2 (`workers` static workers, unix socket) and nginx on
-// 127.0.0.1:port, serving tests/php/fpm. ASSERTs on failure.
-void start_stack(FpmStack& s, int workers = 2);
+// 127.0.0.1:port, serving tests/php/fpm, and the `extra` pools. ASSERTs on failure.
+void start_stack(FpmStack& s, int workers = 2, const std::vector<FpmPool>& extra = {});
 
 // Starts `record -p MASTER -o json <extra>` and waits until its probes are attached.
 OwnedProcess start_tracer(const FpmStack& s, const std::string& json, const std::vector<std::string>& extra);

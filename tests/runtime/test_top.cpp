@@ -19,7 +19,7 @@
 #include "background_process.h"
 #include "fpm_stack.h"
 #include "runtime_helpers.h"
-#include "top/php_processes.h"
+#include "target/php_processes.h"
 
 namespace pmt::testing {
 namespace {

@@ -78,7 +78,8 @@ Status MemtraceProbes::load_programs() {
         return s;
     std::vector<std::string> missing;  // optional ones (request boundaries): their records just never come
     auto uprobes = resolve_probes(*php_, ProbeObject::Allocations, skel->progs.allocator_entry,
-                                  skel->progs.allocator_return, missing);
+                                  skel->progs.allocator_return, missing,
+                                  options_.slow_paths_only ? kSlowPathMode : kExactMode);
     if (!uprobes) return uprobes.error();
     uprobes_ = std::move(*uprobes);
     return Status::success();
@@ -139,6 +140,16 @@ void MemtraceProbes::read_counters(Counters& c) const {
     c.untraced_children += read(PMT_CNT_UNTRACED_CHILDREN);
     c.unpaired_returns = read(PMT_CNT_UNPAIRED_RETURNS);
     c.bad_heap_reads = read(PMT_CNT_BAD_HEAP_READ);
+}
+
+std::vector<uint64_t> MemtraceProbes::trap_counts() const {
+    int ncpus = libbpf_num_possible_cpus();
+    std::vector<uint64_t> values(ncpus > 0 ? ncpus : 1), out(PMT_PROBE__MAX, 0);
+    for (uint32_t kind = 0; kind < PMT_PROBE__MAX; ++kind)
+        if (bpf_map__lookup_elem(skel_->maps.trap_counts, &kind, sizeof(kind), values.data(),
+                                 values.size() * sizeof(uint64_t), 0) == 0)
+            for (uint64_t v : values) out[kind] += v;
+    return out;
 }
 
 int MemtraceProbes::ring_buffer_fd() const { return bpf_map__fd(skel_->maps.events); }

@@ -28,6 +28,9 @@ struct ProbeOptions {
     // One multi-uprobe link per program (fast attach and detach) when the kernel
     // has them; otherwise one perf-event link per probe.
     bool use_uprobe_multi = true;
+    // The agent: only the heap's slow paths (refills, large and huge blocks),
+    // never a trap per allocation (probe_table.h, docs/agent.md).
+    bool slow_paths_only = false;
 };
 
 class MemtraceProbes {
@@ -54,6 +57,8 @@ public:
     void stop_tracing();
     // Fold the kernel-side counters into `counters`.
     void read_counters(Counters& counters) const;
+    // Entry-probe hits of traced processes so far, indexed by enum pmt_probe_kind.
+    std::vector<uint64_t> trap_counts() const;
     int ring_buffer_fd() const;
     // What the other objects of the session load with and share.
     const pmt_config& config() const { return config_; }

@@ -23,6 +23,14 @@ enum class ProbeObject {
     Heap,         // heap.bpf.c: heap_entry / heap_return
 };
 
+// Which sessions attach a row: record's exact mode (every allocator call) or
+// the agent's slow paths (the heap's rare events, docs/agent.md). A bit set.
+enum ProbeMode : uint8_t {
+    kExactMode = 1,
+    kSlowPathMode = 2,
+    kEveryMode = kExactMode | kSlowPathMode,
+};
+
 struct ProbeSpec {
     std::string function;  // symbol, or a static function the heap discovery finds
     uint32_t kind;         // enum pmt_probe_kind
@@ -30,6 +38,7 @@ struct ProbeSpec {
     ProbeObject object;
     bool has_return;       // also probed at return
     bool required;         // absent: the session refuses to start (else: listed as not probed)
+    uint8_t modes = kExactMode;  // ProbeMode bits: the sessions that attach it
 };
 
 const std::vector<ProbeSpec>& probe_table();
@@ -38,10 +47,11 @@ const std::vector<ProbeSpec>& probe_table();
 // heap's static functions what the disassembly found); 0 when it has none.
 uint64_t probe_address(const PhpBinary& php, const ProbeSpec& probe);
 
-// The rows of `object` found in `php`, served by its `entry` and `ret` programs.
-// A required function that is absent is an error; an optional one is skipped and
-// its name appended to `missing`.
+// The rows of `object` for `mode` found in `php`, served by its `entry` and
+// `ret` programs. A required function that is absent is an error; an optional
+// one is skipped and its name appended to `missing`.
 Result<std::vector<ResolvedProbe>> resolve_probes(const PhpBinary& php, ProbeObject object, bpf_program* entry,
-                                                  bpf_program* ret, std::vector<std::string>& missing);
+                                                  bpf_program* ret, std::vector<std::string>& missing,
+                                                  ProbeMode mode = kExactMode);
 
 }  // namespace pmt

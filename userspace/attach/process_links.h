@@ -41,6 +41,11 @@ public:
     // Detaches the probes of a process that exited, in the background.
     void retire(pid_t pid);
     size_t processes() const { return by_pid_.size(); }
+    std::vector<pid_t> pids() const {
+        std::vector<pid_t> out;
+        for (const auto& entry : by_pid_) out.push_back(entry.first);
+        return out;
+    }
     // Detaches every link, retired ones included, and waits for it: the waits for
     // the grace periods are shared between threads.
     void clear();

@@ -44,5 +44,7 @@ void register_report_command(CLI::App& app);
 void register_diff_command(CLI::App& app);
 // `phpmemtrace top -p PID ... | --all`: the live view.
 void register_top_command(CLI::App& app);
+// `phpmemtrace agent --out DIR`: every PHP process of the host, always on.
+void register_agent_command(CLI::App& app);
 
 }  // namespace pmt::cli

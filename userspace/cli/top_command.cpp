@@ -11,7 +11,7 @@
 #include "attach/kernel_features.h"
 #include "cli/commands.h"
 #include "top/exact_source.h"
-#include "top/php_processes.h"
+#include "target/php_processes.h"
 #include "target/process.h"
 #include "top/top_session.h"
 #include "util/output_file.h"
@@ -46,18 +46,18 @@ TopSort sort_of(const std::string& name) {
 
 // top --all: PHP processes started since, traced from the next refresh on.
 // Those of other binaries are said (once each; those running at the start were
-// said then), unless --binary chose one; processes that only have "php" in their
-// name are skipped.
+// said then), unless --binary chose one.
 std::function<std::vector<std::string>()> discover_new_processes(ExactSource& source,
                                                                  const std::vector<pid_t>& already_said,
                                                                  bool say_other_binaries) {
     auto skipped = std::make_shared<std::set<pid_t>>(already_said.begin(), already_said.end());
-    return [&source, skipped, say_other_binaries] {
+    auto scanner = std::make_shared<PhpProcessScanner>();  // reads each binary once
+    return [&source, skipped, scanner, say_other_binaries] {
         std::vector<std::string> notices;
-        for (pid_t pid : php_named_processes()) {
+        for (const PhpProcess& found : scanner->scan()) {
+            const pid_t pid = found.pid;
             if (source.traces(pid) || skipped->count(pid)) continue;
             skipped->insert(pid);  // tried once; a traced one is known by traces()
-            if (!php_image_of_process(pid)) continue;
             if (auto s = source.add_process(pid); !s) {
                 if (!say_other_binaries || !process_exists(pid)) continue;
                 notices.push_back("not traced: " + s.error().message);

@@ -151,7 +151,13 @@ void Collector::account_untracked_free(Process& p, uint64_t size) {
 }
 
 uint32_t Collector::record_stack(const RecordView& r) {
-    uint32_t id = stacks_.intern_record_frames(r.tgid(), r.frames());
+    std::optional<uint32_t> root;
+    if (options_.service_of) {
+        const std::string service = options_.service_of(r.tgid());
+        if (!service.empty())
+            root = symbols_.intern(Symbol{FrameKind::Pseudo, std::string(kServiceFramePrefix) + service + "]", std::nullopt, "", 0});
+    }
+    uint32_t id = stacks_.intern_record_frames(r.tgid(), r.frames(), root);
     if (id == stacks_.overflow_stack()) ++counters_.stack_table_full;
     return id;
 }

@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +29,9 @@
 #include "util/hash.h"
 
 namespace pmt {
+
+// The root frame of a service's stacks: "[service NAME]" (CollectorOptions::service_of).
+inline constexpr std::string_view kServiceFramePrefix = "[service ";
 
 struct CollectorOptions {
     uint64_t start_ns = 0;  // bpf_ktime_get_ns() at session start
@@ -42,6 +47,9 @@ struct CollectorOptions {
     size_t max_symbols = SymbolTable::kDefaultMaxSymbols;
     size_t max_live_blocks = 50'000'000;  // ~5 GB of tables at ~94 B per block
     size_t max_checkpoints = 20'000;      // kept in the profile; later ones are counted
+    // The agent: the service a process belongs to ("" none). Every stack of the
+    // process gets a root frame "[service NAME]" (split_by_service, agent/).
+    std::function<std::string(uint32_t tgid)> service_of;
 };
 
 // A module's handler for the record kinds it asked for, called after the

@@ -31,7 +31,8 @@ uint32_t StackTable::intern(const std::vector<Frame>& root_first) {
     return id;
 }
 
-uint32_t StackTable::intern_record_frames(uint32_t tgid, std::span<const pmt_frame> leaf_first) {
+uint32_t StackTable::intern_record_frames(uint32_t tgid, std::span<const pmt_frame> leaf_first,
+                                          std::optional<uint32_t> root) {
     if (raw_cache_generation_ != resolver_.generation()) {
         raw_cache_.clear();
         raw_cache_generation_ = resolver_.generation();
@@ -41,11 +42,12 @@ uint32_t StackTable::intern_record_frames(uint32_t tgid, std::span<const pmt_fra
     if (cached != raw_cache_.end()) {
         const RawEntry& e = cached->second;
         // An empty stack (a record with depth 0) has no data() to hand memcmp.
-        if (e.tgid == tgid && e.frames.size() == leaf_first.size() &&
+        if (e.tgid == tgid && e.root == root && e.frames.size() == leaf_first.size() &&
             (leaf_first.empty() || std::memcmp(e.frames.data(), leaf_first.data(), leaf_first.size_bytes()) == 0))
             return e.stack;
     }
     scratch_.clear();
+    if (root) scratch_.push_back(Frame{*root, 0});
     for (size_t i = leaf_first.size(); i-- > 0;) {
         const pmt_frame& f = leaf_first[i];
         uint32_t line = (f.flags & PMT_FRAME_LINE_UNKNOWN) ? 0 : f.lineno;
@@ -55,7 +57,7 @@ uint32_t StackTable::intern_record_frames(uint32_t tgid, std::span<const pmt_fra
     // resolve() may have bumped nothing, but an unknown pointer makes the entry
     // depend on a future FUNC record: that bumps the generation and drops it.
     if (cached == raw_cache_.end())
-        raw_cache_.emplace(h, RawEntry{tgid, id, {leaf_first.begin(), leaf_first.end()}});
+        raw_cache_.emplace(h, RawEntry{tgid, id, root, {leaf_first.begin(), leaf_first.end()}});
     return id;
 }
 

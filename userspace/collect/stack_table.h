@@ -9,6 +9,7 @@
 #include <tsl/robin_map.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -30,8 +31,10 @@ public:
     static constexpr size_t kDefaultMaxStacks = 1'000'000;
     StackTable(FunctionResolver& resolver, SymbolTable& symbols, size_t max_stacks = kDefaultMaxStacks);
 
-    // Stack id for the frames of an allocation record (leaf first, as walked).
-    uint32_t intern_record_frames(uint32_t tgid, std::span<const pmt_frame> leaf_first);
+    // Stack id for the frames of an allocation record (leaf first, as walked),
+    // under `root` (a symbol id) when given: the agent's service frame.
+    uint32_t intern_record_frames(uint32_t tgid, std::span<const pmt_frame> leaf_first,
+                                  std::optional<uint32_t> root = std::nullopt);
     uint32_t intern(const std::vector<Frame>& root_first);
 
     size_t size() const { return stacks_.size(); }
@@ -42,6 +45,7 @@ private:
     struct RawEntry {
         uint32_t tgid;
         uint32_t stack;
+        std::optional<uint32_t> root;
         std::vector<pmt_frame> frames;
     };
     static uint64_t raw_hash(uint32_t tgid, std::span<const pmt_frame> frames);

@@ -13,6 +13,10 @@ inline constexpr std::array<uint32_t, PMT_ZEND_BIN_COUNT> kBinSizes = {
     8,   16,  24,  32,  40,  48,  56,  64,   80,   96,   112,  128,  160,  192,  224,
     256, 320, 384, 448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072};
 
+// Pages of one run of each bin (ZEND_MM_BINS_INFO): what a refill takes.
+inline constexpr std::array<uint32_t, PMT_ZEND_BIN_COUNT> kBinPages = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 5, 3, 1, 1, 5, 3, 2, 2, 5, 3, 7, 4, 5, 3};
+
 // Small sizes go to the smallest bin that fits them.
 constexpr uint32_t small_bin_size(uint64_t size) {
     for (uint32_t bin : kBinSizes)

@@ -52,6 +52,49 @@ bool is_exported_function(const ElfFile& elf, uint64_t vaddr) {
     return false;
 }
 
+// Targets of the jmps by which an exported function leaves its own code (tail
+// calls into static functions), in address order.
+std::vector<uint64_t> tail_jump_targets(const ElfFile& elf, const Disassembler& dis, const char* name) {
+    std::vector<uint64_t> out;
+    auto sym = elf.symbol(name);
+    if (!sym) return out;
+    const uint64_t window = sym->size ? sym->size : 256;
+    for (const auto& [addr, insn] : trace_function(elf, dis, sym->vaddr, window))
+        if (insn.id == X86_INS_JMP && insn.target &&
+            (*insn.target < sym->vaddr || *insn.target >= sym->vaddr + window))
+            out.push_back(*insn.target);
+    return out;
+}
+
+// Found after the huge-block functions, which tell the candidates apart.
+void discover_slow_paths(const ElfFile& elf, const Disassembler& dis, ZendHeapProbePoints& p) {
+    auto named = [&](const char* name) { return elf.symbol(name) ? elf.symbol(name)->vaddr : 0; };
+    auto other = [&](uint64_t target) {
+        return target != p.alloc_huge && target != p.free_huge && target != p.small_slow &&
+               !is_exported_function(elf, target);
+    };
+    p.small_slow = named("zend_mm_alloc_small_slow");
+    p.alloc_large = named("zend_mm_alloc_large");
+    p.free_pages = named("zend_mm_free_pages_ex");
+    if (!p.small_slow) {
+        auto t = tail_jump_targets(elf, dis, "_emalloc_8");
+        if (!t.empty() && std::all_of(t.begin(), t.end(), [&](uint64_t x) { return x == t[0]; }) && other(t[0]))
+            p.small_slow = t[0];
+    }
+    if (!p.alloc_large && p.small_slow)
+        for (uint64_t t : tail_jump_targets(elf, dis, "_emalloc"))
+            if (other(t)) {
+                p.alloc_large = t;
+                break;
+            }
+    if (!p.free_pages)
+        for (uint64_t t : tail_jump_targets(elf, dis, "_efree_large"))
+            if (other(t)) {
+                p.free_pages = t;
+                break;
+            }
+}
+
 // Offsets of memory loads from a register base (not RIP), in address order.
 std::vector<uint32_t> heap_offsets(const std::map<uint64_t, Insn>& code, bool stores) {
     std::vector<uint32_t> out;
@@ -134,6 +177,7 @@ ZendHeapProbePoints discover_zend_heap_probe_points(const ElfFile& elf) {
         p.method = "unavailable: zend_mm_chunk_alloc_int/zend_mm_chunk_free not recognised in the disassembly";
         return p;
     }
+    discover_slow_paths(elf, dis, p);
     p.method = from_symbols ? "uprobes on zend_mm_chunk_alloc_int/zend_mm_chunk_free (symbol table)"
                             : "uprobes on zend_mm_chunk_alloc_int/zend_mm_chunk_free found by disassembly "
                               "(_emalloc_huge -> zend_mm_alloc_huge -> chunk alloc; _efree_huge -> "

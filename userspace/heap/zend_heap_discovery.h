@@ -26,6 +26,13 @@ struct ZendHeapProbePoints {
     // Return addresses of zend_mm_alloc_huge's calls to chunk_alloc: a mapping made
     // from there is a huge block, any other one a 2 MiB chunk.
     std::vector<uint64_t> huge_call_returns;
+    // The heap's other slow paths (the agent's probes; 0: not found):
+    //   _emalloc_8  --jmp-->  zend_mm_alloc_small_slow(heap, bin)   (a bin's free list is empty)
+    //   _emalloc    --jmp-->  zend_mm_alloc_large(heap, size)       (not small_slow, not huge)
+    //   _efree_large --jmp--> zend_mm_free_pages_ex(heap, chunk, page, count, free_chunk)
+    uint64_t small_slow = 0;
+    uint64_t alloc_large = 0;
+    uint64_t free_pages = 0;
     // zend_mm_heap field offsets (0: unknown).
     uint32_t heap_peak = 0;     // zend_memory_peak_usage
     uint32_t heap_limit = 0;    // zend_set_memory_limit

@@ -61,7 +61,7 @@ void add_sample_type(pprof::Profile& out, StringTable& strings, const char* type
 
 }  // namespace
 
-std::string encode_pprof(const Profile& profile) {
+std::string encode_pprof(const Profile& profile, const std::vector<std::string>& comments) {
     pprof::Profile out;
     StringTable strings(out);
 
@@ -137,6 +137,7 @@ std::string encode_pprof(const Profile& profile) {
                                    (t.php_version.empty() ? "" : " PHP " + t.php_version)));
     out.add_comment(strings.intern("inuse = still allocated at " + profile.live_point +
                                    "; peak = held when the traced heap was largest"));
+    for (const auto& comment : comments) out.add_comment(strings.intern(comment));
     return out.SerializeAsString();
 }
 
@@ -158,8 +159,8 @@ Result<std::string> gzip_compress(const std::string& data) {
     return out;
 }
 
-Status write_pprof(const Profile& profile, std::ostream& out) {
-    auto compressed = gzip_compress(encode_pprof(profile));
+Status write_pprof(const Profile& profile, std::ostream& out, const std::vector<std::string>& comments) {
+    auto compressed = gzip_compress(encode_pprof(profile, comments));
     if (!compressed) return compressed.error();
     out.write(compressed->data(), static_cast<std::streamsize>(compressed->size()));
     return out ? Status::success() : Status(Error{"write failed"});

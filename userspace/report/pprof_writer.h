@@ -8,17 +8,19 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "model/profile.h"
 #include "util/result.h"
 
 namespace pmt {
 
-// The uncompressed profile.proto message.
-std::string encode_pprof(const Profile& profile);
+// The uncompressed profile.proto message; `comments` are added to the
+// profile's own (the agent's interval, overhead estimate and drops).
+std::string encode_pprof(const Profile& profile, const std::vector<std::string>& comments = {});
 
 // gzip of encode_pprof(), to `out`.
-Status write_pprof(const Profile& profile, std::ostream& out);
+Status write_pprof(const Profile& profile, std::ostream& out, const std::vector<std::string>& comments = {});
 
 // gzip (RFC 1952) of `data`; used for .pb.gz.
 Result<std::string> gzip_compress(const std::string& data);

@@ -148,7 +148,8 @@ Status Session::load_probes(const SessionOptions& options) {
     allocations_ = std::move(*allocations);
     CollectorOptions collector_options;
     collector_options.max_stacks = options.max_stacks;
-    collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid_);
+    if (options.freeze_at_script_end) collector_options.freeze_at_script_end_of = static_cast<uint32_t>(main_pid_);
+    collector_options.service_of = options.service_of;
     // A CLI worker attached by PID that ends during the session: report what it
     // held when its script finished, not the empty heap after shutdown.
     collector_options.frozen_is_final = launched();

@@ -35,6 +35,11 @@ struct SessionOptions {
     // false: attach everything but never register the target in the traced set, so
     // every program returns at its first lookup (benchmarks: the dispatch's cost).
     bool trace_target = true;
+    // Freeze the figures when the main process's script ends (record: what it
+    // held then). The agent runs on: never.
+    bool freeze_at_script_end = true;
+    // The agent: the service of each process (CollectorOptions::service_of).
+    std::function<std::string(uint32_t tgid)> service_of;
 };
 
 // When each phase of a session ended (monotonic_ns(); 0: not reached).
@@ -72,7 +77,8 @@ public:
     // The launched command exited or the attached process is gone.
     bool target_ended();
     // Attach by PID: traces one more running process of the session's binary (top
-    // --all: a PHP process started since). Its heap before now is its baseline.
+    // --all, the agent: a PHP process found since), with every probe of the session,
+    // its children too. Its heap before now is its baseline.
     Status add_running_process(pid_t pid);
     bool traces(pid_t pid) const { return links_.has(pid); }
     // What has been seen so far, the session running on (top's writes): the
@@ -87,6 +93,8 @@ public:
     // the kernel's counters. Then the Collector and the modules are released (the
     // profile holds their results); the uprobes stay attached until detach().
     Profile finish();
+    std::vector<pid_t> traced_processes() const { return links_.pids(); }
+    const MemtraceProbes& allocations() const { return *allocations_; }
     // Closes every uprobe link (SRCU grace periods): after the outputs are
     // written, off the user's critical path. The destructor does it otherwise.
     void detach();

@@ -84,7 +84,10 @@ pmt_config PhpBinary::bpf_config(uint32_t max_frames, bool follow_forks) const {
     cfg.ce_generator_vaddr = ce_generator_vaddr_;
     cfg.max_frames = max_frames;
     cfg.follow_forks = follow_forks ? 1 : 0;
-    for (size_t i = 0; i < zend::kBinSizes.size(); ++i) cfg.bin_sizes[i] = zend::kBinSizes[i];
+    for (size_t i = 0; i < zend::kBinSizes.size(); ++i) {
+        cfg.bin_sizes[i] = zend::kBinSizes[i];
+        cfg.bin_pages[i] = zend::kBinPages[i];
+    }
     return cfg;
 }
 

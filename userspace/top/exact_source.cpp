@@ -5,7 +5,7 @@
 #include "faults/fault_session.h"
 #include "heap/heap_session.h"
 #include "target/process.h"
-#include "top/php_processes.h"
+#include "target/php_processes.h"
 #include "util/utf8_text.h"
 
 namespace pmt {

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "report/value_format.h"
-#include "top/php_processes.h"
+#include "target/php_processes.h"
 
 namespace pmt {
 namespace {

@@ -1,0 +1,205 @@
+// `phpmemtrace agent` on a real web stack: php-fpm with two pools behind nginx
+// (alpha: 4 static workers; beta: pm = dynamic, from one worker up to 4, so
+// workers are forked while the agent runs), loaded with sequential requests and
+// wrk. Checked against independent truths: the pages' own known allocations
+// (read back with `go tool pprof -raw`), the requests the test sent, the
+// workers /proc lists, and `promtool check metrics` on a scrape.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../unit/pprof_raw.h"
+#include "fpm_stack.h"
+#include "heap_test_helpers.h"
+
+namespace pmt::testing {
+namespace {
+
+// Heap bytes of one block: the string's 24-byte header, its bytes and the NUL,
+// rounded to 8, then to whole 4 KiB pages (a large block).
+constexpr uint64_t large_block(uint64_t string_bytes) {
+    const uint64_t request = (24 + string_bytes + 1 + 7) / 8 * 8;
+    return (request + 4095) / 4096 * 4096;
+}
+static_assert(large_block(100000) == 102400);
+static_assert(large_block(200000) == 200704);
+
+std::vector<std::string> files_with_prefix(const std::string& dir, const std::string& prefix) {
+    std::vector<std::string> out;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d)) {
+            const std::string name = e->d_name;
+            if (name.rfind(prefix, 0) == 0 && name.size() > 6 && name.substr(name.size() - 6) == ".pb.gz")
+                out.push_back(dir + "/" + name);
+        }
+        closedir(d);
+    }
+    return out;
+}
+
+// The value of one series in a Prometheus text scrape ("" labels: none).
+std::optional<double> metric(const std::string& scrape, const std::string& name, const std::string& labels) {
+    const std::string head = labels.empty() ? name + " " : name + "{" + labels + "} ";
+    std::istringstream in(scrape);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(head, 0) == 0) return std::stod(line.substr(head.size()));
+    return std::nullopt;
+}
+
+// The PIDs whose title says they are workers of `pool`.
+std::set<pid_t> pool_workers(const std::string& pool) {
+    std::set<pid_t> out;
+    if (DIR* d = opendir("/proc")) {
+        while (dirent* e = readdir(d)) {
+            char* end = nullptr;
+            const long pid = std::strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0) continue;
+            std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
+            std::string title;
+            std::getline(in, title, '\0');
+            if (title.rfind("php-fpm: pool " + pool, 0) == 0 && title.size() >= 14 + pool.size() &&
+                (title.size() == 14 + pool.size() || title[14 + pool.size()] == ' '))
+                out.insert(static_cast<pid_t>(pid));
+        }
+        closedir(d);
+    }
+    return out;
+}
+
+struct PoolTotals {
+    std::vector<std::string> sample_types;
+    int64_t alloc_objects = 0, alloc_space = 0, max_inuse_space = 0, max_inuse_objects = 0;
+};
+
+// Every profile of a pool through `function`: allocations summed over the
+// intervals, the largest inuse figure of any interval.
+PoolTotals read_pool(const std::vector<std::string>& files, const std::string& function, std::string& log) {
+    PoolTotals t;
+    for (const auto& f : files) {
+        CommandResult r = run_command({"go", "tool", "pprof", "-raw", f});
+        EXPECT_EQ(r.exit_code, 0) << f << ": " << r.err;
+        PprofRaw raw = parse_pprof_raw(r.out);
+        EXPECT_TRUE(raw.ok) << f << ": " << r.out;
+        if (!raw.ok) continue;
+        t.sample_types = raw.sample_types;
+        t.alloc_objects += raw.total_through("alloc_objects/count", " " + function + " ");
+        t.alloc_space += raw.total_through("alloc_space/bytes", " " + function + " ");
+        t.max_inuse_space = std::max(t.max_inuse_space, raw.total_through("inuse_space/bytes", " " + function + " "));
+        t.max_inuse_objects =
+            std::max(t.max_inuse_objects, raw.total_through("inuse_objects/count", " " + function + " "));
+        log += f + ":\n" + r.out.substr(0, 4000) + "\n";
+    }
+    return t;
+}
+
+TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
+    PMT_REQUIRE_ROOT();
+    ASSERT_NO_FATAL_FAILURE(require_web_stack());
+    ASSERT_EQ(run_command({"sh", "-c", "command -v wrk && command -v promtool"}).exit_code, 0)
+        << "wrk or promtool is not installed (tools/install-deps.sh installs them)";
+    const std::string docroot = std::string(PMT_SOURCE_DIR) + "/tests/php/agent";
+    FpmStack stack;
+    ASSERT_NO_FATAL_FAILURE(start_stack(stack, 1, {{"alpha", docroot, 4, false}, {"beta", docroot, 4, true}}));
+    const std::string out = stack.dir.file("profiles");
+    ASSERT_EQ(mkdir(out.c_str(), 0700), 0);
+    const int metrics_port = free_loopback_port();
+    const std::string ready = stack.dir.file("agent.ready"), log = stack.dir.file("agent.log");
+    // --pid: the test's own FPM only, never the other PHP processes of the host.
+    OwnedProcess agent = OwnedProcess::spawn(
+        {phpmemtrace_binary(), "agent", "--pid", std::to_string(stack.fpm.pid()), "--out", out, "--interval", "0.5",
+         "--metrics", "127.0.0.1:" + std::to_string(metrics_port), "--ready-file", ready},
+        log);
+    ASSERT_TRUE(wait_for_file(ready, 60)) << read_file(log);
+
+    // alpha: one request holding 4 blocks across interval ends, then 12 making 10 each.
+    EXPECT_FALSE(script_value(http_get(stack.port, "/alpha/hold.php?ms=3000"), "PEAK").empty());
+    constexpr int kBlockRequests = 12;
+    for (int i = 0; i < kBlockRequests; ++i)
+        ASSERT_FALSE(script_value(http_get(stack.port, "/alpha/blocks.php"), "PID").empty());
+    // beta: concurrent load (FPM forks workers for it), then three huge arrays.
+    CommandResult wrk = run_command(
+        {"wrk", "-t2", "-c6", "-d3s", "http://127.0.0.1:" + std::to_string(stack.port) + "/beta/churn.php"});
+    ASSERT_EQ(wrk.exit_code, 0) << wrk.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(wrk.out, m, std::regex(R"((\d+) requests in)"))) << wrk.out;
+    long wrk_requests = std::stol(m[1].str());
+    // Answers nginx gave without PHP (a full listen queue) never reach a worker.
+    if (std::regex_search(wrk.out, m, std::regex(R"(Non-2xx or 3xx responses: (\d+))"))) wrk_requests -= std::stol(m[1].str());
+    ASSERT_GT(wrk_requests, 0);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(script_value(http_get(stack.port, "/beta/array.php"), "COUNT"), "100000");
+    const std::set<pid_t> beta_workers = pool_workers("beta");
+    // Two more intervals: the last requests' figures reach the metrics.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+    const std::string scrape = http_get(metrics_port, "/metrics");
+    ASSERT_FALSE(scrape.empty()) << read_file(log);
+    {
+        std::ofstream(stack.dir.file("scrape.txt")) << scrape;
+    }
+    CommandResult check = run_command({"sh", "-c", "promtool check metrics < " + stack.dir.file("scrape.txt")});
+    EXPECT_EQ(check.exit_code, 0) << check.out << check.err << scrape;
+    // Every request ended in a traced worker: the dynamic pool's new ones too.
+    // Known gap (docs/agent.md): a worker forked during the test runs untraced
+    // until the agent has read its fork record and attached its probes, so it
+    // may lose the requests it serves in that window. Seen here: 0 to 6 of about
+    // 1,800 (not all explained by the fork window yet); workers left untraced
+    // would lose hundreds. Bounded at 1% until the binary-wide attach closes it.
+    EXPECT_EQ(metric(scrape, "phpmemtrace_requests_total", "pool=\"alpha\""), double(kBlockRequests + 1)) << scrape;
+    EXPECT_EQ(metric(scrape, "phpmemtrace_request_peak_bytes_count", "pool=\"alpha\""), double(kBlockRequests + 1));
+    const auto beta_requests = metric(scrape, "phpmemtrace_requests_total", "pool=\"beta\"");
+    ASSERT_TRUE(beta_requests) << scrape;
+    EXPECT_GE(beta_workers.size(), 2u) << "FPM forked no worker for the load";
+    EXPECT_GE(*beta_requests, 0.99 * double(wrk_requests + 3)) << scrape;
+    EXPECT_LE(*beta_requests, double(wrk_requests + 3 + 6)) << scrape;  // + wrk's 6 connections still in flight
+    EXPECT_EQ(metric(scrape, "phpmemtrace_traced_processes", "pool=\"beta\""), double(beta_workers.size())) << scrape;
+    EXPECT_EQ(metric(scrape, "phpmemtrace_traced_processes", "pool=\"alpha\""), 4.0) << scrape;
+    for (const char* gauge : {"phpmemtrace_heap_used_bytes", "phpmemtrace_heap_real_bytes", "phpmemtrace_heap_peak_bytes",
+                              "phpmemtrace_memory_limit_bytes"})
+        EXPECT_GT(metric(scrape, gauge, "pool=\"beta\"").value_or(0), 0.0) << gauge << "\n" << scrape;
+    EXPECT_GT(metric(scrape, "phpmemtrace_agent_trap_cost_seconds", "").value_or(0), 0.0) << scrape;
+    EXPECT_GT(metric(scrape, "phpmemtrace_agent_traps", "probe=\"alloc_large\"").value_or(0), 0.0) << scrape;
+    EXPECT_EQ(metric(scrape, "phpmemtrace_dropped_events", ""), 0.0) << scrape;
+
+    ASSERT_EQ(agent.stop(SIGTERM), 0) << read_file(log);
+
+    const auto alpha = files_with_prefix(out, "alpha-"), beta = files_with_prefix(out, "beta-");
+    ASSERT_GE(alpha.size(), 2u) << read_file(log);
+    ASSERT_GE(beta.size(), 1u) << read_file(log);
+    std::string raw_log;
+    const PoolTotals blocks = read_pool(alpha, "big_string", raw_log);
+    for (const char* type : {"alloc_objects/count", "alloc_space/bytes", "inuse_objects/count", "inuse_space/bytes"})
+        EXPECT_TRUE(std::find(blocks.sample_types.begin(), blocks.sample_types.end(), type) != blocks.sample_types.end() ||
+                    std::find(blocks.sample_types.begin(), blocks.sample_types.end(), std::string(type) + "[dflt]") !=
+                        blocks.sample_types.end())
+            << type;
+    // Large blocks are exact: every one the pages made, in the interval it was made.
+    EXPECT_EQ(blocks.alloc_objects, 10 * kBlockRequests) << raw_log;
+    EXPECT_EQ(blocks.alloc_space, int64_t(10 * kBlockRequests * large_block(100000))) << raw_log;
+    // Held across an interval's end: exactly the four blocks of hold.php.
+    const PoolTotals held = read_pool(alpha, "hold_blocks", raw_log);
+    EXPECT_EQ(held.max_inuse_objects, 4) << raw_log;
+    EXPECT_EQ(held.max_inuse_space, int64_t(4 * large_block(200000))) << raw_log;
+    // Huge blocks: each array is one block over 2 MiB (131072 slots of 16 bytes and more).
+    std::string beta_log;
+    const PoolTotals arrays = read_pool(beta, "build_array", beta_log);
+    EXPECT_GE(arrays.alloc_objects, 3) << beta_log;
+    EXPECT_GE(arrays.alloc_space, 3 * 2097152) << beta_log;
+    // The pools are apart: beta's functions are not in alpha's profiles.
+    EXPECT_EQ(read_pool(alpha, "build_array", raw_log).alloc_objects, 0);
+}
+
+}  // namespace
+}  // namespace pmt::testing

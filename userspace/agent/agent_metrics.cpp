@@ -1,0 +1,101 @@
+#include "agent/agent_metrics.h"
+
+#include <exception>
+
+namespace pmt {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+// Request peaks from 256 KiB to 1 GiB, doubling: pm.max_children sizing needs
+// the upper tail, memory_limit is usually 128 MiB.
+prometheus::Histogram::BucketBoundaries peak_buckets() {
+    prometheus::Histogram::BucketBoundaries b;
+    for (double v = 256 * 1024; v <= 1024.0 * 1024 * 1024; v *= 2) b.push_back(v);
+    return b;
+}
+
+}  // namespace
+
+AgentMetrics::AgentMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      heap_used_(BuildGauge().Name("phpmemtrace_heap_used_bytes")
+                     .Help("heap->size (memory_get_usage()) at the last request's end").Register(*registry_)),
+      heap_real_(BuildGauge().Name("phpmemtrace_heap_real_bytes")
+                     .Help("heap->real_size (memory_get_usage(true)) at the last request's end").Register(*registry_)),
+      heap_peak_(BuildGauge().Name("phpmemtrace_heap_peak_bytes")
+                     .Help("heap->peak (memory_get_peak_usage()) of the last request").Register(*registry_)),
+      memory_limit_(BuildGauge().Name("phpmemtrace_memory_limit_bytes")
+                        .Help("heap->limit (memory_limit) of the last request").Register(*registry_)),
+      request_peak_(BuildHistogram().Name("phpmemtrace_request_peak_bytes")
+                        .Help("Peak heap use of each request (memory_get_peak_usage() at its end)")
+                        .Register(*registry_)),
+      requests_(BuildCounter().Name("phpmemtrace_requests_total").Help("Requests that ended").Register(*registry_)),
+      gc_runs_(BuildCounter().Name("phpmemtrace_gc_runs_total").Help("zend_gc_collect_cycles() runs").Register(*registry_)),
+      gc_collected_(BuildCounter().Name("phpmemtrace_gc_collected_total")
+                        .Help("Items the garbage collector freed").Register(*registry_)),
+      allocated_(BuildCounter().Name("phpmemtrace_slow_path_allocated_bytes_total")
+                     .Help("Bytes the heap's slow paths handed out: small-bin page runs, large and huge blocks")
+                     .Register(*registry_)),
+      inuse_(BuildGauge().Name("phpmemtrace_slow_path_inuse_bytes")
+                 .Help("Page runs, large and huge blocks held at the last interval's end").Register(*registry_)),
+      processes_(BuildGauge().Name("phpmemtrace_traced_processes").Help("Processes traced").Register(*registry_)),
+      traps_(BuildGauge().Name("phpmemtrace_agent_traps").Help("Uprobe entry hits in traced processes, by probe")
+                 .Register(*registry_)),
+      overhead_(BuildGauge().Name("phpmemtrace_agent_overhead_ratio")
+                    .Help("Estimated trap time over the traced processes' CPU time, last interval")
+                    .Register(*registry_)),
+      trap_seconds_(BuildGauge().Name("phpmemtrace_agent_trap_seconds")
+                        .Help("Estimated CPU seconds the traced processes spent in the agent's traps")
+                        .Register(*registry_)),
+      target_cpu_seconds_(BuildGauge().Name("phpmemtrace_agent_target_cpu_seconds")
+                              .Help("CPU seconds of the traced processes while traced (/proc/PID/stat)")
+                              .Register(*registry_)),
+      trap_cost_(BuildGauge().Name("phpmemtrace_agent_trap_cost_seconds")
+                     .Help("Cost of one uprobe hit, calibrated at start-up on this host").Register(*registry_)),
+      dropped_(BuildGauge().Name("phpmemtrace_dropped_events")
+                   .Help("Records lost (ring buffer full) and other drops").Register(*registry_)) {}
+
+Status AgentMetrics::serve(const std::string& address) {
+    try {
+        exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+    } catch (const std::exception& e) {
+        return Error{"--metrics " + address + ": cannot listen: " + e.what()};
+    }
+    exposer_->RegisterCollectable(registry_);
+    return Status::success();
+}
+
+void AgentMetrics::on_request_end(const std::string& pool, const pmt_heap_state& heap, bool heap_read) {
+    const prometheus::Labels labels{{"pool", pool}};
+    requests_.Add(labels).Increment();
+    if (!heap_read) return;
+    heap_used_.Add(labels).Set(double(heap.size));
+    heap_real_.Add(labels).Set(double(heap.real_size));
+    heap_peak_.Add(labels).Set(double(heap.peak));
+    memory_limit_.Add(labels).Set(double(heap.limit));
+    request_peak_.Add(labels, peak_buckets()).Observe(double(heap.peak));
+}
+
+void AgentMetrics::on_gc(const std::string& pool, int64_t collected) {
+    gc_runs_.Add({{"pool", pool}}).Increment();
+    if (collected > 0) gc_collected_.Add({{"pool", pool}}).Increment(double(collected));
+}
+
+void AgentMetrics::add_allocated(const std::string& pool, uint64_t bytes) {
+    allocated_.Add({{"pool", pool}}).Increment(double(bytes));
+}
+void AgentMetrics::set_inuse(const std::string& pool, uint64_t bytes) { inuse_.Add({{"pool", pool}}).Set(double(bytes)); }
+void AgentMetrics::set_processes(const std::string& pool, uint64_t n) { processes_.Add({{"pool", pool}}).Set(double(n)); }
+void AgentMetrics::set_traps(const std::string& probe, uint64_t total) { traps_.Add({{"probe", probe}}).Set(double(total)); }
+void AgentMetrics::set_overhead(double ratio, double trap_s, double cpu_s) {
+    overhead_.Add({}).Set(ratio);
+    trap_seconds_.Add({}).Set(trap_s);
+    target_cpu_seconds_.Add({}).Set(cpu_s);
+}
+void AgentMetrics::set_dropped(uint64_t total) { dropped_.Add({}).Set(double(total)); }
+void AgentMetrics::set_trap_cost(double ns) { trap_cost_.Add({}).Set(ns / 1e9); }
+
+}  // namespace pmt

@@ -1,0 +1,65 @@
+// The agent's figures as Prometheus metrics (prometheus-cpp), served on
+// --metrics ADDRESS:PORT at /metrics in the text exposition format. Every
+// per-service series has the label pool="NAME" (the FPM pool, else binary_script).
+// prometheus-cpp's metrics are atomic: the record loop updates them while the
+// server's threads read them.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "phpmemtrace.h"
+#include "util/result.h"
+
+namespace pmt {
+
+class AgentMetrics {
+public:
+    AgentMetrics();
+    // Starts serving on `address` ("127.0.0.1:9187"); one line on failure.
+    Status serve(const std::string& address);
+    bool serving() const { return exposer_ != nullptr; }
+
+    // php_request_shutdown entered: the script is over, its heap not yet emptied.
+    // `heap_read`: the figures are valid (else only the request is counted).
+    void on_request_end(const std::string& pool, const pmt_heap_state& heap, bool heap_read);
+    void on_gc(const std::string& pool, int64_t collected);
+    // Bytes the heap's slow paths handed out (page runs, large and huge blocks).
+    void add_allocated(const std::string& pool, uint64_t bytes);
+    void set_inuse(const std::string& pool, uint64_t bytes);
+    void set_processes(const std::string& pool, uint64_t count);
+    void set_traps(const std::string& probe, uint64_t total);
+    void set_overhead(double ratio, double trap_seconds_total, double target_cpu_seconds_total);
+    void set_dropped(uint64_t total);
+    void set_trap_cost(double ns);
+
+private:
+    std::shared_ptr<prometheus::Registry> registry_;
+    std::unique_ptr<prometheus::Exposer> exposer_;
+    prometheus::Family<prometheus::Gauge>& heap_used_;
+    prometheus::Family<prometheus::Gauge>& heap_real_;
+    prometheus::Family<prometheus::Gauge>& heap_peak_;
+    prometheus::Family<prometheus::Gauge>& memory_limit_;
+    prometheus::Family<prometheus::Histogram>& request_peak_;
+    prometheus::Family<prometheus::Counter>& requests_;
+    prometheus::Family<prometheus::Counter>& gc_runs_;
+    prometheus::Family<prometheus::Counter>& gc_collected_;
+    prometheus::Family<prometheus::Counter>& allocated_;
+    prometheus::Family<prometheus::Gauge>& inuse_;
+    prometheus::Family<prometheus::Gauge>& processes_;
+    prometheus::Family<prometheus::Gauge>& traps_;
+    prometheus::Family<prometheus::Gauge>& overhead_;
+    prometheus::Family<prometheus::Gauge>& trap_seconds_;
+    prometheus::Family<prometheus::Gauge>& target_cpu_seconds_;
+    prometheus::Family<prometheus::Gauge>& trap_cost_;
+    prometheus::Family<prometheus::Gauge>& dropped_;
+};
+
+}  // namespace pmt
