@@ -216,9 +216,14 @@ static __always_inline int on_alloc_entry(struct pt_regs *ctx, __u64 cookie, str
 		size = a->arg2;
 	else if (kind == PMT_PROBE_SMALL_REFILL) {
 		/* the bin's whole page run: what the heap grew by */
+		/* Index with the very register that was checked: left alone, the
+		 * compiler reloads a->arg2 from the stack for the index, and Linux 6.1's
+		 * verifier knows no bound on that copy. */
 		__u64 bin = a->arg2;
+		barrier_var(bin);
 		if (bin >= PMT_ZEND_BIN_COUNT)
 			return 0;
+		barrier_var(bin);
 		size = (__u64)cfg.bin_pages[bin] * PMT_ZEND_PAGE_SIZE;
 	}
 	remember_call(ctx, cookie, size, 0, 0, 0, state);
