@@ -215,10 +215,10 @@ static __always_inline int on_alloc_entry(struct pt_regs *ctx, __u64 cookie, str
 	else if (kind == PMT_PROBE_ZEND_MM_ALLOC || kind == PMT_PROBE_ALLOC_LARGE || kind == PMT_PROBE_ALLOC_HUGE)
 		size = a->arg2;
 	else if (kind == PMT_PROBE_SMALL_REFILL) {
-		/* the bin's whole page run: what the heap grew by */
-		/* Index with the very register that was checked: left alone, the
-		 * compiler reloads a->arg2 from the stack for the index, and Linux 6.1's
-		 * verifier knows no bound on that copy. */
+		/* The bin's whole page run: what the heap grew by. The index is the
+		 * very register that was checked: left alone, the compiler reloads
+		 * a->arg2 from the stack for it, and Linux 6.1's verifier knows no
+		 * bound on that copy. */
 		__u64 bin = a->arg2;
 		barrier_var(bin);
 		if (bin >= PMT_ZEND_BIN_COUNT)
