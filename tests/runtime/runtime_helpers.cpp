@@ -104,6 +104,14 @@ nlohmann::json record_script(const std::string& script, const std::vector<std::s
     return report;
 }
 
+pid_t child_of(pid_t parent) {
+    const std::string pid = std::to_string(parent);
+    std::istringstream in(read_file("/proc/" + pid + "/task/" + pid + "/children"));
+    pid_t child = -1;
+    in >> child;
+    return child;
+}
+
 std::string script_value(const std::string& output, const std::string& key) {
     std::istringstream in(output);
     std::string line;

@@ -45,6 +45,8 @@ private:
 std::string php_script(const std::string& name);  // tests/php/<name>
 std::string phpmemtrace_binary();
 std::string read_file(const std::string& path);
+// The first child of `parent` (/proc/PID/task/PID/children), -1 when none.
+pid_t child_of(pid_t parent);
 nlohmann::json read_json(const std::string& path);
 
 // Runs `phpmemtrace record -o <json> <extra> -- php8.2 -n <php_options> <script>

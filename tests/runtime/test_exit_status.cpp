@@ -19,15 +19,6 @@ bool wait_until_ready(const std::string& ready_file) {
     return false;
 }
 
-// The first child of `parent` (/proc/PID/task/PID/children).
-pid_t child_of(pid_t parent) {
-    const std::string pid = std::to_string(parent);
-    std::istringstream in(read_file("/proc/" + pid + "/task/" + pid + "/children"));
-    pid_t child = -1;
-    in >> child;
-    return child;
-}
-
 TEST(ExitStatus, TheLaunchedCommandsExitCode) {
     PMT_REQUIRE_ROOT();
     for (int code : {0, 3, 255}) {

@@ -55,14 +55,6 @@ bool link_exists(uint32_t id) {
     return true;
 }
 
-pid_t child_of(pid_t parent) {
-    const std::string pid = std::to_string(parent);
-    std::istringstream in(read_file("/proc/" + pid + "/task/" + pid + "/children"));
-    pid_t child = -1;
-    in >> child;
-    return child;
-}
-
 // The phase names of --timings, in the order printed, with their milliseconds
 // since record started.
 std::vector<std::pair<std::string, double>> timing_lines(const std::string& err) {
