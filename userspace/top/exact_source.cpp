@@ -155,12 +155,7 @@ std::vector<StackFigures> ExactSource::stacks(const std::vector<uint32_t>& pids)
             f.alloc_count += s.alloc_count;
         }
     };
-    if (pids.empty()) {
-        for (const auto& [pid, p] : live_.processes()) add_process(p);
-    } else {
-        for (uint32_t pid : pids)
-            if (const auto* p = live_.find(pid)) add_process(*p);
-    }
+    live_.for_each_of(pids, add_process);
     if (faults_)
         for (uint32_t id = 0; id < collector.stack_ids(); ++id)
             if (uint64_t faults = collector.stack_stats_now(id).fault_count) summed[id].fault_count = faults;
@@ -184,12 +179,7 @@ std::vector<RequestPeak> ExactSource::request_peaks(const std::vector<uint32_t>&
             m.requests += peak.requests;
         }
     };
-    if (pids.empty()) {
-        for (const auto& [pid, p] : live_.processes()) add(p);
-    } else {
-        for (uint32_t pid : pids)
-            if (const auto* p = live_.find(pid)) add(*p);
-    }
+    live_.for_each_of(pids, add);
     std::vector<RequestPeak> out;
     for (auto& [uri, peak] : merged) out.push_back(std::move(peak));
     return out;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace pmt {
 
@@ -53,6 +54,17 @@ public:
     void forget(uint32_t pid) { processes_.erase(pid); }
     const ProcessLive* find(uint32_t pid) const;
     const std::unordered_map<uint32_t, ProcessLive>& processes() const { return processes_; }
+    // Calls fn on each of these processes that the table knows, or on every
+    // process when `pids` is empty (the view's "all processes").
+    template <typename Fn>
+    void for_each_of(const std::vector<uint32_t>& pids, Fn&& fn) const {
+        if (pids.empty()) {
+            for (const auto& [pid, p] : processes_) fn(p);
+            return;
+        }
+        for (uint32_t pid : pids)
+            if (const ProcessLive* p = find(pid)) fn(*p);
+    }
 
 private:
     std::unordered_map<uint32_t, ProcessLive> processes_;
