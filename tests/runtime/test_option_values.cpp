@@ -47,6 +47,15 @@ TEST(OptionValues, ReportAndDiffRefuseBadValues) {
     }
 }
 
+TEST(OptionValues, TopRefusesABadBudget) {
+    for (const std::string v : {"0", "-1", "101", "nan", "1%", ""}) {
+        auto r = run_command({phpmemtrace_binary(), "top", "-p", "1", "--batch", "--max-overhead", v});
+        SCOPED_TRACE("--max-overhead " + v);
+        expect_one_line_error(r, "--max-overhead");
+        EXPECT_EQ(r.exit_code, 2);
+    }
+}
+
 // The edges of each range are accepted and the session runs.
 TEST(OptionValues, RecordAcceptsTheEdgesOfEachRange) {
     PMT_REQUIRE_ROOT();

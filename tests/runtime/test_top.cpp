@@ -136,7 +136,9 @@ TEST(Top, FullScreenShowsTheGrowingFunctionFollowsKeysAndOutlivesTheTarget) {
                            150, 40));
     wait_for_screen(tmux, [](const std::string& s) { return contains(s, "TOP FUNCTIONS BY live bytes"); });
     const std::string header = tmux.screen();
-    EXPECT_TRUE(contains(header, "mode: exact (every allocation traced)")) << header;
+    // The default: the heap's slow paths (the fleet agent's probes).
+    EXPECT_TRUE(contains(header, "mode: slow paths, ")) << header;
+    EXPECT_TRUE(contains(header, "slow paths: small-bin refills, large and huge blocks by stack")) << header;
     EXPECT_TRUE(contains(header, "traps/s")) << header;
     { std::ofstream(go) << "go\n"; }
 
@@ -200,8 +202,10 @@ TEST(Top, FullScreenShowsTheGrowingFunctionFollowsKeysAndOutlivesTheTarget) {
     wait_for_screen(tmux, [](const std::string& s) { return contains(s, "TOP-EXIT=0"); });
 }
 
-TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
-    PMT_REQUIRE_ROOT();
+// Both modes: the strings are large blocks (4 KiB), which the slow paths see
+// exactly too; the heap size is the trace's in exact mode, and what the heap
+// says of itself (heap->size) in slow-path mode.
+void check_batch(const std::vector<std::string>& mode_flags, const std::string& mode) {
     TempDir dir;
     const std::string go = dir.file("go");
     BackgroundProcess php({"php8.2", "-n", php_script("top_grower.php"), go, "40", "4000"});
@@ -210,7 +214,9 @@ TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
     const pid_t pid = pid_of(pid_line);
 
     // stdout is a pipe: batch without being asked.
-    BackgroundProcess top({phpmemtrace_binary(), "top", "-p", std::to_string(pid), "--interval", "0.5", "-n", "60"});
+    std::vector<std::string> command = {phpmemtrace_binary(), "top", "-p", std::to_string(pid), "--interval", "0.5", "-n", "60"};
+    command.insert(command.end(), mode_flags.begin(), mode_flags.end());
+    BackgroundProcess top(command);
     // A block ends with an empty line (a timeout ends it too: then it is short or empty).
     auto next_block = [&top]() {
         std::string block;
@@ -221,7 +227,7 @@ TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
         }
     };
     const std::string first = next_block();
-    ASSERT_TRUE(contains(first, "mode: exact")) << first << "\n" << top.output();
+    ASSERT_TRUE(contains(first, "mode: " + mode + ", ")) << first << "\n" << top.output();
     { std::ofstream(go) << "go\n"; }
 
     std::vector<double> lives;
@@ -261,7 +267,17 @@ TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
     EXPECT_TRUE(contains(gone, "process " + std::to_string(pid))) << gone;
     EXPECT_TRUE(contains(gone, "[exited]")) << gone;
     const std::string after = next_block();
-    EXPECT_TRUE(contains(after, "mode: exact")) << "top carried on:\n" << after;
+    EXPECT_TRUE(contains(after, "mode: " + mode + ", ")) << "top carried on:\n" << after;
+}
+
+TEST(Top, BatchPrintsTheSameFiguresAndMatchesMemoryGetUsage) {
+    PMT_REQUIRE_ROOT();
+    check_batch({}, "slow paths");
+}
+
+TEST(Top, BatchExactModeMatchesMemoryGetUsage) {
+    PMT_REQUIRE_ROOT();
+    check_batch({"--exact"}, "exact");
 }
 
 // The GC column counts the collector's runs: what gc_status() says ran.

@@ -68,7 +68,9 @@ public:
     const std::vector<Frame>& frames(uint32_t stack) const override { return stack_frames.at(stack); }
     const std::vector<Symbol>& symbols() const override { return syms; }
     bool has_faults() const override { return faults; }
-    SourceCost cost() override { return SourceCost{"exact", "every allocation traced", 1000, 0.0105, "10.5 us/trap", 0}; }
+    SourceCost cost() override { return cost_now; }
+    SourceCost cost_now{.mode = "exact", .explanation = "every allocation traced", .traps_per_s = 1000,
+                        .overhead = 0.0105, .budget = 0.01, .priced = true, .cost_basis = "10500 ns a trap"};
     void reset() override { ++resets; }
     Profile snapshot() const override { return Profile{}; }
 };
@@ -202,6 +204,32 @@ TEST(TopView, SaysWhenAProcessExitsAndKeepsItsRow) {
     EXPECT_NE(screen.find("exited with code 137"), std::string::npos);
     // Said once, not at every refresh.
     EXPECT_EQ(model.refresh(src, state, 2, true).notices.size(), 1u);
+}
+
+// The header holds the estimate against the budget, and says when it is over;
+// the mode's explanation and the price per trap are on the line below.
+TEST(TopView, HeaderSaysTheCostAgainstTheBudget) {
+    FakeSource src;
+    src.procs = {process(42, "php8.2 worker.php", 1000)};
+    TopModel model;
+    TopState state;
+    auto header = [&](double overhead) {
+        src.cost_now.overhead = overhead;
+        const auto lines = layout_top(model.refresh(src, state, 0, true), state, 200, 30, 0, true);
+        return lines.at(0).text + "\n" + lines.at(1).text;
+    };
+    const std::string over = header(0.0105);
+    EXPECT_NE(over.find("mode: exact, 1,000 traps/s, est. 1.05% of their CPU (budget 1.00%) OVER BUDGET"),
+              std::string::npos) << over;
+    EXPECT_NE(over.find("exact: every allocation traced; 10500 ns a trap"), std::string::npos) << over;
+    const std::string under = header(0.002);
+    EXPECT_NE(under.find("est. 0.20% of their CPU (budget 1.00%)"), std::string::npos) << under;
+    EXPECT_EQ(under.find("OVER BUDGET"), std::string::npos) << under;
+    EXPECT_NE(header(0).find("est. 0.00%"), std::string::npos);
+    src.cost_now.overhead.reset();
+    src.cost_now.priced = false;
+    const auto unpriced = layout_top(model.refresh(src, state, 0, true), state, 200, 30, 0, true);
+    EXPECT_NE(unpriced.at(0).text.find("cost unknown"), std::string::npos) << unpriced.at(0).text;
 }
 
 TEST(TopView, EveryLineFitsHoweverNarrowTheTerminal) {

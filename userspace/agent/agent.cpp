@@ -159,10 +159,13 @@ private:
             return;
         }
         if (!cost_) {
-            auto ns = calibrate_trap_ns((*opened)->allocations());
-            if (!ns) std::cerr << "phpmemtrace agent: " << ns.error().message << " (overhead not estimated)\n";
-            cost_.emplace(ns ? *ns : 0.0);
-            metrics_.set_trap_cost(cost_->trap_ns());
+            // Priced from the first binary's probes (its functions' first instructions).
+            const MemtraceProbes& probes = (*opened)->allocations();
+            auto prices = calibrate_trap_prices(probes);
+            if (!prices) std::cerr << "phpmemtrace agent: " << prices.error().message << " (overhead not estimated)\n";
+            cost_.emplace(prices ? prices_by_kind(*prices, probes, (*opened)->php().elf())
+                                 : std::vector<KindPrice>(PMT_PROBE__MAX));
+            metrics_.set_trap_cost(cost_->mean_trap_ns());
         }
         php_versions_[image] = (*opened)->php().version().text;
         sessions_.emplace(image, std::move(*opened));
@@ -196,6 +199,7 @@ private:
         }
         if (cost_) {
             cost_->update(traps, traced);
+            metrics_.set_trap_cost(cost_->mean_trap_ns());
             metrics_.set_overhead(cost_->interval_ratio(), cost_->trap_seconds_total(), cost_->target_cpu_seconds_total());
         }
         for (uint32_t kind = 1; kind < traps.size(); ++kind)
@@ -254,7 +258,7 @@ private:
 
     std::string overhead_comment() const {
         if (!cost_) return "agent overhead: not estimated (no calibration)";
-        const std::string per_trap = " (" + std::to_string(cost_->trap_ns()) + " ns per trap, calibrated at start-up)";
+        const std::string per_trap = " (" + std::to_string(cost_->mean_trap_ns()) + " ns per trap on average, calibrated at start-up)";
         if (cost_->interval_cpu_seconds() <= 0)
             return "agent overhead estimate, last interval: the traced processes used no measurable CPU time" + per_trap;
         return "agent overhead estimate, last interval: " + std::to_string(cost_->interval_ratio() * 100) +

@@ -1,6 +1,7 @@
-// What the agent costs the processes it traces: the uprobe hits counted in BPF
-// (trap_counts, per probe kind), times the cost of one hit calibrated at start-up
-// on this host, against the traced processes' CPU time from /proc/PID/stat.
+// What the agent (and top) cost the processes they trace: the uprobe hits
+// counted in BPF (trap_counts, per probe kind), times the price of one hit of
+// that kind calibrated at start-up on this host, against the traced processes'
+// CPU time from /proc.
 #pragma once
 
 #include <sys/types.h>
@@ -10,18 +11,44 @@
 #include <vector>
 
 #include "attach/memtrace_probes.h"
+#include "target/elf_file.h"
 #include "util/result.h"
 
 namespace pmt {
 
-// Nanoseconds of one uprobe hit on this host: a timed loop over a private
-// function of the agent, untraced and then with the allocation object's entry
-// program attached to it (the agent is not in the traced set, so the program
-// returns after its lookup). A lower bound for a traced hit, which also walks
-// the PHP stack; docs/agent.md says by how much.
-Result<double> calibrate_trap_ns(const MemtraceProbes& allocations);
+// The price of one uprobe hit on this host, in nanoseconds, by how the kernel
+// runs the probed instruction once the breakpoint has trapped:
+// - emulated: some instructions are done by the kernel itself (a push of a
+//   register, on the kernels that emulate it; branches); a return probe's
+//   trampoline costs about the same;
+// - stepped: the others are copied out of line and single-stepped, which takes
+//   a second, debug, exception. Under a hypervisor that one is dear: about ten
+//   times an emulated hit on the project's VMs (docs/agent.md).
+// Each is a timed loop over a private function of this process whose first
+// instruction is of that kind, untraced and then with the allocation object's
+// entry program attached (this process is not in the traced set, so the program
+// returns after its lookup): a lower bound for a traced hit, which also walks
+// the PHP stack.
+struct TrapPrices {
+    double emulated_ns = 0;
+    double stepped_ns = 0;
+};
+Result<TrapPrices> calibrate_trap_prices(const MemtraceProbes& allocations);
 
-// User + system CPU seconds of a process (utime + stime), nullopt if gone.
+// What one hit of each probe kind costs (indexed by kind; a kind with a return
+// probe costs its entry plus one return): each probe's first instruction, read
+// from `binary`, priced as emulated or stepped.
+struct KindPrice {
+    double entry_ns = 0;
+    double return_ns = 0;  // 0: no return probe
+};
+std::vector<KindPrice> prices_by_kind(const TrapPrices& prices, const MemtraceProbes& allocations,
+                                      const ElfFile& binary);
+
+// CPU seconds of a process: its threads' run time in the scheduler
+// (/proc/PID/task/*/schedstat, in nanoseconds), or utime + stime from
+// /proc/PID/stat (10 ms ticks) when that is larger (threads that have exited)
+// or missing. nullopt if gone.
 std::optional<double> process_cpu_seconds(pid_t pid);
 
 // Traps per probe kind: entry hits, and return hits for the kinds whose return
@@ -32,10 +59,11 @@ std::string probe_kind_name(uint32_t kind);
 
 class CostMeter {
 public:
-    explicit CostMeter(double trap_ns);
-    // One interval: the sessions' trap counts (summed), the traced processes.
+    explicit CostMeter(std::vector<KindPrice> prices);
+    // One interval: the sessions' entry hits per kind (summed), the traced processes.
     void update(const std::vector<uint64_t>& trap_counts, const std::vector<pid_t>& traced);
-    double trap_ns() const { return trap_ns_; }
+    // The mean price of the traps so far (before any: the dearest kind's entry).
+    double mean_trap_ns() const;
     double interval_ratio() const { return ratio_; }
     double interval_cpu_seconds() const { return interval_cpu_s_; }
     double trap_seconds_total() const { return trap_s_total_; }
@@ -43,7 +71,7 @@ public:
     uint64_t traps_total() const { return traps_total_; }
 
 private:
-    double trap_ns_;
+    std::vector<KindPrice> prices_;
     double started_s_;  // CLOCK_BOOTTIME, the clock of /proc/PID/stat's starttime
     std::vector<uint64_t> last_counts_;
     std::map<pid_t, double> last_cpu_;

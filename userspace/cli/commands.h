@@ -21,6 +21,7 @@ const std::vector<std::string>& launch_command();
 std::optional<uint64_t> parse_bytes(const std::string& text);
 CLI::Validator byte_size();         // parse_bytes() accepts it
 CLI::Validator positive_seconds();  // finite, > 0, at most 1e9
+CLI::Validator percentage();        // finite, > 0, at most 100
 // CLI11's Range over int64_t: "-1" is below it (read into an unsigned option it
 // would be 2^64 - 1), "1.5" and "ten" are not in it.
 CLI::Range whole_number_between(int64_t low, int64_t high);

@@ -47,6 +47,17 @@ CLI::Validator positive_seconds() {
         "SECONDS");
 }
 
+CLI::Validator percentage() {
+    return CLI::Validator(
+        [](std::string& text) {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value) || value <= 0 || value > 100)
+                return "must be a percentage > 0 and at most 100 (1, 0.5), not '" + text + "'";
+            return std::string();
+        },
+        "PERCENT");
+}
+
 CLI::Range whole_number_between(int64_t low, int64_t high) {
     CLI::Range range(low, high);
     range.description(std::to_string(low) + " to " + std::to_string(high));  // in --help

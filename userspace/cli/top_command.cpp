@@ -1,6 +1,6 @@
 // `phpmemtrace top`: the live view of PHP processes' memory (top/top_session.h),
-// on the exact source today (every allocation traced, as `record` does). The
-// fleet agent's low-overhead mechanism becomes the default source when it lands.
+// on the heap's slow paths by default (the fleet agent's probes), or with every
+// allocation traced (--exact, as `record` does).
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 
 #include "attach/kernel_features.h"
 #include "cli/commands.h"
-#include "top/exact_source.h"
+#include "top/session_source.h"
 #include "target/php_processes.h"
 #include "target/process.h"
 #include "top/top_session.h"
@@ -30,6 +30,8 @@ struct TopArgs {
     std::string sort = "live";
     bool stacks = false;
     bool faults = false;
+    bool exact = false;
+    double max_overhead_percent = 1.0;
     std::string output_dir = ".";
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
     uint32_t ringbuf_mb = 16;
@@ -47,7 +49,7 @@ TopSort sort_of(const std::string& name) {
 // top --all: PHP processes started since, traced from the next refresh on.
 // Those of other binaries are said (once each; those running at the start were
 // said then), unless --binary chose one.
-std::function<std::vector<std::string>()> discover_new_processes(ExactSource& source,
+std::function<std::vector<std::string>()> discover_new_processes(SessionSource& source,
                                                                  const std::vector<pid_t>& already_said,
                                                                  bool say_other_binaries) {
     auto skipped = std::make_shared<std::set<pid_t>>(already_said.begin(), already_said.end());
@@ -86,9 +88,11 @@ int run_top_command(const TopArgs& args) {
         std::cerr << "phpmemtrace: --output-dir: " << s.error().message << "\n";
         return 2;
     }
-    ExactSourceOptions options;
+    SessionSourceOptions options;
     std::vector<pid_t> other_binaries;
     options.faults = args.faults;
+    options.exact = args.exact;
+    options.max_overhead = args.max_overhead_percent / 100.0;
     options.probes.max_frames = args.max_frames;
     options.probes.ringbuf_mb = args.ringbuf_mb;
     if (args.all) {
@@ -115,7 +119,7 @@ int run_top_command(const TopArgs& args) {
     sa.sa_handler = on_stop_signal;
     for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &sa, nullptr);
 
-    auto source = ExactSource::open(options);
+    auto source = SessionSource::open(options);
     if (!source) {
         std::cerr << "phpmemtrace: " << source.error().message << "\n";
         return 1;
@@ -160,6 +164,14 @@ void register_top_command(CLI::App& app) {
         ->check(CLI::IsMember({"live", "rate", "faults"}));
     cmd->add_flag("--stacks", args->stacks, "Full stacks rather than functions at the start (key f)");
     cmd->add_flag("--faults", args->faults, "Also trace page faults, and show them per function or stack");
+    cmd->add_flag("--exact", args->exact,
+                  "Trace every allocation, as record does (a trap per allocator call: the header says what it "
+                  "costs); by default only the heap's slow paths");
+    cmd->add_option("--max-overhead", args->max_overhead_percent,
+                    "The budget, in percent of the traced processes' CPU time, that the header's cost estimate "
+                    "is held against")
+        ->capture_default_str()
+        ->check(percentage());
     cmd->add_option("--output-dir", args->output_dir,
                     "Where the keys w (flame graph .svg) and d (session .db) write what has been seen")
         ->capture_default_str();
@@ -170,8 +182,10 @@ void register_top_command(CLI::App& app) {
         ->capture_default_str()
         ->check(power_of_two_between(1, 1024));
     cmd->add_flag("-v,--verbose", args->verbose, "Show libbpf's messages");
-    cmd->footer("Mode: exact (every allocation traced; the header shows traps/s and their estimated cost). "
-                "The low-overhead default comes with the fleet agent.\n"
+    cmd->footer("Modes: slow paths (the default: small-bin page runs, large and huge blocks, as the fleet agent "
+                "traces them; the heap's own size and peak) or --exact (every allocation). The header shows the "
+                "traps per second and their estimated share of the traced processes' CPU time, at a price per "
+                "trap calibrated at start-up.\n"
                 "Keys: q quit, s sort, f functions/stacks, p/P pick a process, g group FPM pools, space pause, "
                 "r reset, w write a flame graph, d write a session file.");
     cmd->callback([args] { std::exit(run_top_command(*args)); });

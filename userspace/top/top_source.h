@@ -1,6 +1,5 @@
-// Where `phpmemtrace top` gets its figures. The screen only sees this interface:
-// the exact source (every allocation traced, exact_source.h) is the one there is
-// today; the fleet agent's low-overhead mechanism plugs in here as the default.
+// Where `phpmemtrace top` gets its figures. The screen only sees this interface;
+// session_source.h is the one source, in slow-path (default) or exact mode.
 #pragma once
 
 #include <sys/types.h>
@@ -49,11 +48,15 @@ struct RequestPeak {
 
 // What the source costs the traced processes, for the header.
 struct SourceCost {
-    std::string mode;         // "exact"
+    std::string mode;         // "slow paths", "exact"
     std::string explanation;  // "every allocation traced"
     double traps_per_s = 0;   // uprobe hits per second in the traced processes
-    double cpu_share = 0;     // estimated share of one CPU they cost (1.0 = a whole CPU)
-    std::string cost_basis;   // what the estimate assumes ("10.5 us/trap")
+    // Estimated share of the traced processes' CPU time the traps took (0.01 =
+    // 1%); none when they used no measurable CPU or the price is unknown.
+    std::optional<double> overhead;
+    double budget = 0.01;     // --max-overhead
+    bool priced = false;      // the price per trap is known (calibrated)
+    std::string cost_basis;   // what the estimate assumes ("3200 ns/trap, calibrated")
     uint64_t lost_records = 0;
 };
 

@@ -328,14 +328,26 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
     auto add = [&](std::string text, LineStyle style) { lines.push_back({fit_text(text, width), style}); };
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.0fs", frame.t_s);
-    std::string title = "phpmemtrace top  " + std::string(elapsed) + "  mode: " + frame.cost.mode + " (" +
-                        frame.cost.explanation + "), " +
-                        group_thousands(static_cast<uint64_t>(std::llround(frame.cost.traps_per_s))) +
-                        " traps/s, est. " + percent_text(frame.cost.cpu_share) + " of a CPU at " +
-                        frame.cost.cost_basis;
-    if (frame.cost.lost_records) title += "  LOST RECORDS: " + group_thousands(frame.cost.lost_records);
+    // What matters most first: a narrow terminal cuts the end of a line.
+    std::string title = "phpmemtrace top  " + std::string(elapsed);
     if (state.paused) title += "  [PAUSED]";
+    if (frame.cost.lost_records) title += "  LOST RECORDS: " + group_thousands(frame.cost.lost_records);
+    title += "  mode: " + frame.cost.mode + ", " +
+             group_thousands(static_cast<uint64_t>(std::llround(frame.cost.traps_per_s))) + " traps/s";
+    // The estimate against the budget (--max-overhead): what tracing costs the
+    // traced processes, as a share of the CPU time they used.
+    std::string basis = frame.cost.cost_basis;
+    if (frame.cost.overhead) {
+        title += ", est. " + percent_text(*frame.cost.overhead) + " of their CPU (budget " +
+                 percent_text(frame.cost.budget) + ")";
+        if (*frame.cost.overhead > frame.cost.budget) title += " OVER BUDGET";
+    } else if (frame.cost.priced) {
+        title += ", the traced processes used no CPU yet";
+    } else {
+        title += ", cost unknown";
+    }
     add(title, LineStyle::Title);
+    add("  " + frame.cost.mode + ": " + frame.cost.explanation + "; " + basis, LineStyle::Normal);
     size_t exited = 0;
     for (const auto& p : frame.processes) exited += p.exited;
     size_t traced = 0;

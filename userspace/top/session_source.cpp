@@ -1,6 +1,7 @@
-#include "top/exact_source.h"
+#include "top/session_source.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "faults/fault_session.h"
 #include "heap/heap_session.h"
@@ -10,11 +11,6 @@
 
 namespace pmt {
 namespace {
-
-// Uprobe hits behind the records: an allocation or a realloc is an entry and a
-// return probe, a free an entry probe. (Request, checkpoint and heap probes are
-// rare beside them.)
-uint64_t traps_of(const Counters& c) { return 2 * (c.allocs + c.reallocs) + c.frees; }
 
 // PHP's "no limit" (memory_limit=-1) is the largest size_t.
 uint64_t shown_limit(uint64_t limit) { return limit >= (1ull << 62) ? 0 : limit; }
@@ -34,27 +30,37 @@ void read_limit_and_peak(const PhpBinary& php, uint32_t pid, ProcessHeap& p, Liv
 
 }  // namespace
 
-Result<std::unique_ptr<ExactSource>> ExactSource::open(const ExactSourceOptions& options) {
+Result<std::unique_ptr<SessionSource>> SessionSource::open(const SessionSourceOptions& options) {
     if (options.pids.empty()) return Error{"no process to trace"};
     SessionOptions session_options;
     session_options.pid = options.pids.front();
     session_options.more_pids.assign(options.pids.begin() + 1, options.pids.end());
     session_options.probes = options.probes;
+    session_options.probes.slow_paths_only = !options.exact;
     session_options.max_stacks = options.max_stacks;
     std::vector<std::unique_ptr<SessionModule>> modules;
     modules.push_back(make_heap_module(HeapSessionOptions{}));
     if (options.faults) modules.push_back(make_fault_module(FaultSessionOptions{}));
     auto opened = Session::open(session_options, std::move(modules));
     if (!opened) return opened.error();
-    std::unique_ptr<ExactSource> source(new ExactSource());
+    std::unique_ptr<SessionSource> source(new SessionSource());
     source->session_ = std::move(*opened);
     source->faults_ = options.faults;
-    ExactSource* self = source.get();
+    source->exact_ = options.exact;
+    source->max_overhead_ = options.max_overhead;
+    const MemtraceProbes& probes = source->session_->allocations();
+    if (auto prices = calibrate_trap_prices(probes))
+        source->meter_.emplace(prices_by_kind(*prices, probes, source->session_->php().elf()));
+    else
+        source->calibration_error_ = prices.error().message;
+    SessionSource* self = source.get();
     Collector& collector = source->session_->collector();
     // Registered after the heap module's: a process's heap size already counts the block.
     collector.add_block_observer(
         [self](ProcessHeap& p, uint32_t tgid, uint64_t, const ProcessHeap::Block& block, bool added) {
-            self->live_.on_block(tgid, block.stack, block.size, added, self->used_bytes(p));
+            // Slow paths: the heap's size is not the trace's (a refill is a whole
+            // run); the peak comes from the heap itself (read_gauges, request ends).
+            self->live_.on_block(tgid, block.stack, block.size, added, self->exact_ ? self->used_bytes(p) : 0);
         });
     collector.add_extension(PMT_REC_GC_END, PMT_REC_GC_END,
                             [self](Collector&, const RecordView& r) { self->live_.on_gc_run(r.tgid()); });
@@ -67,6 +73,7 @@ Result<std::unique_ptr<ExactSource>> ExactSource::open(const ExactSourceOptions&
         if (uri.empty()) return;
         const uint64_t peak = (req.hdr.flags & PMT_HEAP_STATE_OK) ? req.heap.peak : self->used_bytes(c.process(r.tgid()));
         self->live_.on_request_end(r.tgid(), uri, peak);
+        self->live_.note_peak(r.tgid(), peak);
     });
     for (uint32_t pid : collector.processes())
         read_limit_and_peak(source->session_->php(), pid, collector.process(pid), source->live_);
@@ -74,27 +81,27 @@ Result<std::unique_ptr<ExactSource>> ExactSource::open(const ExactSourceOptions&
     return source;
 }
 
-uint64_t ExactSource::used_bytes(const ProcessHeap& p) const {
+uint64_t SessionSource::used_bytes(const ProcessHeap& p) const {
     // The heap module anchors heap->size at every heap event; before the first,
     // what the tracer saw plus what the process held when it was attached.
     const uint64_t used = p.used_bytes();
     return used ? used : p.live_bytes + p.baseline_remaining;
 }
 
-Status ExactSource::add_process(pid_t pid) {
+Status SessionSource::add_process(pid_t pid) {
     if (auto s = session_->add_running_process(pid); !s) return s;
     Collector& collector = session_->collector();
     read_limit_and_peak(session_->php(), static_cast<uint32_t>(pid), collector.process(static_cast<uint32_t>(pid)), live_);
     return Status::success();
 }
 
-Status ExactSource::poll(int timeout_ms) {
+Status SessionSource::poll(int timeout_ms) {
     Status s = session_->poll(timeout_ms);
     if (monotonic_ns() - last_prune_ns_ > 1'000'000'000ull) prune_exited();
     return s;
 }
 
-void ExactSource::prune_exited() {
+void SessionSource::prune_exited() {
     last_prune_ns_ = monotonic_ns();
     Collector& collector = session_->collector();
     for (uint32_t pid : collector.processes()) {
@@ -104,12 +111,14 @@ void ExactSource::prune_exited() {
     while (exited_.size() > kExitedShown) {
         live_.forget(exited_.front());
         titles_.erase(exited_.front());
+        heap_addresses_.erase(exited_.front());
+        gauge_peaks_.erase(exited_.front());
         hidden_.insert(exited_.front());
         exited_.pop_front();
     }
 }
 
-std::vector<ProcessFigures> ExactSource::processes() const {
+std::vector<ProcessFigures> SessionSource::processes() const {
     std::vector<ProcessFigures> out;
     Collector& collector = session_->collector();
     for (uint32_t pid : collector.processes()) {
@@ -126,8 +135,10 @@ std::vector<ProcessFigures> ExactSource::processes() const {
             if (!now.empty() || title == titles_.end()) title = titles_.insert_or_assign(pid, now).first;
         }
         f.title = title->second;
-        f.used_bytes = f.exited ? 0 : used_bytes(*p);
-        f.real_bytes = p->real_bytes;
+        std::optional<HeapGauges> gauges;
+        if (!exact_ && !f.exited) gauges = read_gauges(pid);
+        f.used_bytes = f.exited ? 0 : gauges ? gauges->used : used_bytes(*p);
+        f.real_bytes = gauges ? gauges->real : p->real_bytes;
         f.limit_bytes = shown_limit(p->limit);
         if (const LiveTable::ProcessLive* live = live_.find(pid)) {
             f.alloc_count = live->alloc_count;
@@ -137,13 +148,20 @@ std::vector<ProcessFigures> ExactSource::processes() const {
             f.gc_runs = live->gc_runs;
             f.peak_bytes = live->peak_used;
         }
+        if (gauges) {
+            // The heap's own peak (FPM resets it at each request's end), until a
+            // reset: then what the refreshes saw since.
+            uint64_t& peak = gauge_peaks_[pid];
+            peak = std::max(peak, peaks_reset_ ? gauges->used : gauges->peak);
+            f.peak_bytes = std::max(f.peak_bytes, peak);  // and the request ends' peaks
+        }
         f.peak_bytes = std::max(f.peak_bytes, f.used_bytes);
         out.push_back(std::move(f));
     }
     return out;
 }
 
-std::vector<StackFigures> ExactSource::stacks(const std::vector<uint32_t>& pids) const {
+std::vector<StackFigures> SessionSource::stacks(const std::vector<uint32_t>& pids) const {
     Collector& collector = session_->collector();
     std::unordered_map<uint32_t, StackFigures> summed;
     auto add_process = [&](const LiveTable::ProcessLive& p) {
@@ -169,7 +187,7 @@ std::vector<StackFigures> ExactSource::stacks(const std::vector<uint32_t>& pids)
     return out;
 }
 
-std::vector<RequestPeak> ExactSource::request_peaks(const std::vector<uint32_t>& pids) const {
+std::vector<RequestPeak> SessionSource::request_peaks(const std::vector<uint32_t>& pids) const {
     std::unordered_map<std::string, RequestPeak> merged;
     auto add = [&](const LiveTable::ProcessLive& p) {
         for (const auto& [uri, peak] : p.uri_peaks) {
@@ -185,37 +203,72 @@ std::vector<RequestPeak> ExactSource::request_peaks(const std::vector<uint32_t>&
     return out;
 }
 
-const std::vector<Frame>& ExactSource::frames(uint32_t stack) const { return session_->collector().stack_frames(stack); }
+const std::vector<Frame>& SessionSource::frames(uint32_t stack) const { return session_->collector().stack_frames(stack); }
 
-const std::vector<Symbol>& ExactSource::symbols() const { return session_->collector().symbols(); }
+const std::vector<Symbol>& SessionSource::symbols() const { return session_->collector().symbols(); }
 
-SourceCost ExactSource::cost() {
+SourceCost SessionSource::cost() {
     SourceCost c;
-    c.mode = "exact";
-    c.explanation = "every allocation traced";
+    c.mode = exact_ ? "exact" : "slow paths";
+    c.explanation = exact_ ? "every allocation traced, as record does"
+                           : "small-bin refills, large and huge blocks by stack; size and peak from the heap";
+    c.budget = max_overhead_;
     Counters counters = session_->collector().counters();
     session_->read_kernel_counters(counters);
-    const uint64_t traps = traps_of(counters);
-    const uint64_t now = monotonic_ns();
-    const double seconds = double(now - last_cost_ns_) / 1e9;
-    if (seconds > 0) c.traps_per_s = double(traps - last_traps_) / seconds;
-    c.cpu_share = c.traps_per_s * kTrapCostSeconds;
-    c.cost_basis = "10.5 us/trap";
     c.lost_records = counters.lost_events;
-    last_traps_ = traps;
+    const uint64_t now = monotonic_ns();
+    if (!meter_) {
+        c.cost_basis = "no price per trap: " + calibration_error_;
+        last_cost_ns_ = now;
+        return c;
+    }
+    c.priced = true;
+    meter_->update(session_->allocations().trap_counts(), session_->traced_processes());
+    const double seconds = double(now - last_cost_ns_) / 1e9;
+    if (seconds > 0) c.traps_per_s = double(meter_->traps_total() - last_traps_) / seconds;
+    // Since the start: /proc's CPU times tick every 10 ms, too coarse for one
+    // interval of a mostly idle process.
+    if (meter_->target_cpu_seconds_total() > 0)
+        c.overhead = meter_->trap_seconds_total() / meter_->target_cpu_seconds_total();
+    char basis[96];
+    std::snprintf(basis, sizeof basis, "%.0f ns a trap, calibrated", meter_->mean_trap_ns());
+    c.cost_basis = basis;
+    last_traps_ = meter_->traps_total();
     last_cost_ns_ = now;
     return c;
 }
 
-void ExactSource::reset() {
+std::optional<SessionSource::HeapGauges> SessionSource::read_gauges(uint32_t pid) const {
+    const pmt_php_offsets& off = session_->php().offsets();
+    if (!off.heap_size || !off.heap_peak || !off.heap_real_size) return std::nullopt;
+    auto known = heap_addresses_.find(pid);
+    if (known == heap_addresses_.end()) {
+        auto heap = session_->php().heap_address_in_process(static_cast<pid_t>(pid));
+        if (!heap) return std::nullopt;
+        known = heap_addresses_.emplace(pid, *heap).first;
+    }
+    HeapGauges g;
+    const pid_t p = static_cast<pid_t>(pid);
+    if (!read_process_memory(p, known->second + off.heap_size, &g.used, sizeof(g.used)) ||
+        !read_process_memory(p, known->second + off.heap_peak, &g.peak, sizeof(g.peak)) ||
+        !read_process_memory(p, known->second + off.heap_real_size, &g.real, sizeof(g.real))) {
+        heap_addresses_.erase(known);  // gone, or exec'd: found again next time
+        return std::nullopt;
+    }
+    return g;
+}
+
+void SessionSource::reset() {
     std::unordered_map<uint32_t, uint64_t> used_now;
     Collector& collector = session_->collector();
     for (uint32_t pid : collector.processes())
         if (const ProcessHeap* p = collector.find_process(pid)) used_now[pid] = used_bytes(*p);
     live_.reset(used_now);
+    gauge_peaks_.clear();
+    peaks_reset_ = true;
 }
 
-Profile ExactSource::snapshot() const {
+Profile SessionSource::snapshot() const {
     Profile profile = session_->snapshot();
     profile.target.pid = session_->main_pid();
     profile.target.binary = printable_text(session_->php().path());
