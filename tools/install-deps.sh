@@ -28,6 +28,8 @@ packages=(
   libtinyxml2-dev chromium nodejs
   # targets: real PHP processes, and a web stack for FPM
   php8.2-cli php8.2-curl php8.2-fpm php8.2-dev nginx wrk
+  # PHP embedded in Apache (mod_php), started by its test with a configuration of its own
+  apache2 libapache2-mod-php8.2
   # other PHP versions, each in a Debian root of its own (make test-versions)
   debootstrap
 )
