@@ -64,6 +64,18 @@ void Collector::note_huge_block(Process& p, uint64_t ptr, uint64_t requested) {
     if (requested > PMT_ZEND_MAX_LARGE_SIZE) p.huge_blocks[ptr] = ptr + zend::round_to_pages(requested);
 }
 
+void Collector::note_baseline_huge_block(uint32_t tgid, uint64_t ptr, uint64_t size) {
+    process(tgid).huge_blocks[ptr] = ptr + zend::round_to_pages(size);
+}
+
+uint64_t Collector::forget_huge_block(Process& p, uint64_t ptr) {
+    auto huge = p.huge_blocks.find(ptr);
+    if (huge == p.huge_blocks.end()) return 0;
+    const uint64_t size = huge->second - huge->first + zend::kHugeListNode;
+    p.huge_blocks.erase(huge);
+    return size;
+}
+
 uint64_t Collector::process_live_bytes(uint32_t tgid) const {
     auto it = processes_.find(tgid);
     return it == processes_.end() ? 0 : it->second.live_bytes;
@@ -184,7 +196,9 @@ void Collector::on_realloc(const RecordView& view) {
     ++counters_.reallocs;
     Process& p = process(r.hdr.tgid);
     uint32_t stack = record_stack(view);
-    if (r.old_ptr) p.huge_blocks.erase(r.old_ptr);
+    // The old block's size, if untracked: from the page map (BPF), or the huge
+    // blocks known (seen allocated, or in the huge list at the attach).
+    const uint64_t old_huge = r.old_ptr ? forget_huge_block(p, r.old_ptr) : 0;
     note_huge_block(p, r.ptr, r.size);
     auto old_block = p.live.find(r.old_ptr);
     const uint64_t new_block = zend::block_size(r.size);
@@ -196,7 +210,7 @@ void Collector::on_realloc(const RecordView& view) {
     }
     uint64_t old_size = remove_block(p, r.old_ptr);
     if (!old_size) {
-        old_size = r.old_size;
+        old_size = r.old_size ? r.old_size : old_huge;
         account_untracked_free(p, old_size);
     }
     uint64_t new_size = (r.ptr == r.old_ptr && old_size) ? zend::in_place_realloc_size(old_size, r.size) : new_block;
@@ -207,8 +221,9 @@ void Collector::on_free(const pmt_free_record& r) {
     ++counters_.frees;
     Process& p = process(r.hdr.tgid);
     // Huge blocks are chunk aligned: skip the map lookup for everything else.
-    if (!(r.ptr & (PMT_ZEND_CHUNK_SIZE - 1))) p.huge_blocks.erase(r.ptr);
-    if (!remove_block(p, r.ptr)) account_untracked_free(p, r.size ? zend::block_size(r.size) : r.map_size);
+    const uint64_t huge = (r.ptr & (PMT_ZEND_CHUNK_SIZE - 1)) ? 0 : forget_huge_block(p, r.ptr);
+    if (!remove_block(p, r.ptr))
+        account_untracked_free(p, r.size ? zend::block_size(r.size) : r.map_size ? r.map_size : huge);
 }
 
 void Collector::on_checkpoint(const pmt_checkpoint_record& r) {

@@ -83,6 +83,9 @@ public:
     // side's PMT_REC_BASELINE, taken at the process's first traced call (no
     // allocation can fall in between).
     void set_baseline(uint32_t tgid, uint64_t bytes);
+    // Attach mode: a huge block in the heap's huge list before the tracer came
+    // (its size as the list says), so that its free or realloc is sized.
+    void note_baseline_huge_block(uint32_t tgid, uint64_t ptr, uint64_t size);
 
     // bpf_ktime_get_ns() at the session's start (times are reported from it).
     void set_start_ns(uint64_t ns) { options_.start_ns = ns; }
@@ -142,6 +145,8 @@ private:
     // The huge blocks view: allocations past the large size, by address range.
     void note_huge_block(Process& p, uint64_t ptr, uint64_t requested);
     void account_untracked_free(Process& p, uint64_t size);
+    // Forgets a huge block; returns what heap->size counted for it (0: not one).
+    uint64_t forget_huge_block(Process& p, uint64_t ptr);
     void on_alloc(const RecordView& r);
     void on_realloc(const RecordView& r);
     void on_free(const pmt_free_record& r);

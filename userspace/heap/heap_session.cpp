@@ -7,8 +7,9 @@ namespace pmt {
 namespace {
 
 // Attach mode: the heap of a running process already has chunks and maybe huge
-// blocks; read heap->real_size, heap->size and the huge list from outside.
-void read_baseline(HeapTracker& tracker, const PhpBinary& php, pid_t pid) {
+// blocks; read heap->real_size, heap->size and the huge list from outside. The
+// huge blocks go to the Collector too: their frees carry no size.
+void read_baseline(HeapTracker& tracker, Collector& collector, const PhpBinary& php, pid_t pid) {
     const pmt_php_offsets& off = php.offsets();
     auto heap_address = php.heap_address_in_process(pid);
     if (!heap_address || !off.heap_real_size) return;
@@ -20,11 +21,13 @@ void read_baseline(HeapTracker& tracker, const PhpBinary& php, pid_t pid) {
         uint64_t node = 0;
         read_process_memory(pid, heap + off.heap_huge_list, &node, sizeof(node));
         for (int i = 0; node && i < 100000; ++i) {
-            uint64_t size = 0;
-            if (!read_process_memory(pid, node + off.huge_list_size, &size, sizeof(size)) ||
+            uint64_t ptr = 0, size = 0;  // zend_mm_huge_list {ptr, size, next}
+            if (!read_process_memory(pid, node, &ptr, sizeof(ptr)) ||
+                !read_process_memory(pid, node + off.huge_list_size, &size, sizeof(size)) ||
                 !read_process_memory(pid, node + off.huge_list_next, &node, sizeof(node)))
                 break;
             huge += size;
+            if (ptr && size) collector.note_baseline_huge_block(static_cast<uint32_t>(pid), ptr, size);
         }
     }
     tracker.set_baseline(static_cast<uint32_t>(pid), real, huge, used);
@@ -48,12 +51,12 @@ public:
                            : "php_request_startup/php_request_shutdown uprobes (no sapi_globals: no URI)");
         collector_ = &context.collector;
         tracker_.attach_to(context.collector);
-        for (pid_t pid : context.running_processes) read_baseline(tracker_, php, pid);
+        for (pid_t pid : context.running_processes) read_baseline(tracker_, context.collector, php, pid);
         php_ = &php;
         return Status::success();
     }
 
-    void add_running_process(pid_t pid) override { read_baseline(tracker_, *php_, pid); }
+    void add_running_process(pid_t pid) override { read_baseline(tracker_, *collector_, *php_, pid); }
 
     std::vector<ResolvedProbe> uprobes() const override { return probes_->uprobes(); }
 
