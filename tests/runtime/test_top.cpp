@@ -172,6 +172,11 @@ TEST(Top, FullScreenShowsTheGrowingFunctionFollowsKeysAndOutlivesTheTarget) {
     tmux.keys(" ");
     wait_for_screen(tmux, [](const std::string& s) { return contains(s, "[PAUSED]"); });
     tmux.keys(" ");
+    // e: the same process in exact mode, said in the header and below.
+    tmux.keys("e");
+    wait_for_screen(tmux, [](const std::string& s) {
+        return contains(s, "mode: exact, ") && contains(s, "switched to exact mode");
+    });
     // w: a flame graph of what was seen, in --output-dir.
     tmux.keys("w");
     const std::string wrote = wait_for_screen(tmux, [](const std::string& s) { return contains(s, "wrote "); });

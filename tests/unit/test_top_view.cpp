@@ -73,6 +73,12 @@ public:
                         .overhead = 0.0105, .budget = 0.01, .priced = true, .cost_basis = "10500 ns a trap"};
     void reset() override { ++resets; }
     Profile snapshot() const override { return Profile{}; }
+    bool traces(pid_t pid) const override {
+        for (const auto& p : procs)
+            if (p.pid == uint32_t(pid)) return true;
+        return false;
+    }
+    Status add_process(pid_t) override { return Error{"a fake source traces no more"}; }
 };
 
 ProcessFigures process(uint32_t pid, const std::string& title, uint64_t used, uint64_t allocs = 0) {

@@ -49,12 +49,11 @@ TopSort sort_of(const std::string& name) {
 // top --all: PHP processes started since, traced from the next refresh on.
 // Those of other binaries are said (once each; those running at the start were
 // said then), unless --binary chose one.
-std::function<std::vector<std::string>()> discover_new_processes(SessionSource& source,
-                                                                 const std::vector<pid_t>& already_said,
-                                                                 bool say_other_binaries) {
+std::function<std::vector<std::string>(TopSource&)> discover_new_processes(const std::vector<pid_t>& already_said,
+                                                                           bool say_other_binaries) {
     auto skipped = std::make_shared<std::set<pid_t>>(already_said.begin(), already_said.end());
     auto scanner = std::make_shared<PhpProcessScanner>();  // reads each binary once
-    return [&source, skipped, scanner, say_other_binaries] {
+    return [skipped, scanner, say_other_binaries](TopSource& source) {
         std::vector<std::string> notices;
         for (const PhpProcess& found : scanner->scan()) {
             const pid_t pid = found.pid;
@@ -68,6 +67,27 @@ std::function<std::vector<std::string>()> discover_new_processes(SessionSource& 
             }
         }
         return notices;
+    };
+}
+
+// The `e` key's source: the same processes in the other mode. -p: those still
+// running (an FPM master brings its workers); --all: the binary's processes now.
+std::function<Result<std::unique_ptr<TopSource>>(bool)> reopen_source(SessionSourceOptions options, bool all) {
+    return [options, all](bool exact) -> Result<std::unique_ptr<TopSource>> {
+        SessionSourceOptions now = options;
+        now.exact = exact;
+        now.pids.clear();
+        if (all) {
+            auto scan = scan_php_processes(std::optional<std::string>(options.image));
+            if (!scan) return scan.error();
+            now.pids = scan->pids;
+        } else {
+            for (pid_t pid : options.pids)
+                if (process_exists(pid)) now.pids.push_back(pid);
+        }
+        auto opened = SessionSource::open(now);
+        if (!opened) return opened.error();
+        return std::unique_ptr<TopSource>(std::move(*opened));
     };
 }
 
@@ -124,6 +144,7 @@ int run_top_command(const TopArgs& args) {
         std::cerr << "phpmemtrace: " << source.error().message << "\n";
         return 1;
     }
+    options.image = (*source)->image();
     TopOptions top;
     top.interval_s = args.interval_s;
     top.batch = args.batch || !isatty(STDOUT_FILENO);
@@ -133,8 +154,10 @@ int run_top_command(const TopArgs& args) {
     top.initial.sort = sort_of(args.sort);
     top.initial.full_stacks = args.stacks;
     top.initial.group_pools = true;  // FPM workers come and go; their pool stays
-    if (args.all) top.discover = discover_new_processes(**source, other_binaries, args.binary.empty());
-    return run_top(**source, top);
+    if (args.all) top.discover = discover_new_processes(other_binaries, args.binary.empty());
+    top.exact = args.exact;
+    top.reopen = reopen_source(options, args.all);
+    return run_top(std::move(*source), top);
 }
 
 }  // namespace
@@ -186,7 +209,8 @@ void register_top_command(CLI::App& app) {
                 "traces them; the heap's own size and peak) or --exact (every allocation). The header shows the "
                 "traps per second and their estimated share of the traced processes' CPU time, at a price per "
                 "trap calibrated at start-up.\n"
-                "Keys: q quit, s sort, f functions/stacks, p/P pick a process, g group FPM pools, space pause, "
+                "Keys: q quit, s sort, f functions/stacks, p/P pick a process, g group FPM pools, e exact mode "
+                "on/off, space pause, "
                 "r reset, w write a flame graph, d write a session file.");
     cmd->callback([args] { std::exit(run_top_command(*args)); });
 }

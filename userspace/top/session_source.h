@@ -29,6 +29,7 @@ namespace pmt {
 
 struct SessionSourceOptions {
     std::vector<pid_t> pids;  // running processes of one PHP binary (the first is the main one)
+    std::string image;        // that binary, once known (top's `e` key finds its processes again)
     bool faults = false;      // load the page-fault module too
     bool exact = false;       // every allocation (else the heap's slow paths only)
     double max_overhead = 0.01;  // the budget the header measures the estimate against
@@ -52,9 +53,9 @@ public:
     void reset() override;
     Profile snapshot() const override;
 
-    // Traces a PHP process started since (top --all); its pid must run the binary.
-    Status add_process(pid_t pid);
-    bool traces(pid_t pid) const { return session_->traces(pid); }
+    // A PHP process started since (top --all); its pid must run the binary.
+    Status add_process(pid_t pid) override;
+    bool traces(pid_t pid) const override { return session_->traces(pid); }
     const std::string& image() const { return session_->php().path(); }
 
 private:

@@ -43,7 +43,8 @@ std::string write_seen(TopSource& source, const TopOptions& options, const TopSt
 
 class TopLoop {
 public:
-    TopLoop(TopSource& source, const TopOptions& options) : source_(source), options_(options) {
+    TopLoop(std::unique_ptr<TopSource> source, const TopOptions& options)
+        : source_(std::move(source)), options_(options), exact_(options.exact) {
         state_ = options.initial;
     }
 
@@ -64,12 +65,12 @@ public:
             const double now = seconds_since(start);
             if (now >= next_refresh) {
                 if (options_.discover)
-                    for (auto& notice : options_.discover()) model_.add_notice(std::move(notice));
+                    for (auto& notice : options_.discover(*source_)) model_.add_notice(std::move(notice));
                 // The first refresh at once: the screen is not empty while the
                 // rates build up; --batch prints from the first interval on, when
                 // there are rates to print.
                 if (!state_.paused || first) {
-                    TopFrame frame = model_.refresh(source_, state_, now, true);
+                    TopFrame frame = model_.refresh(*source_, state_, now, true);
                     if (!first || terminal_) {
                         show(std::move(frame));
                         if (options_.iterations && ++refreshes >= *options_.iterations) break;
@@ -81,7 +82,7 @@ public:
                 next_refresh = now + options_.interval_s;
             }
             const double wait_s = std::max(0.0, std::min(next_refresh - seconds_since(start), 0.1));
-            if (auto s = source_.poll(static_cast<int>(wait_s * 1000)); !s) {
+            if (auto s = source_->poll(static_cast<int>(wait_s * 1000)); !s) {
                 terminal_.reset();
                 std::cerr << "phpmemtrace: " << s.error().message << "\n";
                 return 1;
@@ -111,7 +112,7 @@ private:
                 case 'q': case 'Q': return false;
                 case 's':
                     state_.sort = state_.sort == TopSort::Live        ? TopSort::AllocRate
-                                  : state_.sort == TopSort::AllocRate && source_.has_faults() ? TopSort::Faults
+                                  : state_.sort == TopSort::AllocRate && source_->has_faults() ? TopSort::Faults
                                                                                               : TopSort::Live;
                     break;
                 case 'f': state_.full_stacks = !state_.full_stacks; break;
@@ -124,22 +125,42 @@ private:
                     break;
                 case ' ': state_.paused = !state_.paused; break;
                 case 'r':
-                    source_.reset();
+                    source_->reset();
                     model_.forget_baselines();
                     model_.add_notice("reset: totals, rates and peaks start again");
                     break;
-                case 'w': model_.add_notice(write_seen(source_, options_, state_, ".svg")); break;
-                case 'd': model_.add_notice(write_seen(source_, options_, state_, ".db")); break;
+                case 'w': model_.add_notice(write_seen(*source_, options_, state_, ".svg")); break;
+                case 'd': model_.add_notice(write_seen(*source_, options_, state_, ".db")); break;
+                case 'e': switch_mode(); break;
                 default: continue;
             }
             changed = true;
         }
-        if (changed) show(model_.refresh(source_, state_, now, false));
+        if (changed) show(model_.refresh(*source_, state_, now, false));
         return true;
     }
 
-    TopSource& source_;
+    // The same processes in the other mode. The new source attaches before the
+    // old one detaches, so nothing goes untraced in between; the figures start
+    // again (stack ids are the source's own).
+    void switch_mode() {
+        if (!options_.reopen) return;
+        auto other = options_.reopen(!exact_);
+        const char* mode = exact_ ? "the heap's slow paths" : "exact mode";
+        if (!other) {
+            model_.add_notice(std::string("could not switch to ") + mode + ": " + other.error().message);
+            return;
+        }
+        source_ = std::move(*other);
+        exact_ = !exact_;
+        model_.forget_baselines();
+        model_.add_notice(std::string("switched to ") + mode + (exact_ ? ": every allocation traps" : "") +
+                          "; figures start again");
+    }
+
+    std::unique_ptr<TopSource> source_;
     const TopOptions& options_;
+    bool exact_;
     TopState state_;
     TopModel model_;
     TopFrame frame_;
@@ -150,9 +171,9 @@ private:
 
 void request_top_stop() { g_stop = true; }
 
-int run_top(TopSource& source, const TopOptions& options) {
+int run_top(std::unique_ptr<TopSource> source, const TopOptions& options) {
     g_stop = false;
-    return TopLoop(source, options).run();
+    return TopLoop(std::move(source), options).run();
 }
 
 }  // namespace pmt

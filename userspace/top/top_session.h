@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "top/top_source.h"
+#include "util/result.h"
 #include "top/top_view.h"
 
 namespace pmt {
@@ -23,12 +25,16 @@ struct TopOptions {
     TopState initial;
     // Called before each refresh: processes to start tracing (top --all), each
     // returning a notice ("process 123 appeared", "... not traced: why").
-    std::function<std::vector<std::string>()> discover;
+    std::function<std::vector<std::string>(TopSource&)> discover;
+    // The `e` key: the processes traced now, in the other mode (exact or the
+    // heap's slow paths); none: the key does nothing. `exact` is the first mode.
+    std::function<Result<std::unique_ptr<TopSource>>(bool exact)> reopen;
+    bool exact = false;
 };
 
 // Runs until q, a signal (request_top_stop) or the iterations; returns the exit
 // status (0, or 1 when the source or the terminal failed, said on stderr).
-int run_top(TopSource& source, const TopOptions& options);
+int run_top(std::unique_ptr<TopSource> source, const TopOptions& options);
 
 void request_top_stop();
 

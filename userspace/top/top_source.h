@@ -80,6 +80,9 @@ public:
     virtual void reset() = 0;
     // What has been seen so far, for the flame graph and session writers.
     virtual Profile snapshot() const = 0;
+    // Whether a process is traced; tracing one more (top --all's new processes).
+    virtual bool traces(pid_t pid) const = 0;
+    virtual Status add_process(pid_t pid) = 0;
 };
 
 }  // namespace pmt

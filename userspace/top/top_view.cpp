@@ -426,8 +426,8 @@ std::vector<ScreenLine> layout_top(const TopFrame& frame, const TopState& state,
         while (lines.size() + footer < height) lines.push_back({"", LineStyle::Normal});
     for (const auto& n : frame.notices) add(n, LineStyle::Notice);
     if (interactive)
-        add("q quit  s sort  f functions/stacks  p/P process  g pools  space pause  r reset  w flame graph  "
-            "d session",
+        add("q quit  s sort  f functions/stacks  p/P process  g pools  e exact  space pause  r reset  "
+            "w flame graph  d session",
             LineStyle::Help);
     if (height && lines.size() > height) lines.resize(height);
     return lines;
