@@ -1,5 +1,6 @@
 #include "agent/agent_metrics.h"
 
+#include <algorithm>
 #include <exception>
 
 namespace pmt {
@@ -56,7 +57,16 @@ AgentMetrics::AgentMetrics()
       trap_cost_(BuildGauge().Name("phpmemtrace_agent_trap_cost_seconds")
                      .Help("Cost of one uprobe hit, calibrated at start-up on this host").Register(*registry_)),
       dropped_(BuildGauge().Name("phpmemtrace_dropped_events")
-                   .Help("Records lost (ring buffer full) and other drops").Register(*registry_)) {}
+                   .Help("Records lost (ring buffer full) and other drops").Register(*registry_)),
+      push_sent_(BuildCounter().Name("phpmemtrace_push_sent_total")
+                     .Help("Profiles the --push endpoint accepted").Register(*registry_)),
+      push_failures_(BuildCounter().Name("phpmemtrace_push_failures_total")
+                         .Help("--push attempts that failed (each is retried with back-off)").Register(*registry_)),
+      push_dropped_(BuildCounter().Name("phpmemtrace_push_dropped_total")
+                        .Help("Profiles never pushed: the oldest of a full queue, or left at the stop")
+                        .Register(*registry_)),
+      push_queued_(BuildGauge().Name("phpmemtrace_push_queued_bytes")
+                       .Help("Bytes of profiles waiting to be pushed").Register(*registry_)) {}
 
 Status AgentMetrics::serve(const std::string& address) {
     try {
@@ -97,5 +107,20 @@ void AgentMetrics::set_overhead(double ratio, double trap_s, double cpu_s) {
 }
 void AgentMetrics::set_dropped(uint64_t total) { dropped_.Add({}).Set(double(total)); }
 void AgentMetrics::set_trap_cost(double ns) { trap_cost_.Add({}).Set(ns / 1e9); }
+
+void AgentMetrics::set_push(const PushCounts& counts) {
+    std::lock_guard lock(push_mutex_);
+    // Counters only go up: advance each by what is new since the last call
+    // (calls from two threads may arrive out of order).
+    auto advance = [](prometheus::Family<prometheus::Counter>& family, uint64_t now, uint64_t& seen) {
+        auto& counter = family.Add({});
+        if (now > seen) counter.Increment(double(now - seen));
+        seen = std::max(seen, now);
+    };
+    advance(push_sent_, counts.sent, push_seen_.sent);
+    advance(push_failures_, counts.failures, push_seen_.failures);
+    advance(push_dropped_, counts.dropped, push_seen_.dropped);
+    push_queued_.Add({}).Set(double(counts.queued_bytes));
+}
 
 }  // namespace pmt

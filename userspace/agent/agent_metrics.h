@@ -13,8 +13,10 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "agent/profile_push.h"
 #include "phpmemtrace.h"
 #include "util/result.h"
 
@@ -39,6 +41,8 @@ public:
     void set_overhead(double ratio, double trap_seconds_total, double target_cpu_seconds_total);
     void set_dropped(uint64_t total);
     void set_trap_cost(double ns);
+    // --push's counters; from the sender thread and the record loop.
+    void set_push(const PushCounts& counts);
 
 private:
     std::shared_ptr<prometheus::Registry> registry_;
@@ -60,6 +64,12 @@ private:
     prometheus::Family<prometheus::Gauge>& target_cpu_seconds_;
     prometheus::Family<prometheus::Gauge>& trap_cost_;
     prometheus::Family<prometheus::Gauge>& dropped_;
+    prometheus::Family<prometheus::Counter>& push_sent_;
+    prometheus::Family<prometheus::Counter>& push_failures_;
+    prometheus::Family<prometheus::Counter>& push_dropped_;
+    prometheus::Family<prometheus::Gauge>& push_queued_;
+    std::mutex push_mutex_;
+    PushCounts push_seen_;  // what the counters were advanced to
 };
 
 }  // namespace pmt
