@@ -15,6 +15,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "agent_test_helpers.h"
 #include "fpm_stack.h"
@@ -39,8 +40,16 @@ std::optional<double> scraped(int metrics_port, const std::string& name, const s
     return metric(http_get(metrics_port, "/metrics"), name, labels);
 }
 
-void send_requests(const FpmStack& stack, const std::string& path, int n) {
-    for (int i = 0; i < n; ++i) ASSERT_FALSE(script_value(http_get(stack.port, path), "PID").empty()) << path;
+// `n` requests of `path`; `peak_sum` (if given) adds up what each page's own
+// memory_get_peak_usage() said.
+void send_requests(const FpmStack& stack, const std::string& path, int n, double* peak_sum = nullptr) {
+    for (int i = 0; i < n; ++i) {
+        const std::string page = http_get(stack.port, path);
+        ASSERT_FALSE(script_value(page, "PID").empty()) << path << ": " << page;
+        const std::string peak = script_value(page, "PEAK");
+        ASSERT_FALSE(peak.empty()) << path << ": " << page;
+        if (peak_sum) *peak_sum += std::stod(peak);
+    }
 }
 
 TEST(AgentExport, PushRetriesUntilTheReceiverComesUp) {
@@ -153,14 +162,15 @@ TEST(AgentExport, PrometheusScrapesThePerPoolSeries) {
                                 answer)
             .value_or(0);
     };
-    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/alpha/blocks.php", 5));
-    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/beta/array.php", 3));
+    double blocks_peaks = 0, array_peaks = 0;  // the pages' own memory_get_peak_usage()
+    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/alpha/blocks.php", 5, &blocks_peaks));
+    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/beta/array.php", 3, &array_peaks));
     EXPECT_TRUE(eventually(60, [&] { return requests_of("alpha") == 5.0 && requests_of("beta") == 3.0; })) << answer;
     // Each blocks.php request makes ten large blocks, each seen exactly.
     EXPECT_TRUE(eventually(60, [&] { return allocated_of("alpha") >= 5 * 10 * large_block(100000); })) << answer;
     const double alpha_before = allocated_of("alpha");
 
-    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/alpha/blocks.php", 7));
+    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/alpha/blocks.php", 7, &blocks_peaks));
     EXPECT_TRUE(eventually(60, [&] { return requests_of("alpha") == 12.0; })) << answer;
     EXPECT_TRUE(eventually(60, [&] { return allocated_of("alpha") >= alpha_before + 7 * 10 * large_block(100000); }))
         << answer;
@@ -176,6 +186,21 @@ TEST(AgentExport, PrometheusScrapesThePerPoolSeries) {
         << answer;
     EXPECT_GT(prometheus_value(prometheus_port, "phpmemtrace_agent_trap_cost_seconds", answer).value_or(0), 0.0)
         << answer;
+
+    // Request peaks by URI: per endpoint, the heap's own figure at each request's
+    // end against what the page itself said (the page prints before its last
+    // bytes of output: within 1%).
+    for (const auto& [pool, page, requests, peaks] :
+         {std::tuple{"alpha", "blocks.php", 12, blocks_peaks}, std::tuple{"beta", "array.php", 3, array_peaks}}) {
+        SCOPED_TRACE(page);
+        const std::string series = std::string("{pool=\"") + pool + "\",uri=~\".*/" + page + "\"}";
+        EXPECT_EQ(prometheus_value(prometheus_port, "phpmemtrace_request_peak_by_uri_bytes_count" + series, answer),
+                  double(requests))
+            << answer;
+        const auto sum = prometheus_value(prometheus_port, "phpmemtrace_request_peak_by_uri_bytes_sum" + series, answer);
+        ASSERT_TRUE(sum) << answer;
+        EXPECT_NEAR(*sum / requests, peaks / requests, 0.01 * peaks / requests) << answer;
+    }
 
     // promtool on what the endpoint serves.
     const std::string scrape_file = stack.dir.file("scrape.txt");

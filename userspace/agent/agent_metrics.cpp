@@ -33,6 +33,10 @@ AgentMetrics::AgentMetrics()
       request_peak_(BuildHistogram().Name("phpmemtrace_request_peak_bytes")
                         .Help("Peak heap use of each request (memory_get_peak_usage() at its end)")
                         .Register(*registry_)),
+      request_peak_by_uri_(BuildHistogram().Name("phpmemtrace_request_peak_by_uri_bytes")
+                               .Help("Peak heap use of each request by URI (memory_get_peak_usage() at its end); "
+                                     "_sum/_count is the mean")
+                               .Register(*registry_)),
       requests_(BuildCounter().Name("phpmemtrace_requests_total").Help("Requests that ended").Register(*registry_)),
       gc_runs_(BuildCounter().Name("phpmemtrace_gc_runs_total").Help("zend_gc_collect_cycles() runs").Register(*registry_)),
       gc_collected_(BuildCounter().Name("phpmemtrace_gc_collected_total")
@@ -78,7 +82,8 @@ Status AgentMetrics::serve(const std::string& address) {
     return Status::success();
 }
 
-void AgentMetrics::on_request_end(const std::string& pool, const pmt_heap_state& heap, bool heap_read) {
+void AgentMetrics::on_request_end(const std::string& pool, const std::string& uri, const pmt_heap_state& heap,
+                                  bool heap_read) {
     const prometheus::Labels labels{{"pool", pool}};
     requests_.Add(labels).Increment();
     if (!heap_read) return;
@@ -87,6 +92,15 @@ void AgentMetrics::on_request_end(const std::string& pool, const pmt_heap_state&
     heap_peak_.Add(labels).Set(double(heap.peak));
     memory_limit_.Add(labels).Set(double(heap.limit));
     request_peak_.Add(labels, peak_buckets()).Observe(double(heap.peak));
+    if (uri.empty()) return;
+    // The query would make a series per request: the path only, and a bounded number of them.
+    std::string path = uri.substr(0, uri.find('?'));
+    std::set<std::string>& known = uris_[pool];
+    if (!known.count(path)) {
+        if (known.size() < kMaxUrisPerPool) known.insert(path);
+        else path = kOtherUris;
+    }
+    request_peak_by_uri_.Add({{"pool", pool}, {"uri", path}}, peak_buckets()).Observe(double(heap.peak));
 }
 
 void AgentMetrics::on_gc(const std::string& pool, int64_t collected) {
