@@ -293,8 +293,9 @@ private:
                                {"pool", service},
                                {"binary", joined(service_binaries[service])},
                                {"php_version", joined(service_versions[service])}};
+                // Whole seconds, rounded down both: consecutive intervals do not overlap.
                 item.from_s = interval_start_ / 1000;
-                item.until_s = (end + 999) / 1000;
+                item.until_s = end / 1000;
                 item.pprof_gz = std::move(*encoded);
                 pusher_->enqueue(std::move(item));
             }

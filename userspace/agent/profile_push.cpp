@@ -177,7 +177,7 @@ bool ProfilePusher::send(const PushItem& item, std::string& error) {
     const httplib::MultipartFormDataItems form = {{"profile", item.pprof_gz, "profile.pprof", "application/octet-stream"}};
     auto res = client.Post(path, form);
     if (!res) {
-        error = "cannot send: " + httplib::to_string(res.error());
+        error = "cannot send (cpp-httplib: " + httplib::to_string(res.error()) + " error)";
         return false;
     }
     if (res->status < 200 || res->status >= 300) {
