@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -162,9 +163,10 @@ TEST(AgentExport, PrometheusScrapesThePerPoolSeries) {
                                 answer)
             .value_or(0);
     };
-    double blocks_peaks = 0, array_peaks = 0;  // the pages' own memory_get_peak_usage()
+    double blocks_peaks = 0, array_peaks = 0, spike_peaks = 0;  // the pages' own memory_get_peak_usage()
     ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/alpha/blocks.php", 5, &blocks_peaks));
-    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/beta/array.php", 3, &array_peaks));
+    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/beta/array.php", 2, &array_peaks));
+    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/beta/spike.php", 1, &spike_peaks));
     EXPECT_TRUE(eventually(60, [&] { return requests_of("alpha") == 5.0 && requests_of("beta") == 3.0; })) << answer;
     // Each blocks.php request makes ten large blocks, each seen exactly.
     EXPECT_TRUE(eventually(60, [&] { return allocated_of("alpha") >= 5 * 10 * large_block(100000); })) << answer;
@@ -189,9 +191,11 @@ TEST(AgentExport, PrometheusScrapesThePerPoolSeries) {
 
     // Request peaks by URI: per endpoint, the heap's own figure at each request's
     // end against what the page itself said (the page prints before its last
-    // bytes of output: within 1%).
+    // bytes of output: within 1%). spike.php's peak is far above its use at the
+    // end: a heap size taken for the peak would fail it.
     for (const auto& [pool, page, requests, peaks] :
-         {std::tuple{"alpha", "blocks.php", 12, blocks_peaks}, std::tuple{"beta", "array.php", 3, array_peaks}}) {
+         {std::tuple{"alpha", "blocks.php", 12, blocks_peaks}, std::tuple{"beta", "array.php", 2, array_peaks},
+          std::tuple{"beta", "spike.php", 1, spike_peaks}}) {
         SCOPED_TRACE(page);
         const std::string series = std::string("{pool=\"") + pool + "\",uri=~\".*/" + page + "\"}";
         EXPECT_EQ(prometheus_value(prometheus_port, "phpmemtrace_request_peak_by_uri_bytes_count" + series, answer),
@@ -200,6 +204,8 @@ TEST(AgentExport, PrometheusScrapesThePerPoolSeries) {
         const auto sum = prometheus_value(prometheus_port, "phpmemtrace_request_peak_by_uri_bytes_sum" + series, answer);
         ASSERT_TRUE(sum) << answer;
         EXPECT_NEAR(*sum / requests, peaks / requests, 0.01 * peaks / requests) << answer;
+        std::cout << page << ": mean request peak " << *sum / requests << " bytes (agent, through Prometheus), "
+                  << peaks / requests << " (the page's memory_get_peak_usage())\n";
     }
 
     // promtool on what the endpoint serves.
