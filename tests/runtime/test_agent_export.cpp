@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -204,7 +205,7 @@ TEST(AgentExport, PrometheusScrapesThePerPoolSeries) {
         const auto sum = prometheus_value(prometheus_port, "phpmemtrace_request_peak_by_uri_bytes_sum" + series, answer);
         ASSERT_TRUE(sum) << answer;
         EXPECT_NEAR(*sum / requests, peaks / requests, 0.01 * peaks / requests) << answer;
-        std::cout << page << ": mean request peak " << *sum / requests << " bytes (agent, through Prometheus), "
+        std::cout << std::fixed << std::setprecision(0) << page << ": mean request peak " << *sum / requests << " bytes (agent, through Prometheus), "
                   << peaks / requests << " (the page's memory_get_peak_usage())\n";
     }
 
