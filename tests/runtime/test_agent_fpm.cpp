@@ -6,7 +6,6 @@
 // workers /proc lists, `promtool check metrics` on a scrape, and for --push a
 // loopback receiver whose bodies must be the profile files, byte for byte, and
 // carry the host, pool, binary and PHP version that the system reports.
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,22 +30,19 @@ namespace pmt::testing {
 namespace {
 
 
-// The PIDs whose title says they are workers of `pool`.
-std::set<pid_t> pool_workers(const std::string& pool) {
+// The children of this test's FPM master whose title says they are workers of
+// `pool`. Only its children: other FPMs of the host (other tests running at the
+// same time) may have a pool of that name too.
+std::set<pid_t> pool_workers(pid_t master, const std::string& pool) {
     std::set<pid_t> out;
-    if (DIR* d = opendir("/proc")) {
-        while (dirent* e = readdir(d)) {
-            char* end = nullptr;
-            const long pid = std::strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0) continue;
-            std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
-            std::string title;
-            std::getline(in, title, '\0');
-            if (title.rfind("php-fpm: pool " + pool, 0) == 0 && title.size() >= 14 + pool.size() &&
-                (title.size() == 14 + pool.size() || title[14 + pool.size()] == ' '))
-                out.insert(static_cast<pid_t>(pid));
-        }
-        closedir(d);
+    const std::string m = std::to_string(master);
+    std::istringstream children(read_file("/proc/" + m + "/task/" + m + "/children"));
+    const std::string head = "php-fpm: pool " + pool;
+    for (pid_t pid; children >> pid;) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+        std::string title;
+        std::getline(in, title, '\0');
+        if (title.rfind(head, 0) == 0 && (title.size() == head.size() || title[head.size()] == ' ')) out.insert(pid);
     }
     return out;
 }
@@ -90,7 +86,7 @@ TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
     if (std::regex_search(wrk.out, m, std::regex(R"(Non-2xx or 3xx responses: (\d+))"))) wrk_requests -= std::stol(m[1].str());
     ASSERT_GT(wrk_requests, 0);
     for (int i = 0; i < 3; ++i) ASSERT_EQ(script_value(http_get(stack.port, "/beta/array.php"), "COUNT"), "100000");
-    const std::set<pid_t> beta_workers = pool_workers("beta");
+    const std::set<pid_t> beta_workers = pool_workers(stack.fpm.pid(), "beta");
     // Two more intervals: the last requests' figures reach the metrics.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
