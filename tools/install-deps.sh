@@ -12,6 +12,8 @@ packages=(
   libncurses-dev
   # the agent's metrics endpoint (Prometheus text exposition over HTTP)
   prometheus-cpp-dev
+  # the agent's --push client (Pyroscope's /ingest), and the tests' receiver
+  libcpp-httplib-dev
   # tests and benchmarks
   libgtest-dev libbenchmark-dev golang-go python3
   # top's runtime test drives it in a terminal and reads the screen

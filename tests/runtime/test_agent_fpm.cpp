@@ -3,13 +3,15 @@
 // workers are forked while the agent runs), loaded with sequential requests and
 // wrk. Checked against independent truths: the pages' own known allocations
 // (read back with `go tool pprof -raw`), the requests the test sent, the
-// workers /proc lists, and `promtool check metrics` on a scrape.
-#include <dirent.h>
+// workers /proc lists, `promtool check metrics` on a scrape, and for --push a
+// loopback receiver whose bodies must be the profile files, byte for byte, and
+// carry the host, pool, binary and PHP version that the system reports.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
-
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -20,89 +22,29 @@
 #include <thread>
 #include <vector>
 
-#include "../unit/pprof_raw.h"
+#include "agent_test_helpers.h"
 #include "fpm_stack.h"
-#include "heap_test_helpers.h"
+#include "ingest_receiver.h"
 
 namespace pmt::testing {
 namespace {
 
-// Heap bytes of one block: the string's 24-byte header, its bytes and the NUL,
-// rounded to 8, then to whole 4 KiB pages (a large block).
-constexpr uint64_t large_block(uint64_t string_bytes) {
-    const uint64_t request = (24 + string_bytes + 1 + 7) / 8 * 8;
-    return (request + 4095) / 4096 * 4096;
-}
-static_assert(large_block(100000) == 102400);
-static_assert(large_block(200000) == 200704);
 
-std::vector<std::string> files_with_prefix(const std::string& dir, const std::string& prefix) {
-    std::vector<std::string> out;
-    if (DIR* d = opendir(dir.c_str())) {
-        while (dirent* e = readdir(d)) {
-            const std::string name = e->d_name;
-            if (name.rfind(prefix, 0) == 0 && name.size() > 6 && name.substr(name.size() - 6) == ".pb.gz")
-                out.push_back(dir + "/" + name);
-        }
-        closedir(d);
-    }
-    return out;
-}
-
-// The value of one series in a Prometheus text scrape ("" labels: none).
-std::optional<double> metric(const std::string& scrape, const std::string& name, const std::string& labels) {
-    const std::string head = labels.empty() ? name + " " : name + "{" + labels + "} ";
-    std::istringstream in(scrape);
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind(head, 0) == 0) return std::stod(line.substr(head.size()));
-    return std::nullopt;
-}
-
-// The PIDs whose title says they are workers of `pool`.
-std::set<pid_t> pool_workers(const std::string& pool) {
+// The children of this test's FPM master whose title says they are workers of
+// `pool`. Only its children: other FPMs of the host (other tests running at the
+// same time) may have a pool of that name too.
+std::set<pid_t> pool_workers(pid_t master, const std::string& pool) {
     std::set<pid_t> out;
-    if (DIR* d = opendir("/proc")) {
-        while (dirent* e = readdir(d)) {
-            char* end = nullptr;
-            const long pid = std::strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0) continue;
-            std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
-            std::string title;
-            std::getline(in, title, '\0');
-            if (title.rfind("php-fpm: pool " + pool, 0) == 0 && title.size() >= 14 + pool.size() &&
-                (title.size() == 14 + pool.size() || title[14 + pool.size()] == ' '))
-                out.insert(static_cast<pid_t>(pid));
-        }
-        closedir(d);
+    const std::string m = std::to_string(master);
+    std::istringstream children(read_file("/proc/" + m + "/task/" + m + "/children"));
+    const std::string head = "php-fpm: pool " + pool;
+    for (pid_t pid; children >> pid;) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+        std::string title;
+        std::getline(in, title, '\0');
+        if (title.rfind(head, 0) == 0 && (title.size() == head.size() || title[head.size()] == ' ')) out.insert(pid);
     }
     return out;
-}
-
-struct PoolTotals {
-    std::vector<std::string> sample_types;
-    int64_t alloc_objects = 0, alloc_space = 0, max_inuse_space = 0, max_inuse_objects = 0;
-};
-
-// Every profile of a pool through `function`: allocations summed over the
-// intervals, the largest inuse figure of any interval.
-PoolTotals read_pool(const std::vector<std::string>& files, const std::string& function, std::string& log) {
-    PoolTotals t;
-    for (const auto& f : files) {
-        CommandResult r = run_command({"go", "tool", "pprof", "-raw", f});
-        EXPECT_EQ(r.exit_code, 0) << f << ": " << r.err;
-        PprofRaw raw = parse_pprof_raw(r.out);
-        EXPECT_TRUE(raw.ok) << f << ": " << r.out;
-        if (!raw.ok) continue;
-        t.sample_types = raw.sample_types;
-        t.alloc_objects += raw.total_through("alloc_objects/count", " " + function + " ");
-        t.alloc_space += raw.total_through("alloc_space/bytes", " " + function + " ");
-        t.max_inuse_space = std::max(t.max_inuse_space, raw.total_through("inuse_space/bytes", " " + function + " "));
-        t.max_inuse_objects =
-            std::max(t.max_inuse_objects, raw.total_through("inuse_objects/count", " " + function + " "));
-        log += f + ":\n" + r.out.substr(0, 4000) + "\n";
-    }
-    return t;
 }
 
 TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
@@ -116,11 +58,15 @@ TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
     const std::string out = stack.dir.file("profiles");
     ASSERT_EQ(mkdir(out.c_str(), 0700), 0);
     const int metrics_port = free_loopback_port();
+    const int ingest_port = free_loopback_port();
+    IngestReceiver receiver(ingest_port);
+    ASSERT_TRUE(receiver.ok()) << "cannot listen on 127.0.0.1:" << ingest_port;
     const std::string ready = stack.dir.file("agent.ready"), log = stack.dir.file("agent.log");
     // --pid: the test's own FPM only, never the other PHP processes of the host.
     OwnedProcess agent = OwnedProcess::spawn(
         {phpmemtrace_binary(), "agent", "--pid", std::to_string(stack.fpm.pid()), "--out", out, "--interval", "0.5",
-         "--metrics", "127.0.0.1:" + std::to_string(metrics_port), "--ready-file", ready},
+         "--metrics", "127.0.0.1:" + std::to_string(metrics_port), "--push",
+         "http://127.0.0.1:" + std::to_string(ingest_port), "--ready-file", ready},
         log);
     ASSERT_TRUE(wait_for_file(ready, 60)) << read_file(log);
 
@@ -140,7 +86,7 @@ TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
     if (std::regex_search(wrk.out, m, std::regex(R"(Non-2xx or 3xx responses: (\d+))"))) wrk_requests -= std::stol(m[1].str());
     ASSERT_GT(wrk_requests, 0);
     for (int i = 0; i < 3; ++i) ASSERT_EQ(script_value(http_get(stack.port, "/beta/array.php"), "COUNT"), "100000");
-    const std::set<pid_t> beta_workers = pool_workers("beta");
+    const std::set<pid_t> beta_workers = pool_workers(stack.fpm.pid(), "beta");
     // Two more intervals: the last requests' figures reach the metrics.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
@@ -199,6 +145,51 @@ TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
     EXPECT_GE(arrays.alloc_space, 3 * 2097152) << beta_log;
     // The pools are apart: beta's functions are not in alpha's profiles.
     EXPECT_EQ(read_pool(alpha, "build_array", raw_log).alloc_objects, 0);
+
+    // --push: every profile reached the receiver, as the file it also wrote.
+    const std::string agent_log = read_file(log);
+    ASSERT_TRUE(std::regex_search(agent_log, m, std::regex(R"(--push: (\d+) profiles sent, (\d+) failed attempts, (\d+) profiles dropped)")))
+        << agent_log;
+    const std::vector<IngestRequest> pushed = receiver.requests();
+    EXPECT_EQ(std::stoul(m[1].str()), pushed.size()) << agent_log;
+    EXPECT_EQ(m[2].str(), "0") << agent_log;
+    EXPECT_EQ(m[3].str(), "0") << agent_log;
+    // The labels' truths: the host's name, FPM's executable and what it says its version is.
+    char host[256] = {};
+    ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+    const std::string fpm_exe = std::filesystem::read_symlink("/proc/" + std::to_string(stack.fpm.pid()) + "/exe");
+    CommandResult version = run_command({fpm_exe, "-n", "-v"});
+    ASSERT_TRUE(std::regex_search(version.out, m, std::regex(R"(^PHP (\d+\.\d+\.\d+))"))) << version.out;
+    const std::string php_version = m[1].str();
+    const std::string binary = std::filesystem::path(fpm_exe).filename();
+    std::map<std::string, std::multiset<std::string>> pushed_bodies;
+    std::map<std::string, std::vector<std::string>> pushed_files;
+    const std::regex name_form(R"(^phpmemtrace\{binary=([^,]*),host=([^,]*),php_version=([^,]*),pool=([^,}]*)\}$)");
+    for (size_t i = 0; i < pushed.size(); ++i) {
+        const IngestRequest& r = pushed[i];
+        SCOPED_TRACE(r.name);
+        EXPECT_EQ(r.format, "pprof");
+        EXPECT_TRUE(r.multipart);
+        ASSERT_TRUE(std::regex_match(r.name, m, name_form));
+        EXPECT_EQ(m[1].str(), binary);
+        EXPECT_EQ(m[2].str(), host);
+        EXPECT_EQ(m[3].str(), php_version);
+        EXPECT_LE(std::stoll(r.from), std::stoll(r.until));
+        const std::string pool = m[4].str();
+        pushed_bodies[pool].insert(r.profile);
+        const std::string path = stack.dir.file("pushed-" + pool + "-" + std::to_string(i) + ".pb.gz");
+        std::ofstream(path, std::ios::binary) << r.profile;
+        pushed_files[pool].push_back(path);
+    }
+    for (const auto& [pool, files] : std::map<std::string, std::vector<std::string>>{{"alpha", alpha}, {"beta", beta}}) {
+        std::multiset<std::string> written;
+        for (const auto& f : files) written.insert(read_file(f));
+        EXPECT_TRUE(written == pushed_bodies[pool]) << pool << ": " << written.size() << " files, "
+                                                    << pushed_bodies[pool].size() << " pushed";
+    }
+    // And go tool pprof reads the pushed bodies themselves.
+    EXPECT_EQ(read_pool(pushed_files["alpha"], "big_string", raw_log).alloc_objects, 10 * kBlockRequests);
+    EXPECT_GE(read_pool(pushed_files["beta"], "build_array", beta_log).alloc_objects, 3);
 }
 
 }  // namespace

@@ -23,6 +23,11 @@ TEST(AgentOptions, RefusesBadValuesBeforeAttaching) {
         {{"--metrics", "127.0.0.1:70000"}, "--metrics"},
         {{"--exclude", "(unclosed"}, "--exclude"},
         {{"--max-bytes", "1X"}, "--max-bytes"},
+        {{"--push", "ftp://127.0.0.1:4040"}, "--push"},
+        {{"--push", "http://127.0.0.1:70000"}, "--push"},
+        {{"--push", "http://host name/"}, "--push"},
+        {{"--push", "http://127.0.0.1:4040", "--push-queue", "1X"}, "--push-queue"},
+        {{"--push", "http://127.0.0.1:4040", "--push-retry-max", "0"}, "--push-retry-max"},
         {{"--pid", "0"}, "--pid"},
         {{"--binary", "/nonexistent/php"}, "--binary"},
     };

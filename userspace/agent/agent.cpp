@@ -9,11 +9,14 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include "agent/agent_cost.h"
 #include "agent/agent_metrics.h"
 #include "agent/agent_module.h"
 #include "agent/service_profiles.h"
 #include "heap/heap_session.h"
+#include "report/pprof_writer.h"
 #include "session/session_core.h"
 #include "target/process.h"
 #include "util/output_file.h"
@@ -45,6 +48,21 @@ std::string basename_of(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// At a stop, queued profiles get this long to reach --push's endpoint.
+constexpr double kPushDrainS = 5;
+
+std::string host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+    return buf;
+}
+
+std::string joined(const std::set<std::string>& parts) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : "+") + p;
+    return out;
+}
+
 uint64_t dropped_of(const Counters& c) {
     return c.lost_events + c.lost_function_names + c.untraced_children + c.stack_table_full;
 }
@@ -57,6 +75,12 @@ public:
         if (auto s = files_.check(); !s) return s;
         if (options_.metrics_address)
             if (auto s = metrics_.serve(*options_.metrics_address); !s) return s;
+        if (options_.push) {
+            auto url = parse_push_url(options_.push->url);
+            if (!url) return url.error();
+            pusher_ = std::make_unique<ProfilePusher>(*url, *options_.push,
+                                                      [this](const PushCounts& c) { metrics_.set_push(c); });
+        }
         rescan();
         // --pid: each one must be a PHP process we trace, said before anything runs on.
         for (pid_t pid : options_.filter.pids)
@@ -99,6 +123,12 @@ public:
             if (options_.duration_s && now - started >= seconds(*options_.duration_s)) break;
         }
         export_interval();  // the last interval is never lost
+        if (pusher_) {
+            pusher_->stop(kPushDrainS);
+            const PushCounts c = pusher_->counts();
+            std::cerr << "phpmemtrace agent: --push: " << c.sent << " profiles sent, " << c.failures
+                      << " failed attempts, " << c.dropped << " profiles dropped\n";
+        }
         return Status::success();
     }
 
@@ -178,6 +208,7 @@ private:
         std::vector<pid_t> traced;
         Counters counters;
         std::string binaries;
+        std::map<std::string, std::set<std::string>> service_binaries, service_versions;  // --push's labels
         for (auto& [image, session] : sessions_) {
             Profile snapshot = session->snapshot();
             if (getenv("PMT_AGENT_DEBUG"))
@@ -189,7 +220,10 @@ private:
             for (size_t k = 0; k < counts.size() && k < traps.size(); ++k) traps[k] += counts[k];
             for (pid_t pid : session->traced_processes()) {
                 traced.push_back(pid);
-                service_of(static_cast<uint32_t>(pid), image);  // named even before its first record
+                // Named even before its first record.
+                const std::string service = service_of(static_cast<uint32_t>(pid), image);
+                service_binaries[service].insert(basename_of(image));
+                service_versions[service].insert(php_versions_[image]);
             }
             counters.lost_events += snapshot.counters.lost_events;
             counters.lost_function_names += snapshot.counters.lost_function_names;
@@ -249,9 +283,26 @@ private:
                     std::to_string(counters.untraced_children) + " untraced children, " +
                     std::to_string(counters.stack_table_full) + " stacks past the table",
             };
-            auto written = files_.write(service, profile, end, comments);
+            auto encoded = gzip_compress(encode_pprof(profile, comments));
+            if (!encoded) {
+                std::cerr << "phpmemtrace agent: " << service << ": " << encoded.error().message << "\n";
+                continue;
+            }
+            auto written = files_.write_encoded(service, *encoded, end);
             if (!written) std::cerr << "phpmemtrace agent: " << written.error().message << "\n";
             else if (options_.verbose) std::cerr << "phpmemtrace agent: wrote " << *written << "\n";
+            if (pusher_) {
+                PushItem item;
+                item.labels = {{"host", host_},
+                               {"pool", service},
+                               {"binary", joined(service_binaries[service])},
+                               {"php_version", joined(service_versions[service])}};
+                // Whole seconds, rounded down both: consecutive intervals do not overlap.
+                item.from_s = interval_start_ / 1000;
+                item.until_s = end / 1000;
+                item.pprof_gz = std::move(*encoded);
+                pusher_->enqueue(std::move(item));
+            }
         }
         interval_start_ = end;
     }
@@ -272,6 +323,8 @@ private:
     const AgentOptions& options_;
     ProfileFiles files_;
     AgentMetrics metrics_;
+    std::unique_ptr<ProfilePusher> pusher_;  // after metrics_: its thread reports to them
+    const std::string host_ = host_name();
     PhpProcessScanner scanner_;
     std::map<std::string, std::unique_ptr<Session>> sessions_;  // by PHP image
     std::map<std::string, std::string> php_versions_;

@@ -5,7 +5,8 @@
 // heap's refills, large and huge blocks and request/GC boundaries, never a trap
 // per allocation. Processes are found by a /proc scan (and the children of
 // traced ones through the fork events); every interval one pprof per service
-// goes to the output folder, and the metrics endpoint is kept current.
+// goes to the output folder (and to --push's endpoint), and the metrics endpoint
+// is kept current.
 #pragma once
 
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "agent/process_filter.h"
 #include "agent/profile_files.h"
+#include "agent/profile_push.h"
 #include "attach/memtrace_probes.h"
 #include "util/result.h"
 
@@ -24,6 +26,7 @@ struct AgentOptions {
     double interval_s = 60;
     double rescan_s = 5;                   // /proc scans for unrelated new processes
     std::optional<std::string> metrics_address;
+    std::optional<PushOptions> push;       // --push URL: each profile also to Pyroscope's /ingest
     std::optional<double> duration_s;      // stop after this long (tests, trials)
     ProbeOptions probes;
     std::string ready_file;                // "ready" once the first scan's processes are traced

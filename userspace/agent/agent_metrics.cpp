@@ -1,5 +1,6 @@
 #include "agent/agent_metrics.h"
 
+#include <algorithm>
 #include <exception>
 
 namespace pmt {
@@ -32,6 +33,10 @@ AgentMetrics::AgentMetrics()
       request_peak_(BuildHistogram().Name("phpmemtrace_request_peak_bytes")
                         .Help("Peak heap use of each request (memory_get_peak_usage() at its end)")
                         .Register(*registry_)),
+      request_peak_by_uri_(BuildHistogram().Name("phpmemtrace_request_peak_by_uri_bytes")
+                               .Help("Peak heap use of each request by URI (memory_get_peak_usage() at its end); "
+                                     "_sum/_count is the mean")
+                               .Register(*registry_)),
       requests_(BuildCounter().Name("phpmemtrace_requests_total").Help("Requests that ended").Register(*registry_)),
       gc_runs_(BuildCounter().Name("phpmemtrace_gc_runs_total").Help("zend_gc_collect_cycles() runs").Register(*registry_)),
       gc_collected_(BuildCounter().Name("phpmemtrace_gc_collected_total")
@@ -56,7 +61,16 @@ AgentMetrics::AgentMetrics()
       trap_cost_(BuildGauge().Name("phpmemtrace_agent_trap_cost_seconds")
                      .Help("Cost of one uprobe hit, calibrated at start-up on this host").Register(*registry_)),
       dropped_(BuildGauge().Name("phpmemtrace_dropped_events")
-                   .Help("Records lost (ring buffer full) and other drops").Register(*registry_)) {}
+                   .Help("Records lost (ring buffer full) and other drops").Register(*registry_)),
+      push_sent_(BuildCounter().Name("phpmemtrace_push_sent_total")
+                     .Help("Profiles the --push endpoint accepted").Register(*registry_)),
+      push_failures_(BuildCounter().Name("phpmemtrace_push_failures_total")
+                         .Help("--push attempts that failed (each is retried with back-off)").Register(*registry_)),
+      push_dropped_(BuildCounter().Name("phpmemtrace_push_dropped_total")
+                        .Help("Profiles never pushed: the oldest of a full queue, or left at the stop")
+                        .Register(*registry_)),
+      push_queued_(BuildGauge().Name("phpmemtrace_push_queued_bytes")
+                       .Help("Bytes of profiles waiting to be pushed").Register(*registry_)) {}
 
 Status AgentMetrics::serve(const std::string& address) {
     try {
@@ -68,7 +82,8 @@ Status AgentMetrics::serve(const std::string& address) {
     return Status::success();
 }
 
-void AgentMetrics::on_request_end(const std::string& pool, const pmt_heap_state& heap, bool heap_read) {
+void AgentMetrics::on_request_end(const std::string& pool, const std::string& uri, const pmt_heap_state& heap,
+                                  bool heap_read) {
     const prometheus::Labels labels{{"pool", pool}};
     requests_.Add(labels).Increment();
     if (!heap_read) return;
@@ -77,6 +92,15 @@ void AgentMetrics::on_request_end(const std::string& pool, const pmt_heap_state&
     heap_peak_.Add(labels).Set(double(heap.peak));
     memory_limit_.Add(labels).Set(double(heap.limit));
     request_peak_.Add(labels, peak_buckets()).Observe(double(heap.peak));
+    if (uri.empty()) return;
+    // The query would make a series per request: the path only, and a bounded number of them.
+    std::string path = uri.substr(0, uri.find('?'));
+    std::set<std::string>& known = uris_[pool];
+    if (!known.count(path)) {
+        if (known.size() < kMaxUrisPerPool) known.insert(path);
+        else path = kOtherUris;
+    }
+    request_peak_by_uri_.Add({{"pool", pool}, {"uri", path}}, peak_buckets()).Observe(double(heap.peak));
 }
 
 void AgentMetrics::on_gc(const std::string& pool, int64_t collected) {
@@ -97,5 +121,20 @@ void AgentMetrics::set_overhead(double ratio, double trap_s, double cpu_s) {
 }
 void AgentMetrics::set_dropped(uint64_t total) { dropped_.Add({}).Set(double(total)); }
 void AgentMetrics::set_trap_cost(double ns) { trap_cost_.Add({}).Set(ns / 1e9); }
+
+void AgentMetrics::set_push(const PushCounts& counts) {
+    std::lock_guard lock(push_mutex_);
+    // Counters only go up: advance each by what is new since the last call
+    // (calls from two threads may arrive out of order).
+    auto advance = [](prometheus::Family<prometheus::Counter>& family, uint64_t now, uint64_t& seen) {
+        auto& counter = family.Add({});
+        if (now > seen) counter.Increment(double(now - seen));
+        seen = std::max(seen, now);
+    };
+    advance(push_sent_, counts.sent, push_seen_.sent);
+    advance(push_failures_, counts.failures, push_seen_.failures);
+    advance(push_dropped_, counts.dropped, push_seen_.dropped);
+    push_queued_.Add({}).Set(double(counts.queued_bytes));
+}
 
 }  // namespace pmt

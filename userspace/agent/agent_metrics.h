@@ -13,8 +13,12 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
 
+#include "agent/profile_push.h"
 #include "phpmemtrace.h"
 #include "util/result.h"
 
@@ -29,7 +33,11 @@ public:
 
     // php_request_shutdown entered: the script is over, its heap not yet emptied.
     // `heap_read`: the figures are valid (else only the request is counted).
-    void on_request_end(const std::string& pool, const pmt_heap_state& heap, bool heap_read);
+    // `uri`: SG(request_info).request_uri (the script's path for the CLI); its
+    // query is cut off, and past kMaxUrisPerPool a pool's others are kOtherUris.
+    void on_request_end(const std::string& pool, const std::string& uri, const pmt_heap_state& heap, bool heap_read);
+    static constexpr size_t kMaxUrisPerPool = 200;
+    static constexpr const char* kOtherUris = "[other URIs]";
     void on_gc(const std::string& pool, int64_t collected);
     // Bytes the heap's slow paths handed out (page runs, large and huge blocks).
     void add_allocated(const std::string& pool, uint64_t bytes);
@@ -39,6 +47,8 @@ public:
     void set_overhead(double ratio, double trap_seconds_total, double target_cpu_seconds_total);
     void set_dropped(uint64_t total);
     void set_trap_cost(double ns);
+    // --push's counters; from the sender thread and the record loop.
+    void set_push(const PushCounts& counts);
 
 private:
     std::shared_ptr<prometheus::Registry> registry_;
@@ -48,6 +58,8 @@ private:
     prometheus::Family<prometheus::Gauge>& heap_peak_;
     prometheus::Family<prometheus::Gauge>& memory_limit_;
     prometheus::Family<prometheus::Histogram>& request_peak_;
+    prometheus::Family<prometheus::Histogram>& request_peak_by_uri_;
+    std::map<std::string, std::set<std::string>> uris_;  // per pool, bounded (the record loop only)
     prometheus::Family<prometheus::Counter>& requests_;
     prometheus::Family<prometheus::Counter>& gc_runs_;
     prometheus::Family<prometheus::Counter>& gc_collected_;
@@ -60,6 +72,12 @@ private:
     prometheus::Family<prometheus::Gauge>& target_cpu_seconds_;
     prometheus::Family<prometheus::Gauge>& trap_cost_;
     prometheus::Family<prometheus::Gauge>& dropped_;
+    prometheus::Family<prometheus::Counter>& push_sent_;
+    prometheus::Family<prometheus::Counter>& push_failures_;
+    prometheus::Family<prometheus::Counter>& push_dropped_;
+    prometheus::Family<prometheus::Gauge>& push_queued_;
+    std::mutex push_mutex_;
+    PushCounts push_seen_;  // what the counters were advanced to
 };
 
 }  // namespace pmt

@@ -1,5 +1,7 @@
 #include "agent/agent_module.h"
 
+#include "util/utf8_text.h"
+
 namespace pmt {
 namespace {
 
@@ -14,7 +16,8 @@ public:
             // over and the heap still holds what it did (its peak is the request's).
             if (req.hdr.flags & (PMT_REQUEST_BEGIN | PMT_REQUEST_DONE)) return;
             // Counted even when the heap's figures could not be read (BAD_HEAP_READ).
-            metrics_.on_request_end(service_of_(r.tgid()), req.heap, req.hdr.flags & PMT_HEAP_STATE_OK);
+            metrics_.on_request_end(service_of_(r.tgid()), printable_field(req.uri, sizeof(req.uri)), req.heap,
+                                    req.hdr.flags & PMT_HEAP_STATE_OK);
         });
         context.collector.add_extension(PMT_REC_GC_END, PMT_REC_GC_END, [this](Collector&, const RecordView& r) {
             metrics_.on_gc(service_of_(r.tgid()), r.gc().collected);

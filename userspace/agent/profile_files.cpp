@@ -76,10 +76,15 @@ Status ProfileFiles::check() const {
 
 Result<std::string> ProfileFiles::write(const std::string& service, const Profile& profile, int64_t end_ms,
                                         const std::vector<std::string>& comments) {
+    auto encoded = gzip_compress(encode_pprof(profile, comments));
+    if (!encoded) return encoded.error();
+    return write_encoded(service, *encoded, end_ms);
+}
+
+Result<std::string> ProfileFiles::write_encoded(const std::string& service, const std::string& pprof_gz,
+                                                int64_t end_ms) {
     const std::string path = options_.dir + "/" + service + "-" + utc_stamp(end_ms) + kSuffix;
-    auto s = write_output_file(path, OutputAccess::Private, [&](std::ostream& out) {
-        if (!write_pprof(profile, out, comments)) out.setstate(std::ios::failbit);
-    });
+    auto s = write_output_file(path, OutputAccess::Private, [&](std::ostream& out) { out << pprof_gz; });
     if (!s) return s.error();
     rotate(service);
     return path;

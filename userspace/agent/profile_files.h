@@ -30,6 +30,8 @@ public:
     // `comments` go into the pprof (the interval, the overhead estimate, drops).
     Result<std::string> write(const std::string& service, const Profile& profile, int64_t end_ms,
                               const std::vector<std::string>& comments = {});
+    // The same with the profile already encoded (gzipped pprof), when it is also pushed.
+    Result<std::string> write_encoded(const std::string& service, const std::string& pprof_gz, int64_t end_ms);
 
 private:
     void rotate(const std::string& service) const;

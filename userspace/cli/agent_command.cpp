@@ -26,6 +26,9 @@ struct AgentArgs {
     double interval_s = 60;
     double rescan_s = 5;
     std::string metrics;
+    std::string push;
+    std::string push_queue = "64M";
+    double push_retry_max_s = 30;
     double duration_s = 0;
     size_t max_files = 60;
     std::string max_bytes = "256M";
@@ -73,6 +76,17 @@ int run_agent_command(const AgentArgs& args) {
         return 2;
     }
     if (!args.metrics.empty()) options.metrics_address = args.metrics;
+    if (!args.push.empty()) {
+        if (auto url = parse_push_url(args.push); !url) {
+            std::cerr << "phpmemtrace: " << url.error().message << "\n";
+            return 2;
+        }
+        PushOptions push;
+        push.url = args.push;
+        push.max_queued_bytes = *parse_bytes(args.push_queue);  // byte_size() checked it
+        push.max_backoff_s = args.push_retry_max_s;
+        options.push = push;
+    }
     if (!args.ready_file.empty() && !paths_pass({args.ready_file}, check_output_path)) return 2;
     options.files.dir = args.out;
     options.files.max_files = args.max_files;
@@ -123,6 +137,16 @@ void register_agent_command(CLI::App& app) {
         ->check(positive_seconds());
     cmd->add_option("--metrics", args->metrics, "Serve Prometheus metrics at http://ADDRESS:PORT/metrics "
                                                "(e.g. 127.0.0.1:9187)");
+    cmd->add_option("--push", args->push,
+                    "Also send every profile to a Pyroscope-compatible server: POST URL/ingest?format=pprof "
+                    "(e.g. http://127.0.0.1:4040)");
+    cmd->add_option("--push-queue", args->push_queue,
+                    "Bytes of profiles kept while --push's server is unreachable (the oldest go first)")
+        ->capture_default_str()
+        ->check(byte_size());
+    cmd->add_option("--push-retry-max", args->push_retry_max_s, "Longest wait between --push retries, in seconds")
+        ->capture_default_str()
+        ->check(positive_seconds());
     cmd->add_option("--max-files", args->max_files, "Profiles kept per service (the oldest go)")
         ->capture_default_str()
         ->check(whole_number_between(1, 1000000));
