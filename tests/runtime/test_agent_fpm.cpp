@@ -59,22 +59,20 @@ std::optional<double> metric(const std::string& scrape, const std::string& name,
     return std::nullopt;
 }
 
-// The PIDs whose title says they are workers of `pool`.
-std::set<pid_t> pool_workers(const std::string& pool) {
+// The children of this test's FPM master whose title says they are workers of
+// `pool`. Not every such title on the host: another FPM (another test run's) may
+// have a pool of the same name, and its workers would count as untraced ones here.
+std::set<pid_t> pool_workers(const std::string& pool, pid_t master) {
     std::set<pid_t> out;
-    if (DIR* d = opendir("/proc")) {
-        while (dirent* e = readdir(d)) {
-            char* end = nullptr;
-            const long pid = std::strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0) continue;
-            std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
-            std::string title;
-            std::getline(in, title, '\0');
-            if (title.rfind("php-fpm: pool " + pool, 0) == 0 && title.size() >= 14 + pool.size() &&
-                (title.size() == 14 + pool.size() || title[14 + pool.size()] == ' '))
-                out.insert(static_cast<pid_t>(pid));
-        }
-        closedir(d);
+    const std::string m = std::to_string(master);
+    std::istringstream children(read_file("/proc/" + m + "/task/" + m + "/children"));
+    for (pid_t pid = 0; children >> pid;) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+        std::string title;
+        std::getline(in, title, '\0');
+        if (title.rfind("php-fpm: pool " + pool, 0) == 0 && title.size() >= 14 + pool.size() &&
+            (title.size() == 14 + pool.size() || title[14 + pool.size()] == ' '))
+            out.insert(pid);
     }
     return out;
 }
@@ -140,7 +138,7 @@ TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
     if (std::regex_search(wrk.out, m, std::regex(R"(Non-2xx or 3xx responses: (\d+))"))) wrk_requests -= std::stol(m[1].str());
     ASSERT_GT(wrk_requests, 0);
     for (int i = 0; i < 3; ++i) ASSERT_EQ(script_value(http_get(stack.port, "/beta/array.php"), "COUNT"), "100000");
-    const std::set<pid_t> beta_workers = pool_workers("beta");
+    const std::set<pid_t> beta_workers = pool_workers("beta", stack.fpm.pid());
     // Two more intervals: the last requests' figures reach the metrics.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
