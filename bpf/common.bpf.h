@@ -8,6 +8,20 @@
 #define PHPMEMTRACE_COMMON_BPF_H
 
 #include "vmlinux.h"
+
+/*
+ * The traced thread's registers, read through a plain copy of x86-64's struct
+ * pt_regs (the layout of the uprobe context is the kernel's ABI for perf and
+ * ptrace: fixed). vmlinux.h's own struct pt_regs carries preserve_access_index,
+ * which makes every register read a CO-RE relocation, and an object with any
+ * relocation makes libbpf read and parse the kernel's BTF (5.5 MB, 7-20 ms) when
+ * it is loaded. With this cast the heap object has none; PT_REGS_* use it.
+ */
+struct pmt_regs {
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+#define __PT_REGS_CAST(x) ((const struct pmt_regs *)(x))
+
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>

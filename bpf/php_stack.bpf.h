@@ -33,6 +33,11 @@ struct func_signature {
 	__u8 reserved[7];
 };
 
+/*
+ * Created by user space (memtrace_probes.cpp): this LRU for the long-running
+ * agent and top; a hash that grows with use, not preallocated, for record. When
+ * an update fails (full), the function is announced again at its next use.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 262144);
@@ -435,7 +440,8 @@ static __always_inline int emit_stack_record(void *rec, __u64 fixed_size, __u64 
 #define walk_and_emit(ctx, bias, rec, fixed_size)                                                         \
 	({                                                                                                 \
 		__u32 walk_flags_ = 0;                                                                     \
-		__u32 walk_depth_ = walk_php_stack((ctx)->r14, (ctx)->r15, bias,                           \
+		const struct pmt_regs *walk_regs_ = __PT_REGS_CAST(ctx);                                   \
+		__u32 walk_depth_ = walk_php_stack(walk_regs_->r14, walk_regs_->r15, bias,                 \
 						   (struct pmt_frames *)(rec)->frames, &walk_flags_);      \
 		emit_stack_record(rec, fixed_size, sizeof(*(rec)), &(rec)->depth, &(rec)->stack_flags,     \
 				  walk_depth_, walk_flags_);                                               \

@@ -60,8 +60,13 @@ Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::open(const PhpBinary& ph
         return Error{"invalid ring buffer size " + std::to_string(options.ringbuf_mb) + " MiB (power of two needed)"};
     // The shared maps, created here from the object's own definitions.
     for (bpf_map* map : {skel->maps.events, skel->maps.traced, skel->maps.counters, skel->maps.announced_funcs}) {
+        bpf_map_type type = bpf_map__type(map);
         LIBBPF_OPTS(bpf_map_create_opts, map_opts, .map_flags = bpf_map__map_flags(map));
-        int fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map), bpf_map__key_size(map),
+        if (map == skel->maps.announced_funcs && !options.evicting_function_cache) {
+            type = BPF_MAP_TYPE_HASH;  // an LRU hash cannot be left unallocated
+            map_opts.map_flags |= BPF_F_NO_PREALLOC;
+        }
+        int fd = bpf_map_create(type, bpf_map__name(map), bpf_map__key_size(map),
                                 bpf_map__value_size(map), bpf_map__max_entries(map), &map_opts);
         if (fd < 0)
             return Error{std::string("cannot create the BPF map ") + bpf_map__name(map) + ": " + errno_text(errno)};

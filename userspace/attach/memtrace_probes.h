@@ -31,6 +31,13 @@ struct ProbeOptions {
     // The agent: only the heap's slow paths (refills, large and huge blocks),
     // never a trap per allocation (probe_table.h, docs/agent.md).
     bool slow_paths_only = false;
+    // The function-name cache (announced_funcs): for sessions that run for days
+    // through processes that come and go (agent, top), an LRU that evicts the
+    // names of processes long gone; the kernel preallocates and zeroes all of it
+    // (~27 MB, 17-40 ms at load). A record session is bounded, so it gets a hash
+    // that grows with use; if it fills, a function is announced again at each
+    // use (names are never lost, records only cost more ring space).
+    bool evicting_function_cache = true;
 };
 
 class MemtraceProbes {

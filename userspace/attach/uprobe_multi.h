@@ -22,8 +22,8 @@ namespace pmt {
 // The attach type value (enum bpf_attach_type) for programs loaded for multi links.
 inline constexpr int kBpfTraceUprobeMulti = 48;
 
-// Does the running kernel know multi-uprobe links? Read from its BTF (the
-// attach type enum), never guessed from the version number.
+// Does the running kernel know multi-uprobe links? Asked of the kernel (a probe
+// link it must refuse for the right reason), never guessed from the version number.
 bool kernel_has_uprobe_multi();
 
 // Owns a link fd; closing it detaches every probe of the link.

@@ -75,6 +75,7 @@ int run_record(const RecordArgs& args) {
     options.probes.ringbuf_mb = args.ringbuf_mb;
     options.probes.follow_forks = !args.no_follow_forks;
     options.probes.use_uprobe_multi = !args.no_uprobe_multi;
+    options.probes.evicting_function_cache = false;  // one session, one command or PID set
     options.verbose = args.verbose;
     options.ready_file = args.ready_file;
     quiet_libbpf_logging(args.verbose);
