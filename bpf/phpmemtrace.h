@@ -41,8 +41,8 @@
 #define PMT_ZEND_MM_IS_SRUN 0x80000000u
 #define PMT_ZEND_MM_IS_LRUN 0x40000000u
 #define PMT_ZEND_MM_SRUN_BIN_MASK 0x0000001fu
-#define PMT_ZEND_MM_LRUN_PAGES_MASK 0x03ff0000u
-#define PMT_ZEND_MM_LRUN_PAGES_SHIFT 16
+#define PMT_ZEND_MM_LRUN_PAGES_MASK 0x000003ffu
+#define PMT_ZEND_MM_LRUN_PAGES_SHIFT 0
 
 /* What a ring buffer record is. Every record starts with struct pmt_record_header. */
 enum pmt_record_kind {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "session/session_core.h"
@@ -37,6 +38,16 @@ void short_sleep() {
     nanosleep(&ts, nullptr);
 }
 
+// A thread that is exiting (or a zombie) refuses PTRACE_SEIZE with EPERM, as a
+// traced one does; /proc tells them apart.
+bool exiting(pid_t tid) {
+    std::ifstream stat("/proc/" + std::to_string(tid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;
+    const auto close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z' || line[close + 2] == 'X';
+}
+
 std::string thread_text(pid_t pid, pid_t tid) {
     return tid == pid ? "process " + std::to_string(pid)
                       : "thread " + std::to_string(tid) + " of process " + std::to_string(pid);
@@ -61,8 +72,11 @@ Result<ProcessPause> ProcessPause::pause(pid_t pid, uint64_t max_wait_ns) {
         for (pid_t tid : thread_ids(pid)) {
             if (seized(tids, tid)) continue;
             if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
-                if (errno == ESRCH) continue;  // it ended meanwhile
                 const int err = errno;
+                if (err == ESRCH || (err == EPERM && exiting(tid))) {
+                    if (tid == pid) return Error{"process " + std::to_string(pid) + " ended before it could be paused"};
+                    continue;  // a thread that ended meanwhile
+                }
                 return Error{"cannot pause " + thread_text(pid, tid) + ": ptrace(PTRACE_SEIZE): " + std::strerror(err) +
                              (err == EPERM ? " (is a debugger or tracer attached to it already?)" : "")};
             }
