@@ -82,26 +82,25 @@ public:
         copy_.chunk_index[main_chunk] = 0;
         auto real_size = load_u64(copy_.heap_struct(), off_.heap_real_size);
         budget_ = real_size.value_or(0);
-        uint64_t used = kChunk;
+        used_ = kChunk;
         auto next = load_u64(main->bytes, off_.chunk_next);
         while (next && *next != main_chunk) {
             const uint64_t chunk = *next;
             if (chunk % kChunk || copy_.chunk_index.count(chunk))
                 return problem("the chunk list leads to " + hex(chunk) + ", not a new 2 MiB chunk; stopped there");
-            if (used + kChunk > budget_)
+            if (used_ + kChunk > budget_)
                 return problem("the chunk list is longer than heap->real_size allows; stopped at " + hex(chunk));
             auto region = read(chunk, kChunk);
             if (!region) return *error_;
             if (region->bytes.empty()) return problem("cannot read the chunk at " + hex(chunk) + "; stopped there");
             if (load_u64(region->bytes, off_.chunk_heap) != copy_.heap_address)
                 return problem("the chunk at " + hex(chunk) + " belongs to another heap; stopped there");
-            used += kChunk;
+            used_ += kChunk;
             copy_.chunk_index[chunk] = copy_.chunks.size();
             copy_.chunks.push_back(*region);
             next = load_u64(region->bytes, off_.chunk_next);
         }
         if (!next) return problem("the chunk list ends in an unreadable pointer");
-        used_ = used;
         return Status::success();
     }
 
@@ -144,7 +143,7 @@ private:
     HeapCopy& copy_;
     uint64_t deadline_ns_;
     uint64_t budget_ = 0;
-    uint64_t used_ = 0;
+    uint64_t used_ = 0;  // bytes copied so far: chunks, then huge blocks, never past budget_
     std::optional<Error> error_;
 };
 
