@@ -20,6 +20,8 @@ Sections (BENCHMARKS.md explains each table):
   startup    the fixed cost of a session: `php8.2 -r ''` untraced and under `record`
              (wall, command to script start, script end to command exit, the phases of
              `record --timings`), and `record -p PID` to the first traced allocation
+  snapshot   `snapshot -p PID` of a process holding a 1 GiB heap: the pause per GiB and the
+             analysis time
 
 Prints tables of ratios; never fails on a figure, but fails loudly (exit 1) when a
 run itself fails. Raw results go to <build>/bench-results/<UTC time>/results.json.
@@ -800,20 +802,62 @@ class Bench:
                 "\n\nthe breakdown comes from pmt_bench_capture, which runs the same sequence of library calls "
                 "as `phpmemtrace record` and timestamps each phase; {} repetitions each.".format(reps))
 
+    def snapshot(self):
+        """`phpmemtrace snapshot` of a PHP process holding a 1 GiB heap: the pause per GiB."""
+        mib = 256 if self.quick else 1024
+        reps = 3 if self.quick else 7
+        log("== snapshot: a {} MiB heap, {} snapshots".format(mib, reps))
+        target = subprocess.Popen([self.php, "-n", "-d", "memory_limit=-1", os.path.join(WORKLOADS, "snapshot_heap.php"),
+                                   str(mib)], env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            line = target.stdout.readline().decode()
+            if not line.startswith("ready"):
+                raise RunFailed("snapshot target did not start: " + line)
+            runs = []
+            out = os.path.join(self.work, "snapshot.json")
+            for rep in range(reps):
+                t0 = time.monotonic_ns()
+                p = subprocess.run([self.tool, "snapshot", "-q", "-p", str(target.pid), "--max-pause", "60000",
+                                    "-o", out], env=self.env, capture_output=True)
+                wall = time.monotonic_ns() - t0
+                if p.returncode != 0:
+                    raise RunFailed("snapshot failed: " + p.stderr.decode(errors="replace"))
+                j = json.load(open(out))
+                gib = j["heap"]["copied_bytes"] / 2**30
+                runs.append({"pause_ms": j["pause_ms"], "analysis_ms": j["analysis_ms"], "wall_ms": wall / 1e6,
+                             "copied_bytes": j["heap"]["copied_bytes"], "exact": j["heap"]["exact"],
+                             "blocks": j["heap"]["blocks"], "pause_ms_per_gib": j["pause_ms"] / gib})
+                log("  rep {}: pause {:.1f} ms for {:.2f} GiB, analysis {:.0f} ms, exact {}".format(
+                    rep + 1, j["pause_ms"], gib, j["analysis_ms"], j["heap"]["exact"]))
+        finally:
+            target.kill()
+            target.wait()
+        self.results["snapshot"] = runs
+        rows = [["heap copied (chunks + huge blocks), MiB", spread([r["copied_bytes"] / 2**20 for r in runs], "{:.0f}")],
+                ["blocks found", spread([r["blocks"] for r in runs], "{:.0f}")],
+                ["pause (seize → last thread let go), ms", spread([r["pause_ms"] for r in runs], "{:.1f}")],
+                ["pause per GiB, ms", spread([r["pause_ms_per_gib"] for r in runs], "{:.1f}")],
+                ["analysis after resuming (page maps, free lists), ms", spread([r["analysis_ms"] for r in runs], "{:.0f}")],
+                ["whole command (incl. reading the binary, faulting in the copy's memory, JSON), ms",
+                 spread([r["wall_ms"] for r in runs], "{:.0f}")],
+                ["block total == heap->size", str(all(r["exact"] for r in runs))]]
+        return table(["`snapshot -p PID` of a {} MiB heap".format(mib), "median [min–max]"], rows) + \
+            "\n\n{} snapshots of one process.".format(reps)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller workloads, fewer repetitions (a few minutes)")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--results", help="directory for raw results (default: BUILD/bench-results/TIME)")
-    ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup")
+    ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup,snapshot")
     ap.add_argument("--reps", type=int, help="repetitions of the overhead table")
     ap.add_argument("--baseline-build", metavar="DIR",
                     help="overhead and startup: also run DIR/phpmemtrace (a build of another commit), interleaved")
     ap.add_argument("--memprof", metavar="SO_PATH",
                     help="overhead: also run the workloads under php-memprof, loaded from SO_PATH")
     args = ap.parse_args()
-    sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup"]
+    sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup", "snapshot"]
     if args.only:
         sections = [s for s in args.only.split(",") if s]
     try:

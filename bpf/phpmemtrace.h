@@ -376,6 +376,13 @@ struct pmt_php_offsets {
 	__u32 huge_list_next;
 	__u32 chunk_map;               /* offsetof(zend_mm_chunk, map) */
 	__u32 chunk_heap_slot;         /* offsetof(zend_mm_chunk, heap_slot) */
+	/* Read by the snapshot only (userspace/snapshot/), never by BPF. */
+	__u32 heap_use_custom_heap;    /* zend_mm_heap.use_custom_heap: != 0, not the Zend heap */
+	__u32 heap_free_slot;          /* zend_mm_heap.free_slot[ZEND_MM_BINS] */
+	__u32 free_slot_next;          /* zend_mm_free_slot.next_free_slot */
+	__u32 chunk_heap;              /* zend_mm_chunk {heap, next, prev, ...} */
+	__u32 chunk_next;
+	__u32 huge_list_ptr;
 };
 
 struct pmt_config {

@@ -47,5 +47,7 @@ void register_diff_command(CLI::App& app);
 void register_top_command(CLI::App& app);
 // `phpmemtrace agent --out DIR`: every PHP process of the host, always on.
 void register_agent_command(CLI::App& app);
+// `phpmemtrace snapshot -p PID -o snap.json`: every block of the heap, in one short pause.
+void register_snapshot_command(CLI::App& app);
 
 }  // namespace pmt::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     pmt::cli::register_diff_command(app);
     pmt::cli::register_top_command(app);
     pmt::cli::register_agent_command(app);
+    pmt::cli::register_snapshot_command(app);
     // A refused value is one line, like every other error, and exit code 2 (usage).
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return "phpmemtrace: " + std::string(e.what()) + " (see --help)\n";

@@ -27,16 +27,24 @@ struct VersionRow {
     // (7.4 has an iterator field first). 0 = not checked for this version: the
     // delegating generators' frames are then left out, as before.
     uint32_t generator_execute_data, generator_node_parent;
+    // zend_mm_heap.free_slot (zend_alloc.c): after use_custom_heap, storage, size
+    // and peak; 8.4 put shadow_key (the free-list pointer check) before it. 8.2:
+    // Debian 8.2.36's _emalloc_8 pops free_slot[0] at heap+0x20 and _emalloc_16
+    // free_slot[1] at +0x28 (objdump); the snapshot's runtime test proves it (its
+    // block total equals heap->size to the byte). 7.4/8.0/8.1/8.3: php-src
+    // zend_alloc.c of those tags, same fields before it. 8.4/8.5: php-src
+    // zend_alloc.c (shadow_key added in 8.4.0). Not checked on a real binary yet.
+    uint32_t heap_free_slot;
 };
 
 constexpr std::array<VersionRow, 7> kRows = {{
-    {7, 4, 488, 60, 64, 136, 144, 993, 137, 64, 160},
-    {8, 0, 488, 68, 72, 144, 152, 993, 81, 0, 0},
-    {8, 1, 488, 68, 72, 144, 152, 993, 81, 0, 0},
-    {8, 2, 488, 80, 88, 152, 160, 993, 81, 56, 152},
-    {8, 3, 488, 76, 80, 144, 152, 993, 81, 0, 0},
-    {8, 4, 488, 96, 104, 168, 176, 1065, 81, 56, 152},
-    {8, 5, 512, 96, 104, 168, 176, 1089, 81, 56, 152},
+    {7, 4, 488, 60, 64, 136, 144, 993, 137, 64, 160, 32},
+    {8, 0, 488, 68, 72, 144, 152, 993, 81, 0, 0, 32},
+    {8, 1, 488, 68, 72, 144, 152, 993, 81, 0, 0, 32},
+    {8, 2, 488, 80, 88, 152, 160, 993, 81, 56, 152, 32},
+    {8, 3, 488, 76, 80, 144, 152, 993, 81, 0, 0, 32},
+    {8, 4, 488, 96, 104, 168, 176, 1065, 81, 56, 152, 40},
+    {8, 5, 512, 96, 104, 168, 176, 1089, 81, 56, 152, 40},
 }};
 
 }  // namespace
@@ -86,6 +94,15 @@ std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
         off.huge_list_size = 8;
         off.huge_list_next = 16;
         off.chunk_heap_slot = 64;
+        off.chunk_heap = 0;
+        off.chunk_next = 8;
+        off.huge_list_ptr = 0;
+        // zend_mm_free_slot {next_free_slot, ...}: a freed small block's first word
+        // links it into its bin's list (8.4+ add an encoded copy at its end, which
+        // the snapshot does not need).
+        off.free_slot_next = 0;
+        off.heap_free_slot = row.heap_free_slot;
+        off.heap_use_custom_heap = 0;  // the first field (ZEND_MM_CUSTOM is on in every release build)
         off.op_last = row.op_last;
         off.op_opcodes = row.op_opcodes;
         off.op_filename = row.op_filename;

@@ -1,0 +1,22 @@
+#include "snapshot/snapshot_output.h"
+
+#include "snapshot/snapshot_db.h"
+#include "snapshot/snapshot_json.h"
+#include "util/output_file.h"
+
+namespace pmt {
+
+Status check_snapshot_output(const std::string& path) {
+    if (!path.ends_with(".json") && !path.ends_with(".db"))
+        return Error{"unknown snapshot output format for '" + path + "' (known: .json, .db)"};
+    return check_output_path(path);
+}
+
+Status write_snapshot_output(const Snapshot& snapshot, const std::string& path) {
+    if (path.ends_with(".db")) return save_snapshot_db(snapshot, path);
+    // Addresses and the binary's path: private, like the other reports about a process.
+    return write_output_file(path, OutputAccess::Private,
+                             [&](std::ostream& out) { out << snapshot_json(snapshot).dump(2) << "\n"; });
+}
+
+}  // namespace pmt
