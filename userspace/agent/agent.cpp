@@ -192,10 +192,12 @@ private:
             // Priced from the first binary's probes (its functions' first instructions).
             const MemtraceProbes& probes = (*opened)->allocations();
             auto prices = calibrate_trap_prices(probes);
-            if (!prices) std::cerr << "phpmemtrace agent: " << prices.error().message << " (overhead not estimated)\n";
-            cost_.emplace(prices ? prices_by_kind(*prices, probes, (*opened)->php().elf())
-                                 : std::vector<KindPrice>(PMT_PROBE__MAX));
-            metrics_.set_trap_cost(cost_->mean_trap_ns());
+            if (prices) {
+                cost_.emplace(prices_by_kind(*prices, probes, (*opened)->php().elf()));
+                metrics_.set_trap_cost(cost_->mean_trap_ns());
+            } else {  // no estimate rather than a 0% one; tried again with the next binary
+                std::cerr << "phpmemtrace agent: " << prices.error().message << " (overhead not estimated)\n";
+            }
         }
         php_versions_[image] = (*opened)->php().version().text;
         sessions_.emplace(image, std::move(*opened));

@@ -77,7 +77,7 @@ Result<std::pair<std::string, uint64_t>> own_function_offset(CalibrationPoint po
         if (address >= start && address < end && !path.empty())
             return std::pair<std::string, uint64_t>(path, address - start + std::stoull(offset_hex, nullptr, 16));
     }
-    return Error{"cannot find the agent's own code in /proc/self/maps"};
+    return Error{"calibration: cannot find this process's own code in /proc/self/maps"};
 }
 
 // Nanoseconds one hit adds to a call of `point`.
