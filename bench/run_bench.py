@@ -36,12 +36,15 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -134,6 +137,42 @@ def table(headers, rows):
     for r in rows:
         out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
     return "\n".join(out)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RunFailed("nothing listens on port {}".format(port))
+
+
+def process_cpu(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/{}/stat".format(pid)) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def prometheus_values(text):
+    """name{labels} -> value of a Prometheus text scrape ("name" alone for no labels)."""
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            try:
+                values[key] = float(value)
+            except ValueError:
+                pass
+    return values
 
 
 def machine():
@@ -802,6 +841,107 @@ class Bench:
                 "\n\nthe breakdown comes from pmt_bench_capture, which runs the same sequence of library calls "
                 "as `phpmemtrace record` and timestamps each phase; {} repetitions each.".format(reps))
 
+    def agent(self):
+        """FPM requests per second behind nginx, with and without `phpmemtrace agent`, interleaved."""
+        reps = 3 if self.quick else 5
+        seconds = 5 if self.quick else 8
+        pages = ["churn.php", "blocks.php"]  # small blocks only (slow paths rarely fire); large blocks (each traps)
+        log("== agent: php-fpm (4 static workers) behind nginx under wrk, {} s a run, {} repetitions".format(
+            seconds, reps))
+        stack = os.path.join(self.work, "fpm-stack")
+        os.makedirs(stack, exist_ok=True)
+        port, metrics_port = free_port(), free_port()
+        with open(os.path.join(stack, "fpm.conf"), "w") as f:
+            f.write("[global]\npid = {0}/fpm.pid\nerror_log = {0}/fpm.log\ndaemonize = no\n[www]\n"
+                    "listen = {0}/fpm.sock\nlisten.mode = 0666\npm = static\npm.max_children = 4\n".format(stack))
+        docroot = os.path.join(ROOT, "tests", "php", "agent")
+        with open(os.path.join(stack, "nginx.conf"), "w") as f:
+            f.write("worker_processes 1;\nuser root;\npid {0}/nginx.pid;\nerror_log {0}/nginx_error.log;\n"
+                    "events {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n"
+                    "  client_body_temp_path {0}/body;\n  fastcgi_temp_path {0}/fcgi;\n"
+                    "  proxy_temp_path {0}/proxy;\n  uwsgi_temp_path {0}/uwsgi;\n  scgi_temp_path {0}/scgi;\n"
+                    "  server {{\n    listen 127.0.0.1:{1};\n    root {2};\n    location ~ \\.php$ {{\n"
+                    "      fastcgi_pass unix:{0}/fpm.sock;\n"
+                    "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n"
+                    "      fastcgi_param REQUEST_URI $request_uri;\n      fastcgi_param REQUEST_METHOD $request_method;\n"
+                    "    }}\n  }}\n}}\n".format(stack, port, docroot))
+        fpm = subprocess.Popen(["php-fpm8.2", "-n", "-R", "-y", os.path.join(stack, "fpm.conf"), "-F"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        nginx = subprocess.Popen(["nginx", "-c", os.path.join(stack, "nginx.conf"), "-g", "daemon off;"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        runs = []
+        try:
+            wait_for_port(port)
+            for rep in range(reps):
+                for page in pages:
+                    order = ["untraced", "agent"] if (rep % 2 == 0) else ["agent", "untraced"]
+                    for config in order:
+                        runs.append(dict(self.agent_run(config, page, port, metrics_port, fpm.pid, seconds),
+                                         rep=rep, page=page, config=config))
+                        log("  rep {} {} {}: {:.0f} req/s".format(rep + 1, page, config, runs[-1]["rps"]))
+        finally:
+            for p in (nginx, fpm):
+                p.terminate()
+                p.wait()
+        self.results["agent"] = runs
+        rows = []
+        for page in pages:
+            by_rep = {}
+            for r in runs:
+                if r["page"] == page:
+                    by_rep.setdefault(r["rep"], {})[r["config"]] = r
+            ratios = [b["agent"]["rps"] / b["untraced"]["rps"] for b in by_rep.values()]
+            agent = [b["agent"] for b in by_rep.values()]
+            rows.append([page, spread([b["untraced"]["rps"] for b in by_rep.values()], "{:.0f}"),
+                         spread([a["rps"] for a in agent], "{:.0f}"), spread(ratios, "{:.3f}"),
+                         spread([100 * a["agent_cpu_share"] for a in agent], "{:.2f}"),
+                         spread([100 * a["estimate"] for a in agent], "{:.3f}"),
+                         spread([a["traps_per_s"] for a in agent], "{:.0f}")])
+        return table(["page", "req/s untraced", "req/s agent", "agent / untraced", "agent's own CPU, % of a CPU",
+                      "agent's estimate, % of the workers' CPU", "traps/s"], rows)
+
+    def agent_run(self, config, page, port, metrics_port, master, seconds):
+        agent = None
+        if config == "agent":
+            out = os.path.join(self.work, "agent-out")
+            shutil.rmtree(out, ignore_errors=True)
+            os.makedirs(out)
+            ready = os.path.join(self.work, "agent.ready")
+            if os.path.exists(ready):
+                os.unlink(ready)
+            agent = subprocess.Popen([self.tool, "agent", "-p", str(master), "--out", out, "--interval", "1",
+                                      "--metrics", "127.0.0.1:{}".format(metrics_port), "--ready-file", ready],
+                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 60
+            while not os.path.exists(ready):
+                if agent.poll() is not None or time.monotonic() > deadline:
+                    agent.kill()
+                    raise RunFailed("the agent did not start: " + agent.stderr.read().decode(errors="replace"))
+                time.sleep(0.05)
+        try:
+            cpu0, t0 = process_cpu(agent.pid) if agent else 0, time.monotonic()
+            wrk = subprocess.run(["wrk", "-t2", "-c4", "-d{}s".format(seconds),
+                                  "http://127.0.0.1:{}/{}".format(port, page)], capture_output=True, text=True)
+            cpu1, t1 = process_cpu(agent.pid) if agent else 0, time.monotonic()
+            m = re.search(r"Requests/sec:\s+([0-9.]+)", wrk.stdout)
+            if wrk.returncode != 0 or not m:
+                raise RunFailed("wrk failed: " + wrk.stdout + wrk.stderr)
+            result = {"rps": float(m.group(1)), "agent_cpu_share": (cpu1 - cpu0) / (t1 - t0)}
+            if agent:
+                time.sleep(1.2)  # one more interval: the metrics cover the run
+                scrape = urllib.request.urlopen("http://127.0.0.1:{}/metrics".format(metrics_port), timeout=5).read()
+                values = prometheus_values(scrape.decode())
+                trap_s, cpu_s = values.get("phpmemtrace_agent_trap_seconds", 0), values.get(
+                    "phpmemtrace_agent_target_cpu_seconds", 0)
+                result["estimate"] = trap_s / cpu_s if cpu_s else 0
+                traps = sum(v for k, v in values.items() if k.startswith("phpmemtrace_agent_traps"))
+                result["traps_per_s"] = traps / (t1 - t0)
+            return result
+        finally:
+            if agent:
+                agent.terminate()
+                agent.wait(timeout=30)
+
     def snapshot(self):
         """`phpmemtrace snapshot` of a PHP process holding a 1 GiB heap: the pause per GiB."""
         mib = 256 if self.quick else 1024
@@ -850,14 +990,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller workloads, fewer repetitions (a few minutes)")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--results", help="directory for raw results (default: BUILD/bench-results/TIME)")
-    ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup,snapshot")
+    ap.add_argument("--only", help="comma-separated sections: overhead,bystander,ladder,collector,loss,memory,startup,snapshot,agent")
     ap.add_argument("--reps", type=int, help="repetitions of the overhead table")
     ap.add_argument("--baseline-build", metavar="DIR",
                     help="overhead and startup: also run DIR/phpmemtrace (a build of another commit), interleaved")
     ap.add_argument("--memprof", metavar="SO_PATH",
                     help="overhead: also run the workloads under php-memprof, loaded from SO_PATH")
     args = ap.parse_args()
-    sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup", "snapshot"]
+    sections = ["overhead", "bystander", "ladder", "collector", "loss", "memory", "startup", "snapshot", "agent"]
     if args.only:
         sections = [s for s in args.only.split(",") if s]
     try:
