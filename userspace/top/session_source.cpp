@@ -73,7 +73,9 @@ Result<std::unique_ptr<SessionSource>> SessionSource::open(const SessionSourceOp
         if (uri.empty()) return;
         const uint64_t peak = (req.hdr.flags & PMT_HEAP_STATE_OK) ? req.heap.peak : self->used_bytes(c.process(r.tgid()));
         self->live_.on_request_end(r.tgid(), uri, peak);
-        self->live_.note_peak(r.tgid(), peak);
+        // A process's peak from the heap's own figure only (slow paths: the
+        // trace's heap size counts whole page runs).
+        if (self->exact_ || (req.hdr.flags & PMT_HEAP_STATE_OK)) self->live_.note_peak(r.tgid(), peak);
     });
     for (uint32_t pid : collector.processes())
         read_limit_and_peak(source->session_->php(), pid, collector.process(pid), source->live_);
