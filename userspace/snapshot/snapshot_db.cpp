@@ -2,7 +2,6 @@
 
 #include "snapshot/snapshot_json.h"
 #include "store/sqlite_db.h"
-#include "util/output_file.h"
 
 namespace pmt {
 namespace {
@@ -67,15 +66,7 @@ Status write_all(Database& db, const Snapshot& s) {
 
 Status save_snapshot_db(const Snapshot& s, const std::string& path) {
     // Block addresses and the process's figures: private, like a session.
-    auto file = OutputFile::create(path, OutputAccess::Private);
-    if (!file) return file.error();
-    Status written = [&]() -> Status {
-        auto db = Database::open((*file)->temp_path(), /*read_only=*/false);
-        if (!db) return db.error();
-        return write_all(*db, s);
-    }();  // closed before the rename
-    if (!written) return Error{"cannot write " + path + ": " + written.error().message};
-    return (*file)->commit();
+    return sqlite::write_private_database(path, [&](Database& db) { return write_all(db, s); });
 }
 
 }  // namespace pmt

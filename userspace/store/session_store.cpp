@@ -11,7 +11,6 @@
 #include "store/session_meta.h"
 #include "store/session_schema.h"
 #include "store/sqlite_db.h"
-#include "util/output_file.h"
 
 namespace pmt {
 namespace {
@@ -271,15 +270,7 @@ Status load_checkpoints(Database& db, Profile& p) {
 
 Status save_session(const Profile& profile, const std::string& path) {
     // A session holds request URIs, query strings and the command line: private.
-    auto file = OutputFile::create(path, OutputAccess::Private);
-    if (!file) return file.error();
-    Status written = [&]() -> Status {
-        auto db = Database::open((*file)->temp_path(), /*read_only=*/false);
-        if (!db) return db.error();
-        return write_all(*db, profile);
-    }();  // closed before the rename
-    if (!written) return Error{"cannot write " + path + ": " + written.error().message};
-    return (*file)->commit();
+    return sqlite::write_private_database(path, [&](Database& db) { return write_all(db, profile); });
 }
 
 Result<Profile> load_session(const std::string& path) {

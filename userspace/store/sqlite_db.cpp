@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/output_file.h"
 #include "util/utf8_text.h"
 
 namespace pmt::sqlite {
@@ -140,6 +141,18 @@ std::string Statement::text(int column) const {
 std::optional<std::string> Statement::opt_text(int column) const {
     if (is_null(column)) return std::nullopt;
     return text(column);
+}
+
+Status write_private_database(const std::string& path, const std::function<Status(Database&)>& write) {
+    auto file = OutputFile::create(path, OutputAccess::Private);
+    if (!file) return file.error();
+    Status written = [&]() -> Status {
+        auto db = Database::open((*file)->temp_path(), /*read_only=*/false);
+        if (!db) return db.error();
+        return write(*db);
+    }();  // closed before the rename
+    if (!written) return Error{"cannot write " + path + ": " + written.error().message};
+    return (*file)->commit();
 }
 
 }  // namespace pmt::sqlite

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -85,5 +86,10 @@ private:
     sqlite3* db_ = nullptr;
     std::optional<Error> error_;
 };
+
+// A new database file at `path`, written as every output is (util/output_file.h:
+// private, never through a link, renamed into place once complete): `write`
+// fills it, and the connection is closed before the rename.
+Status write_private_database(const std::string& path, const std::function<Status(Database&)>& write);
 
 }  // namespace pmt::sqlite
