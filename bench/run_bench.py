@@ -318,8 +318,8 @@ class Bench:
         if config == "untraced":
             wall, ru = run_checked(cmd, env=env, cwd=cwd, what=what)
             extra = {}
-        elif config in ("floor", "floor_entry"):
-            flags = ["--entry-only"] if config == "floor_entry" else []
+        elif config in ("floor", "floor_entry", "floor_first_byte"):
+            flags = {"floor": [], "floor_entry": ["--entry-only"], "floor_first_byte": ["--at-function-start"]}[config]
             wall, ru = run_checked([floor, *flags, "--stats", stats, "--", *cmd], env=env, cwd=cwd, what=what)
             extra = json.load(open(stats))
         elif config == "memprof":
@@ -349,7 +349,7 @@ class Bench:
         return t
 
     def overhead_configs(self):
-        configs = ["untraced", "floor_entry", "floor", "traced", "traced_default"]
+        configs = ["untraced", "floor_entry", "floor", "floor_first_byte", "traced", "traced_default"]
         if self.baseline_tool:
             configs += ["base_traced", "base_traced_default"]
         if self.memprof:
@@ -431,7 +431,8 @@ class Bench:
             share_rows.append(row)
         self.results["overhead"] = {"reps": reps, "configs": configs, "workloads": summary, "raw": runs,
                                     "foreign_uprobe_links": foreign, "loadavg_1min": load}
-        label = {"floor_entry": "entry-only floor", "floor": "full floor", "traced": "exact now",
+        label = {"floor_entry": "entry-only floor", "floor": "full floor",
+                 "floor_first_byte": "full floor, first bytes", "traced": "exact now",
                  "traced_default": "default now", "memprof": "php-memprof"}
         if self.baseline_tool:
             label.update({"base_traced": "exact " + self.baseline_label,
@@ -450,7 +451,10 @@ class Bench:
                  "repetition; times are the PHP process's own lifetime (LD_PRELOADed timer), without the tracers' "
                  "start-up and teardown.\n"
                  "floors: bare no-op uprobes on the allocator probes (pmt_bench_floor), entry and return probes "
-                 "(full) or entry probes only (--entry-only); exact = phpmemtrace record --no-heap (the same "
+                 "(full) or entry probes only (--entry-only), each where the recorder puts it (on an instruction "
+                 "the kernel emulates when the function's prologue allows, attach/probe_placement.h); "
+                 "full floor, first bytes: the same with every probe on its function's first byte "
+                 "(--at-function-start), as before that placement; exact = phpmemtrace record --no-heap (the same "
                  "probes as the full floor); default = phpmemtrace record (also the heap structure tracer); "
                  "php-memprof: the extension with MEMPROF_PROFILE=1 and a pprof dump at shutdown.\n"
                  "tracer share = (exact - floor) / (floor - untraced), against each floor; default record share "

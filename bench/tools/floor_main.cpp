@@ -1,6 +1,7 @@
 // pmt_bench_floor: runs a command with bare uprobes on the recorder's probe list.
 //
-//   pmt_bench_floor [--pid-filter] [--perf-links] [--entry-only] [--stats FILE] -- COMMAND [ARGS...]
+//   pmt_bench_floor [--pid-filter] [--perf-links] [--entry-only] [--at-function-start] [--stats FILE]
+//                   -- COMMAND [ARGS...]
 //
 // Attaches no-op programs (bench/bpf/bench_nop.bpf.c) to every function, entry
 // and return, of the allocation rows of the probe table, through the recorder's
@@ -8,7 +9,9 @@
 // recorder; --perf-links: one perf-event uprobe per function) and the same
 // process filter as `phpmemtrace record`, then
 // lets the command run. What the command costs more than untraced is the
-// kernel's uprobe floor. Writes the hit counts to FILE as JSON; exits with the
+// kernel's uprobe floor. --at-function-start puts every probe on its function's
+// first byte, where it was before attach/probe_placement.h moved the hot ones onto
+// an instruction the kernel emulates: what that placement saves. Writes the hit counts to FILE as JSON; exits with the
 // command's status.
 #include <bpf/bpf.h>
 #include <sys/wait.h>
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
     bool memtrace_load_only = false; // diagnostic: load the recorder's object but attach nothing of it
     bool no_nop = false;             // diagnostic: do not attach the no-op programs
     bool entry_only = false;         // only the entry probes: prices entry traps and return hits apart
+    bool at_function_start = false;  // every probe on its function's first byte (no placement)
     int extra_perf_links = 0;        // diagnostic: perf-event uprobes on rarely called functions
     std::string extra_binary;        // diagnostic: ... of this other PHP binary (another inode)
     std::string variant = "nop";     // diagnostic: lookup, cookie (see bench_nop.bpf.c)
@@ -71,6 +75,8 @@ int main(int argc, char** argv) {
             no_nop = true;
         } else if (arg == "--entry-only") {
             entry_only = true;
+        } else if (arg == "--at-function-start") {
+            at_function_start = true;
         } else if (arg == "--perf-links") {
             perf_links = true;
         } else if (arg == "--stats" && i + 1 < argc) {
@@ -123,6 +129,10 @@ int main(int argc, char** argv) {
         if (!probes) return fail(probes.error().message);
         if (entry_only)
             for (auto& p : *probes) p.ret = nullptr;
+        if (at_function_start)
+            for (auto& p : *probes)
+                if (auto sym = php->elf().symbol(p.what))
+                    if (auto offset = php->elf().file_offset_of(sym->vaddr)) p.file_offset = *offset;
         if (auto s = pmt::attach_probes(php->path(), filter, *probes, multi, floor_links); !s)
             return fail(s.error().message);
     }

@@ -1,7 +1,8 @@
 // A tracer must not slow a process it was not asked to trace. A uprobe is a
 // breakpoint (int3, 0xCC) written into the probed function's code page of each
-// process it applies to: reading the first byte of every probed function through
-// /proc/PID/mem tells, independently of the tracer, which processes take traps.
+// process it applies to: reading the byte at every probe (a function's first, or
+// the branch attach/probe_placement.h moves it to) through /proc/PID/mem tells,
+// independently of the tracer, which processes take traps.
 #include <signal.h>
 
 #include "attach/probe_table.h"
@@ -15,8 +16,8 @@ namespace {
 
 constexpr uint8_t kInt3 = 0xCC;
 
-// How many of the probed functions (every row of the probe table) start with a
-// breakpoint in process `pid`.
+// How many of the probes (every row of the probe table) have their breakpoint
+// in process `pid`.
 int breakpoints_in(pid_t pid, const PhpBinary& php) {
     auto bias = load_bias_in_process(pid, php.path());
     EXPECT_TRUE(bias) << "php8.2 not mapped in " << pid;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "attach/probe_placement.h"
 #include "attach/probe_table.h"
 #include "attach/process_links.h"
 #include "attach/uprobe_attach.h"
@@ -96,16 +97,12 @@ Result<double> price_of(const MemtraceProbes& allocations, CalibrationPoint poin
     return std::max(0.0, (probed - bare) / kCalls);
 }
 
-// Whether the kernel emulates the first instruction of a probed function
-// (arch/x86/kernel/uprobes.c: direct branches, and on recent kernels a push of
-// a register; the calibration finds out whether this one does). An instruction
-// it may step is priced as stepped.
-bool emulated_first_instruction(const Insn& insn) {
-    switch (insn.id) {
-        case X86_INS_PUSH: return insn.mems.empty();
-        case X86_INS_JMP: case X86_INS_CALL: return insn.target.has_value();
-        default: return false;
-    }
+// Whether the kernel emulates the instruction under a probe (probe_placement.h:
+// direct branches; and on recent kernels a push of a register, which the
+// calibration finds out, since its emulated price is measured on one). An
+// instruction it may step is priced as stepped.
+bool emulated_probe_instruction(const Insn& insn) {
+    return kernel_emulates_branch(insn) || (insn.id == X86_INS_PUSH && insn.mems.empty());
 }
 
 }  // namespace
@@ -128,8 +125,9 @@ std::vector<KindPrice> prices_by_kind(const TrapPrices& prices, const MemtracePr
     for (const ResolvedProbe& probe : allocations.uprobes()) {
         const uint32_t kind = PMT_COOKIE_KIND(probe.cookie);
         if (kind >= by_kind.size()) continue;
-        auto first = dis.decode(binary, PMT_COOKIE_VADDR(probe.cookie));
-        by_kind[kind].entry_ns = first && emulated_first_instruction(*first) ? prices.emulated_ns : prices.stepped_ns;
+        // The cookie's address is the probe's own (probe_table.h).
+        auto probed = dis.decode(binary, PMT_COOKIE_VADDR(probe.cookie));
+        by_kind[kind].entry_ns = probed && emulated_probe_instruction(*probed) ? prices.emulated_ns : prices.stepped_ns;
         by_kind[kind].return_ns = probe.ret ? prices.emulated_ns : 0;
     }
     return by_kind;

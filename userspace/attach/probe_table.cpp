@@ -1,7 +1,9 @@
 #include "attach/probe_table.h"
 
+#include "attach/probe_placement.h"
 #include "collect/zend_sizes.h"
 #include "phpmemtrace.h"
+#include "target/disassembler.h"
 
 namespace pmt {
 namespace {
@@ -51,14 +53,24 @@ std::vector<ProbeSpec> make_table() {
     return t;
 }
 
-}  // namespace
-
-const std::vector<ProbeSpec>& probe_table() {
-    static const std::vector<ProbeSpec> table = make_table();
-    return table;
+// The argument registers the entry program reads for each kind: what a probe
+// placed past the function's first instruction must find unchanged
+// (probe_placement.h). Mirrors the dispatchers of memtrace.bpf.c and heap.bpf.c;
+// a kind not listed keeps all six.
+unsigned args_read_at_entry(uint32_t kind) {
+    switch (kind) {
+        case PMT_PROBE_EMALLOC_FIXED: return 0;                          // the size is in the cookie
+        case PMT_PROBE_EMALLOC: case PMT_PROBE_EMALLOC_SIZED: return 1;  // (size)
+        case PMT_PROBE_EFREE: case PMT_PROBE_EFREE_FIXED: return 1;      // (ptr)
+        case PMT_PROBE_MEMORY_USAGE: return 1;                           // (real)
+        case PMT_PROBE_ZEND_MM_ALLOC: case PMT_PROBE_ZEND_MM_FREE: return 2;  // (heap, size | ptr)
+        case PMT_PROBE_EFREE_SIZED: case PMT_PROBE_EREALLOC: return 2;   // (ptr, size)
+        default: return 6;
+    }
 }
 
-uint64_t probe_address(const PhpBinary& php, const ProbeSpec& probe) {
+// The function's own address, before placement.
+uint64_t function_address(const PhpBinary& php, const ProbeSpec& probe) {
     // Static in zend_alloc.c: a stripped binary has no symbol, the discovery
     // finds them through the exported wrappers (zend_heap_discovery.h).
     if (probe.kind == PMT_PROBE_CHUNK_ALLOC) return php.heap_probe_points().chunk_alloc;
@@ -72,13 +84,36 @@ uint64_t probe_address(const PhpBinary& php, const ProbeSpec& probe) {
     return sym ? sym->vaddr : 0;
 }
 
+uint64_t placed_address(const Disassembler& dis, const PhpBinary& php, const ProbeSpec& probe) {
+    const uint64_t vaddr = function_address(php, probe);
+    if (!vaddr) return 0;
+    // The discovered static functions have no symbol, hence no known size: they
+    // keep their first byte (probe_point() needs the body).
+    auto sym = php.elf().symbol(probe.function);
+    const uint64_t size = sym && sym->vaddr == vaddr ? sym->size : 0;
+    return probe_point(dis, php.elf(), vaddr, size, {args_read_at_entry(probe.kind)});
+}
+
+}  // namespace
+
+const std::vector<ProbeSpec>& probe_table() {
+    static const std::vector<ProbeSpec> table = make_table();
+    return table;
+}
+
+uint64_t probe_address(const PhpBinary& php, const ProbeSpec& probe) {
+    const Disassembler dis;
+    return placed_address(dis, php, probe);
+}
+
 Result<std::vector<ResolvedProbe>> resolve_probes(const PhpBinary& php, ProbeObject object, bpf_program* entry,
                                                   bpf_program* ret, std::vector<std::string>& missing,
                                                   ProbeMode mode) {
     std::vector<ResolvedProbe> out;
+    const Disassembler dis;
     for (const auto& probe : probe_table()) {
         if (probe.object != object || !(probe.modes & mode)) continue;
-        const uint64_t vaddr = probe_address(php, probe);
+        const uint64_t vaddr = placed_address(dis, php, probe);
         if (!vaddr) {
             if (probe.required)
                 return Error{(probe.modes == kSlowPathMode ? "the heap's slow path " : "symbol ") + probe.function +

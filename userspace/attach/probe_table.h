@@ -43,8 +43,9 @@ struct ProbeSpec {
 
 const std::vector<ProbeSpec>& probe_table();
 
-// Link-time address of the probe's function in `php` (its symbol, or for the
-// heap's static functions what the disassembly found); 0 when it has none.
+// Link-time address of the probe in `php`: in its function (its symbol, or for
+// the heap's static functions what the disassembly found), at the instruction
+// probe_placement.h chooses; 0 when it has none. The cookie carries it too.
 uint64_t probe_address(const PhpBinary& php, const ProbeSpec& probe);
 
 // The rows of `object` for `mode` found in `php`, served by its `entry` and

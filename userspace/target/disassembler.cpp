@@ -35,14 +35,26 @@ std::vector<Insn> Disassembler::disassemble(std::span<const uint8_t> code, uint6
         }
         const cs_x86& x86 = insn.detail->x86;
         const bool branch = cs_insn_group(handle_, &insn, CS_GRP_JUMP) || cs_insn_group(handle_, &insn, CS_GRP_CALL);
+        decoded.transfers_control = branch || cs_insn_group(handle_, &insn, CS_GRP_RET) ||
+                                    cs_insn_group(handle_, &insn, CS_GRP_INT) ||
+                                    cs_insn_group(handle_, &insn, CS_GRP_IRET);
+        decoded.operand_size_prefix = x86.prefix[2] == 0x66;
         for (uint8_t i = 0; i < x86.op_count; ++i) {
             const cs_x86_op& op = x86.operands[i];
-            if (op.type == X86_OP_IMM && branch) decoded.target = static_cast<uint64_t>(op.imm);
+            if (op.type == X86_OP_IMM && branch) {
+                decoded.target = static_cast<uint64_t>(op.imm);
+                decoded.relative_branch = true;
+            }
             if (op.type == X86_OP_MEM) {
                 if (decoded.mems.empty()) decoded.mem_is_destination = (i == 0 && x86.op_count == 2);
                 decoded.mems.push_back(op.mem);
+                if (op.access & CS_AC_WRITE) decoded.writes_memory = true;
             }
         }
+        cs_regs read, written;
+        uint8_t read_count = 0, written_count = 0;
+        decoded.regs_known = cs_regs_access(handle_, &insn, read, &read_count, written, &written_count) == CS_ERR_OK;
+        if (decoded.regs_known) decoded.regs_written.assign(written, written + written_count);
         out.push_back(std::move(decoded));
     }
     if (n) cs_free(insns, n);

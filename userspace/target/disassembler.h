@@ -1,6 +1,7 @@
 // x86-64 machine code of the PHP binary, read with capstone: one RAII handle and
 // one operand scanner, used by the heap layout (target/heap_layout.cpp) and the
-// heap probe discovery (heap/zend_heap_discovery.cpp).
+// heap probe discovery (heap/zend_heap_discovery.cpp) and where probes go inside
+// a function (attach/probe_placement.cpp).
 #pragma once
 
 #include <capstone/capstone.h>
@@ -23,6 +24,18 @@ struct Insn {
     std::vector<x86_op_mem> mems;    // memory operands, in operand order
     // Whether the first memory operand is written (mov [mem], reg).
     bool mem_is_destination = false;
+    // Whether any memory operand is written (capstone's operand access).
+    bool writes_memory = false;
+    // A jump or call with its target in the instruction (rel8/rel32).
+    bool relative_branch = false;
+    // Any transfer of control: jump, call, return, interrupt.
+    bool transfers_control = false;
+    // The operand-size override (0x66), which the kernel's branch emulation refuses.
+    bool operand_size_prefix = false;
+    // The registers it writes, as capstone names them (sub-registers too: EDX,
+    // DIL), when capstone knows them (regs_known).
+    std::vector<uint16_t> regs_written;
+    bool regs_known = false;
     const x86_op_mem* mem() const { return mems.empty() ? nullptr : &mems.front(); }
 };
 
