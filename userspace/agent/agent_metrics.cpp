@@ -69,8 +69,6 @@ AgentMetrics::AgentMetrics()
                            .Help("Estimated trap time over the watched processes' CPU time, last control period "
                                  "(what --max-overhead is enforced on)")
                            .Register(*registry_)),
-      at_floor_(BuildGauge().Name("phpmemtrace_agent_overhead_at_floor")
-                    .Help("1: over the budget with no probe left to take off").Register(*registry_)),
       level_(BuildGauge().Name("phpmemtrace_agent_degradation_level")
                  .Help("Worst level of the pool's processes: 0 full, 1 no small-bin refills, 2 no large blocks, "
                        "3 no huge blocks, 4 not observed (docs/agent.md)")
@@ -144,10 +142,7 @@ void AgentMetrics::set_dropped(uint64_t total) { dropped_.Add({}).Set(double(tot
 void AgentMetrics::set_trap_cost(double ns) { trap_cost_.Add({}).Set(ns / 1e9); }
 
 void AgentMetrics::set_budget(double ratio) { budget_.Add({}).Set(ratio); }
-void AgentMetrics::set_budget_estimate(double ratio, bool at_floor) {
-    budget_estimate_.Add({}).Set(ratio);
-    at_floor_.Add({}).Set(at_floor ? 1 : 0);
-}
+void AgentMetrics::set_budget_estimate(double ratio) { budget_estimate_.Add({}).Set(ratio); }
 void AgentMetrics::set_degradation(const std::string& pool, int level, uint64_t degraded) {
     level_.Add({{"pool", pool}}).Set(level);
     degraded_.Add({{"pool", pool}}).Set(double(degraded));

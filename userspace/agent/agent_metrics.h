@@ -48,10 +48,10 @@ public:
     void set_dropped(uint64_t total);
     void set_trap_cost(double ns);
     // --max-overhead (budget_enforcer.h): the budget, the last control period's
-    // estimate, whether nothing is left to take off; per pool the worst level
+    // estimate; per pool the worst level
     // and the processes below full, the level changes, the traps per link group.
     void set_budget(double ratio);
-    void set_budget_estimate(double ratio, bool at_floor);
+    void set_budget_estimate(double ratio);
     void set_degradation(const std::string& pool, int level, uint64_t degraded_processes);
     void count_level_change(const std::string& pool, const std::string& direction);
     void add_pool_traps(const std::string& pool, const std::string& group, uint64_t traps);
@@ -82,7 +82,6 @@ private:
     prometheus::Family<prometheus::Gauge>& dropped_;
     prometheus::Family<prometheus::Gauge>& budget_;
     prometheus::Family<prometheus::Gauge>& budget_estimate_;
-    prometheus::Family<prometheus::Gauge>& at_floor_;
     prometheus::Family<prometheus::Gauge>& level_;
     prometheus::Family<prometheus::Gauge>& degraded_;
     prometheus::Family<prometheus::Counter>& level_changes_;

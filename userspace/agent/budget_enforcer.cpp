@@ -128,7 +128,7 @@ void BudgetEnforcer::run_period(const std::map<std::string, std::unique_ptr<Sess
                       << (pool.level ? " (not seen: " + level_loss(pool.level) + ")" : "") << "\n";
         logged = {pool.level, pool.degraded};
     }
-    metrics_.set_budget_estimate(budget_.estimate(), budget_.at_floor());
+    metrics_.set_budget_estimate(budget_.estimate());
 }
 
 void BudgetEnforcer::apply(Session& session, const LevelChange& change, const std::string& pool) {

@@ -42,7 +42,6 @@ std::vector<LevelChange> OverheadBudget::decide(const std::vector<ProcessPeriod>
         for (double t : p.trap_s) trap_s += t;
     }
     estimate_ = cpu_s > 0 ? trap_s / cpu_s : 0;
-    at_floor_ = false;
     std::vector<LevelChange> changes;
     if (estimate_ > budget_) {
         calm_ = 0;
@@ -73,10 +72,7 @@ void OverheadBudget::shed(const std::vector<ProcessPeriod>& period, double trap_
             if (state_[period[i].pid].level < kOffLevel && remaining[i] > 0 &&
                 (busiest == period.size() || remaining[i] > remaining[busiest]))
                 busiest = i;
-        if (busiest == period.size()) {
-            at_floor_ = true;
-            break;
-        }
+        if (busiest == period.size()) break;  // every process at kOffLevel
         const ProcessPeriod& p = period[busiest];
         State& st = state_[p.pid];
         const int group = group_shed_at(st.level);

@@ -69,8 +69,6 @@ public:
     int level_of(pid_t pid) const;
     // The estimate over the last period: trap time over CPU time (0 if no CPU time).
     double estimate() const { return estimate_; }
-    // At or above the budget with nothing left to take off.
-    bool at_floor() const { return at_floor_; }
 
     // Above the budget: shed until the projection is under this share of it.
     static constexpr double kShedTarget = 0.75;
@@ -103,7 +101,6 @@ private:
     uint64_t period_ = 0;
     int calm_ = 0;
     double estimate_ = 0;
-    bool at_floor_ = false;
 };
 
 }  // namespace pmt

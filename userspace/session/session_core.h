@@ -87,7 +87,6 @@ public:
     // links are still being closed (try again later).
     void detach_group(pid_t pid, uint32_t group);
     Status attach_group(pid_t pid, uint32_t group);
-    bool group_attached(pid_t pid, uint32_t group) const { return links_.has_group(pid, group); }
     // What has been seen so far, the session running on (top's writes): the
     // Collector's figures and the kernel's counters. Module parts (heap timeline,
     // fault report) are only made by finish(). Costs a copy of the stack and
