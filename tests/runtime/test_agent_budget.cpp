@@ -3,7 +3,7 @@
 // makes the agent take probes off the pool's workers until its estimate is
 // under the budget, and the workers' trap counters (counted in BPF, per process)
 // stop growing while the pages are still served: the breakpoints are gone, not
-// just skipped. A page of CPU work and almost no allocation keeps every probe
+// just skipped. Once the load stops the probes come back. A page of CPU work and almost no allocation keeps every probe
 // under the default budget. Read through the metrics endpoint, and the
 // profiles' comments must say which pool's figures are partial.
 #include <signal.h>
@@ -109,7 +109,18 @@ TEST(AgentBudget, ABusyPoolIsDegradedUntilTheEstimateIsUnderTheBudget) {
         return scraped(m, "phpmemtrace_agent_pool_traps_total", large) == large_before &&
                scraped(m, "phpmemtrace_agent_pool_traps_total", refills) == refills_before;
     })) << "after " << stretches << " stretches\n" << http_get(m, "/metrics") << read_file(agent.log);
+    // The load gone, the workers are cheap again: their probes come back, step
+    // by step, and the pages' large blocks are counted again.
     wrk.stop(SIGINT);
+    ASSERT_TRUE(eventually(120, [&] { return scraped(m, "phpmemtrace_agent_degraded_processes", pool) == 0.0; }))
+        << http_get(m, "/metrics") << read_file(agent.log);
+    EXPECT_EQ(scraped(m, "phpmemtrace_agent_degradation_level", pool), 0.0);
+    EXPECT_GE(scraped(m, "phpmemtrace_agent_level_changes_total", restores).value_or(0), 4.0);
+    const double large_idle = scraped(m, "phpmemtrace_agent_pool_traps_total", large).value_or(0);
+    ASSERT_NO_FATAL_FAILURE(send_requests(stack, "/alpha/blocks.php", 2));
+    EXPECT_TRUE(eventually(30, [&] {
+        return scraped(m, "phpmemtrace_agent_pool_traps_total", large).value_or(0) >= large_idle + 2 * 10;  // ten large blocks a page, each a hit at least
+    })) << http_get(m, "/metrics");
     ASSERT_EQ(agent.process.stop(SIGTERM), 0) << read_file(agent.log);
     // Nothing lost silently: the pool's profiles say they are partial, and the log why.
     EXPECT_GE(profiles_saying(agent.out, "alpha", "PARTIAL: up to 4 of 4 processes degraded"), 1) << read_file(agent.log);
