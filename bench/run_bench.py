@@ -878,7 +878,10 @@ class Bench:
             wait_for_port(port)
             for rep in range(reps):
                 for page in pages:
-                    order = ["untraced", "agent"] if (rep % 2 == 0) else ["agent", "untraced"]
+                    # The agent under its default budget (1%, enforced) and with a budget it never
+                    # reaches (every probe stays on): the cost of the probes and what the budget keeps.
+                    order = ["untraced", "agent", "agent-unbounded"]
+                    order = order if (rep % 2 == 0) else order[::-1]
                     for config in order:
                         runs.append(dict(self.agent_run(config, page, port, metrics_port, fpm.pid, seconds),
                                          rep=rep, page=page, config=config))
@@ -894,19 +897,22 @@ class Bench:
             for r in runs:
                 if r["page"] == page:
                     by_rep.setdefault(r["rep"], {})[r["config"]] = r
-            ratios = [b["agent"]["rps"] / b["untraced"]["rps"] for b in by_rep.values()]
-            agent = [b["agent"] for b in by_rep.values()]
-            rows.append([page, spread([b["untraced"]["rps"] for b in by_rep.values()], "{:.0f}"),
-                         spread([a["rps"] for a in agent], "{:.0f}"), spread(ratios, "{:.3f}"),
-                         spread([100 * a["agent_cpu_share"] for a in agent], "{:.2f}"),
-                         spread([100 * a["estimate"] for a in agent], "{:.3f}"),
-                         spread([a["traps_per_s"] for a in agent], "{:.0f}")])
-        return table(["page", "req/s untraced", "req/s agent", "agent / untraced", "agent's own CPU, % of a CPU",
-                      "agent's estimate, % of the workers' CPU", "traps/s"], rows)
+            for config, name in (("agent-unbounded", "--max-overhead 100"), ("agent", "default (1%)")):
+                ratios = [b[config]["rps"] / b["untraced"]["rps"] for b in by_rep.values()]
+                agent = [b[config] for b in by_rep.values()]
+                rows.append([page, name, spread([b["untraced"]["rps"] for b in by_rep.values()], "{:.0f}"),
+                             spread([a["rps"] for a in agent], "{:.0f}"), spread(ratios, "{:.3f}"),
+                             spread([100 * a["agent_cpu_share"] for a in agent], "{:.2f}"),
+                             spread([100 * a["estimate"] for a in agent], "{:.3f}"),
+                             spread([a["traps_per_s"] for a in agent], "{:.0f}"),
+                             spread([a["level"] for a in agent], "{:.0f}")])
+        return table(["page", "budget", "req/s untraced", "req/s agent", "agent / untraced",
+                      "agent's own CPU, % of a CPU", "agent's estimate, % of the workers' CPU", "traps/s",
+                      "workers' worst level at the end"], rows)
 
     def agent_run(self, config, page, port, metrics_port, master, seconds):
         agent = None
-        if config == "agent":
+        if config.startswith("agent"):
             out = os.path.join(self.work, "agent-out")
             shutil.rmtree(out, ignore_errors=True)
             os.makedirs(out)
@@ -914,7 +920,8 @@ class Bench:
             if os.path.exists(ready):
                 os.unlink(ready)
             agent = subprocess.Popen([self.tool, "agent", "-p", str(master), "--out", out, "--interval", "1",
-                                      "--metrics", "127.0.0.1:{}".format(metrics_port), "--ready-file", ready],
+                                      "--metrics", "127.0.0.1:{}".format(metrics_port), "--ready-file", ready] +
+                                     (["--max-overhead", "100"] if config == "agent-unbounded" else []),
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             deadline = time.monotonic() + 60
             while not os.path.exists(ready):
@@ -940,6 +947,7 @@ class Bench:
                 result["estimate"] = trap_s / cpu_s if cpu_s else 0
                 traps = sum(v for k, v in values.items() if k.startswith("phpmemtrace_agent_traps"))
                 result["traps_per_s"] = traps / (t1 - t0)
+                result["level"] = values.get('phpmemtrace_agent_degradation_level{pool="www"}', 0)
             return result
         finally:
             if agent:

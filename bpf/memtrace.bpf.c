@@ -58,12 +58,19 @@ struct {
 	__type(value, __u64);
 } trap_counts SEC(".maps");
 
-static __always_inline void count_trap(__u32 kind)
+static __always_inline void count_trap(__u32 kind, struct pmt_proc_state *state)
 {
 	__u32 key = kind;
 	__u64 *value = bpf_map_lookup_elem(&trap_counts, &key);
 	if (value)
 		*value += 1;
+	/* The process's own count, by the group of links the kind is attached in:
+	 * what detaching that group would save (threads of one process may race). */
+	if (kind < PMT_PROBE__MAX) {
+		__u32 group = cfg.trap_group[kind];
+		if (group < PMT_TRAP_GROUPS)
+			__sync_fetch_and_add(&state->traps[group], 1);
+	}
 }
 
 static __always_inline struct inflight_key entry_key(struct pt_regs *ctx)
@@ -341,7 +348,7 @@ int BPF_KPROBE(allocator_entry)
 		return 0;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct call_args a = read_args(ctx);
-	count_trap(PMT_COOKIE_KIND(cookie));
+	count_trap(PMT_COOKIE_KIND(cookie), state);
 	switch (PMT_COOKIE_KIND(cookie)) {
 	case PMT_PROBE_EMALLOC:
 	case PMT_PROBE_EMALLOC_FIXED:

@@ -308,12 +308,19 @@ enum pmt_fault_counter {
 	PMT_FCNT__MAX = 8,
 };
 
+/* Probes of a session are attached to each process in this many groups, each its
+ * own links (record and top: all in group 0; the agent: docs/agent.md). */
+#define PMT_TRAP_GROUPS 4
+
 /* Value of the `traced` map (key: tgid): a process is traced iff it has an entry. */
 struct pmt_proc_state {
 	__u64 bias;        /* load bias of the PHP binary, learnt at the first entry probe */
 	__u8 has_executed; /* a PHP frame has been seen: no longer in start-up */
 	__u8 baseline_pending; /* attached mid-run: send PMT_REC_BASELINE at the first entry */
 	__u8 reserved[6];
+	/* Entry hits of this process per trap group (cfg.trap_group of the probe's
+	 * kind): the links a session can detach from one process (the agent's budget). */
+	__u64 traps[PMT_TRAP_GROUPS];
 };
 
 /* Counters the BPF side bumps instead of failing silently (a per-CPU array). */
@@ -397,6 +404,7 @@ struct pmt_config {
 	__u32 bin_sizes[PMT_ZEND_BIN_COUNT];
 	__u32 bin_pages[PMT_ZEND_BIN_COUNT]; /* pages of one run of each bin (a refill) */
 	__u32 ring_wakeup_bytes; /* wake the consumer past this much unread data (0: always) */
+	__u8 trap_group[PMT_PROBE__MAX]; /* per probe kind: its pmt_proc_state.traps[] slot */
 };
 
 /* ---- heap structure (heap.bpf.c, records 16..31) ------------------------------ */

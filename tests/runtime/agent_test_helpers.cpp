@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "../unit/pprof_raw.h"
 
@@ -22,6 +24,19 @@ std::vector<std::string> files_with_prefix(const std::string& dir, const std::st
         closedir(d);
     }
     return out;
+}
+
+std::optional<double> scraped(int metrics_port, const std::string& name, const std::string& labels) {
+    return metric(http_get(metrics_port, "/metrics"), name, labels);
+}
+
+bool eventually(double seconds, const std::function<bool()>& probe) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < until) {
+        if (probe()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return probe();
 }
 
 std::optional<double> metric(const std::string& scrape, const std::string& name, const std::string& labels) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ std::vector<std::string> files_with_prefix(const std::string& dir, const std::st
 
 // The value of one series in a Prometheus text scrape ("" labels: none).
 std::optional<double> metric(const std::string& scrape, const std::string& name, const std::string& labels);
+
+// The value of one series scraped now from 127.0.0.1:metrics_port/metrics.
+std::optional<double> scraped(int metrics_port, const std::string& name, const std::string& labels = "");
+
+// Polls `probe` (every 200 ms, up to `seconds`) until it says yes.
+bool eventually(double seconds, const std::function<bool()>& probe);
 
 struct PoolTotals {
     std::vector<std::string> sample_types;

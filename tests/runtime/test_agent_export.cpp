@@ -28,20 +28,6 @@ namespace {
 
 const std::string kDocroot = std::string(PMT_SOURCE_DIR) + "/tests/php/agent";
 
-// Polls `probe` (every 200 ms, up to `seconds`) until it says yes.
-bool eventually(double seconds, const std::function<bool()>& probe) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < until) {
-        if (probe()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return probe();
-}
-
-std::optional<double> scraped(int metrics_port, const std::string& name, const std::string& labels = "") {
-    return metric(http_get(metrics_port, "/metrics"), name, labels);
-}
-
 // `n` requests of `path`; `peak_sum` (if given) adds up what each page's own
 // memory_get_peak_usage() said.
 void send_requests(const FpmStack& stack, const std::string& path, int n, double* peak_sum = nullptr) {
@@ -67,6 +53,7 @@ TEST(AgentExport, PushRetriesUntilTheReceiverComesUp) {
     // newest profile: the older ones must be counted as dropped.
     OwnedProcess agent = OwnedProcess::spawn(
         {phpmemtrace_binary(), "agent", "--pid", std::to_string(stack.fpm.pid()), "--out", out, "--interval", "0.5",
+         "--max-overhead", "100",  // every probe stays on: the counts below are exact
          "--metrics", "127.0.0.1:" + std::to_string(metrics_port), "--push",
          "http://127.0.0.1:" + std::to_string(ingest_port), "--push-queue", "1", "--push-retry-max", "1",
          "--ready-file", ready},
@@ -136,6 +123,7 @@ TEST(AgentExport, PrometheusScrapesThePerPoolSeries) {
     const std::string ready = stack.dir.file("agent.ready"), log = stack.dir.file("agent.log");
     OwnedProcess agent = OwnedProcess::spawn(
         {phpmemtrace_binary(), "agent", "--pid", std::to_string(stack.fpm.pid()), "--out", out, "--interval", "0.5",
+         "--max-overhead", "100",  // every probe stays on: the counts below are exact
          "--metrics", "127.0.0.1:" + std::to_string(metrics_port), "--ready-file", ready},
         log);
     ASSERT_TRUE(wait_for_file(ready, 60)) << read_file(log);

@@ -63,8 +63,11 @@ TEST(AgentFpm, TwoPoolsProfilesAndMetrics) {
     ASSERT_TRUE(receiver.ok()) << "cannot listen on 127.0.0.1:" << ingest_port;
     const std::string ready = stack.dir.file("agent.ready"), log = stack.dir.file("agent.log");
     // --pid: the test's own FPM only, never the other PHP processes of the host.
+    // --max-overhead 100: every probe stays on, whatever the load costs (the
+    // figures checked here are the exact ones; test_agent_budget.cpp checks the budget).
     OwnedProcess agent = OwnedProcess::spawn(
         {phpmemtrace_binary(), "agent", "--pid", std::to_string(stack.fpm.pid()), "--out", out, "--interval", "0.5",
+         "--max-overhead", "100",
          "--metrics", "127.0.0.1:" + std::to_string(metrics_port), "--push",
          "http://127.0.0.1:" + std::to_string(ingest_port), "--ready-file", ready},
         log);

@@ -28,6 +28,9 @@ TEST(AgentOptions, RefusesBadValuesBeforeAttaching) {
         {{"--push", "http://host name/"}, "--push"},
         {{"--push", "http://127.0.0.1:4040", "--push-queue", "1X"}, "--push-queue"},
         {{"--push", "http://127.0.0.1:4040", "--push-retry-max", "0"}, "--push-retry-max"},
+        {{"--max-overhead", "0"}, "--max-overhead"},
+        {{"--max-overhead", "101"}, "--max-overhead"},
+        {{"--max-overhead", "nan"}, "--max-overhead"},
         {{"--pid", "0"}, "--pid"},
         {{"--binary", "/nonexistent/php"}, "--binary"},
     };

@@ -14,6 +14,7 @@
 #include "agent/agent_cost.h"
 #include "agent/agent_metrics.h"
 #include "agent/agent_module.h"
+#include "agent/budget_enforcer.h"
 #include "agent/service_profiles.h"
 #include "heap/heap_session.h"
 #include "report/pprof_writer.h"
@@ -69,7 +70,8 @@ uint64_t dropped_of(const Counters& c) {
 
 class Agent {
 public:
-    explicit Agent(const AgentOptions& options) : options_(options), files_(options.files) {}
+    explicit Agent(const AgentOptions& options)
+        : options_(options), files_(options.files), budget_(options.max_overhead, metrics_) {}
 
     Status start() {
         if (auto s = files_.check(); !s) return s;
@@ -82,6 +84,7 @@ public:
                                                       [this](const PushCounts& c) { metrics_.set_push(c); });
         }
         rescan();
+        enforce_budget();  // its first look: the processes found now count from here
         // --pid: each one must be a PHP process we trace, said before anything runs on.
         for (pid_t pid : options_.filter.pids)
             if (!traced_anywhere(pid)) {
@@ -101,6 +104,7 @@ public:
         const auto started = Clock::now();
         auto next_scan = started + seconds(options_.rescan_s);
         auto next_export = started + seconds(options_.interval_s);
+        auto next_budget = started + seconds(BudgetEnforcer::kPeriodS);
         interval_start_ = unix_ms_now();
         while (!g_stop) {
             if (sessions_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -115,6 +119,10 @@ public:
             if (now >= next_scan) {
                 rescan();
                 next_scan = now + seconds(options_.rescan_s);
+            }
+            if (now >= next_budget) {
+                enforce_budget();
+                next_budget = now + seconds(BudgetEnforcer::kPeriodS);
             }
             if (now >= next_export) {
                 export_interval();
@@ -150,6 +158,14 @@ private:
         return name;
     }
 
+    // --max-overhead, one control period (without a calibration there is no estimate).
+    void enforce_budget() {
+        if (!cost_) return;
+        budget_.run_period(sessions_, *cost_, [this](pid_t pid, const std::string& image) {
+            return service_of(static_cast<uint32_t>(pid), image);
+        });
+    }
+
     bool traced_anywhere(pid_t pid) const {
         for (const auto& [image, session] : sessions_)
             if (session->traces(pid)) return true;
@@ -174,6 +190,7 @@ private:
         so.pid = p.pid;
         so.probes = options_.probes;
         so.probes.slow_paths_only = true;
+        so.probes.trap_group = agent_trap_groups();  // what --max-overhead can take off each process
         so.freeze_at_script_end = false;
         const std::string image = p.image;
         so.service_of = [this, image](uint32_t tgid) { return service_of(tgid, image); };
@@ -196,7 +213,8 @@ private:
                 cost_.emplace(prices_by_kind(*prices, probes, (*opened)->php().elf()));
                 metrics_.set_trap_cost(cost_->mean_trap_ns());
             } else {  // no estimate rather than a 0% one; tried again with the next binary
-                std::cerr << "phpmemtrace agent: " << prices.error().message << " (overhead not estimated)\n";
+                std::cerr << "phpmemtrace agent: " << prices.error().message
+                          << " (overhead not estimated, --max-overhead not enforced)\n";
             }
         }
         php_versions_[image] = (*opened)->php().version().text;
@@ -280,6 +298,7 @@ private:
                 "slow paths only (docs/agent.md): alloc = small-bin page runs, large and huge blocks; "
                 "inuse = those held at the interval's end (large and huge exact)",
                 overhead_comment(),
+                cost_ ? budget_.interval_comment(service) : "overhead budget: not enforced (no calibration)",
                 "dropped so far: " + std::to_string(counters.lost_events) + " records, " +
                     std::to_string(counters.lost_function_names) + " function names, " +
                     std::to_string(counters.untraced_children) + " untraced children, " +
@@ -325,6 +344,7 @@ private:
     const AgentOptions& options_;
     ProfileFiles files_;
     AgentMetrics metrics_;
+    BudgetEnforcer budget_;                   // after metrics_: it reports to them
     std::unique_ptr<ProfilePusher> pusher_;  // after metrics_: its thread reports to them
     const std::string host_ = host_name();
     PhpProcessScanner scanner_;

@@ -29,6 +29,7 @@ struct AgentOptions {
     std::optional<PushOptions> push;       // --push URL: each profile also to Pyroscope's /ingest
     std::optional<double> duration_s;      // stop after this long (tests, trials)
     ProbeOptions probes;
+    double max_overhead = 0.01;            // --max-overhead, a fraction (overhead_budget.h)
     std::string ready_file;                // "ready" once the first scan's processes are traced
     bool verbose = false;
 };

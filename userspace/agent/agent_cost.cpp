@@ -173,13 +173,19 @@ std::optional<ProcessTimes> process_times(pid_t pid) {
     return ProcessTimes{std::max(double(utime + stime) / tick, scheduled_seconds(pid)), double(start) / tick};
 }
 
+}  // namespace
+
 double seconds_since_boot() {
     timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
     return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
-}  // namespace
+std::optional<double> process_started_s(pid_t pid) {
+    auto t = process_times(pid);
+    if (!t) return std::nullopt;
+    return t->started;
+}
 
 std::optional<double> process_cpu_seconds(pid_t pid) {
     auto t = process_times(pid);

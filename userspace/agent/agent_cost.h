@@ -50,6 +50,10 @@ std::vector<KindPrice> prices_by_kind(const TrapPrices& prices, const MemtracePr
 // /proc/PID/stat (10 ms ticks) when that is larger (threads that have exited)
 // or missing. nullopt if gone.
 std::optional<double> process_cpu_seconds(pid_t pid);
+// When a process started, in seconds since boot (CLOCK_BOOTTIME, /proc/PID/stat's
+// starttime); nullopt if gone.
+std::optional<double> process_started_s(pid_t pid);
+double seconds_since_boot();
 
 // Traps per probe kind: entry hits, and return hits for the kinds whose return
 // is probed too (from the probe table).
@@ -69,6 +73,10 @@ public:
     double trap_seconds_total() const { return trap_s_total_; }
     double target_cpu_seconds_total() const { return cpu_s_total_; }
     uint64_t traps_total() const { return traps_total_; }
+    // What one entry hit of each kind costs, its return included.
+    double kind_ns(uint32_t kind) const {
+        return kind < prices_.size() ? prices_[kind].entry_ns + prices_[kind].return_ns : 0;
+    }
 
 private:
     std::vector<KindPrice> prices_;

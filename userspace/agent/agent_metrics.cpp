@@ -62,6 +62,25 @@ AgentMetrics::AgentMetrics()
                      .Help("Cost of one uprobe hit, calibrated at start-up on this host").Register(*registry_)),
       dropped_(BuildGauge().Name("phpmemtrace_dropped_events")
                    .Help("Records lost (ring buffer full) and other drops").Register(*registry_)),
+      budget_(BuildGauge().Name("phpmemtrace_agent_overhead_budget_ratio")
+                  .Help("--max-overhead: the share of the traced processes' CPU time the traps may cost")
+                  .Register(*registry_)),
+      budget_estimate_(BuildGauge().Name("phpmemtrace_agent_overhead_window_ratio")
+                           .Help("Estimated trap time over the watched processes' CPU time, last control period "
+                                 "(what --max-overhead is enforced on)")
+                           .Register(*registry_)),
+      level_(BuildGauge().Name("phpmemtrace_agent_degradation_level")
+                 .Help("Worst level of the pool's processes: 0 full, 1 no small-bin refills, 2 no large blocks, "
+                       "3 no huge blocks, 4 not observed (docs/agent.md)")
+                 .Register(*registry_)),
+      degraded_(BuildGauge().Name("phpmemtrace_agent_degraded_processes")
+                    .Help("Processes of the pool below full probes: its figures are partial").Register(*registry_)),
+      level_changes_(BuildCounter().Name("phpmemtrace_agent_level_changes_total")
+                         .Help("Processes degraded (direction=shed) or given probes back (restore)")
+                         .Register(*registry_)),
+      pool_traps_(BuildCounter().Name("phpmemtrace_agent_pool_traps_total")
+                      .Help("Uprobe entry hits in the pool's processes, by link group (gauges, huge, large, refills)")
+                      .Register(*registry_)),
       push_sent_(BuildCounter().Name("phpmemtrace_push_sent_total")
                      .Help("Profiles the --push endpoint accepted").Register(*registry_)),
       push_failures_(BuildCounter().Name("phpmemtrace_push_failures_total")
@@ -121,6 +140,19 @@ void AgentMetrics::set_overhead(double ratio, double trap_s, double cpu_s) {
 }
 void AgentMetrics::set_dropped(uint64_t total) { dropped_.Add({}).Set(double(total)); }
 void AgentMetrics::set_trap_cost(double ns) { trap_cost_.Add({}).Set(ns / 1e9); }
+
+void AgentMetrics::set_budget(double ratio) { budget_.Add({}).Set(ratio); }
+void AgentMetrics::set_budget_estimate(double ratio) { budget_estimate_.Add({}).Set(ratio); }
+void AgentMetrics::set_degradation(const std::string& pool, int level, uint64_t degraded) {
+    level_.Add({{"pool", pool}}).Set(level);
+    degraded_.Add({{"pool", pool}}).Set(double(degraded));
+}
+void AgentMetrics::count_level_change(const std::string& pool, const std::string& direction) {
+    level_changes_.Add({{"pool", pool}, {"direction", direction}}).Increment();
+}
+void AgentMetrics::add_pool_traps(const std::string& pool, const std::string& group, uint64_t traps) {
+    pool_traps_.Add({{"pool", pool}, {"group", group}}).Increment(double(traps));
+}
 
 void AgentMetrics::set_push(const PushCounts& counts) {
     std::lock_guard lock(push_mutex_);

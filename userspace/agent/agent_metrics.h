@@ -47,6 +47,14 @@ public:
     void set_overhead(double ratio, double trap_seconds_total, double target_cpu_seconds_total);
     void set_dropped(uint64_t total);
     void set_trap_cost(double ns);
+    // --max-overhead (budget_enforcer.h): the budget, the last control period's
+    // estimate; per pool the worst level
+    // and the processes below full, the level changes, the traps per link group.
+    void set_budget(double ratio);
+    void set_budget_estimate(double ratio);
+    void set_degradation(const std::string& pool, int level, uint64_t degraded_processes);
+    void count_level_change(const std::string& pool, const std::string& direction);
+    void add_pool_traps(const std::string& pool, const std::string& group, uint64_t traps);
     // --push's counters; from the sender thread and the record loop.
     void set_push(const PushCounts& counts);
 
@@ -72,6 +80,12 @@ private:
     prometheus::Family<prometheus::Gauge>& target_cpu_seconds_;
     prometheus::Family<prometheus::Gauge>& trap_cost_;
     prometheus::Family<prometheus::Gauge>& dropped_;
+    prometheus::Family<prometheus::Gauge>& budget_;
+    prometheus::Family<prometheus::Gauge>& budget_estimate_;
+    prometheus::Family<prometheus::Gauge>& level_;
+    prometheus::Family<prometheus::Gauge>& degraded_;
+    prometheus::Family<prometheus::Counter>& level_changes_;
+    prometheus::Family<prometheus::Counter>& pool_traps_;
     prometheus::Family<prometheus::Counter>& push_sent_;
     prometheus::Family<prometheus::Counter>& push_failures_;
     prometheus::Family<prometheus::Counter>& push_dropped_;

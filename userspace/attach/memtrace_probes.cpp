@@ -53,6 +53,7 @@ Result<std::unique_ptr<MemtraceProbes>> MemtraceProbes::open(const PhpBinary& ph
     pmt_config& cfg = probes->config_;
     cfg = php.bpf_config(options.max_frames, options.follow_forks);
     cfg.ring_wakeup_bytes = static_cast<uint32_t>(std::min<uint64_t>(ring_bytes / 4, UINT32_MAX));
+    std::copy(options.trap_group.begin(), options.trap_group.end(), cfg.trap_group);
     std::memcpy(const_cast<pmt_config*>(&skel->rodata->cfg), &cfg, sizeof(cfg));
     if (options.use_uprobe_multi) set_uprobe_multi_attach_type(skel->obj, {kEntry, kReturn});
     if (ring_bytes > UINT32_MAX || (ring_bytes & (ring_bytes - 1)) ||
@@ -154,6 +155,15 @@ std::vector<uint64_t> MemtraceProbes::trap_counts() const {
         if (bpf_map__lookup_elem(skel_->maps.trap_counts, &kind, sizeof(kind), values.data(),
                                  values.size() * sizeof(uint64_t), 0) == 0)
             for (uint64_t v : values) out[kind] += v;
+    return out;
+}
+
+std::optional<std::array<uint64_t, PMT_TRAP_GROUPS>> MemtraceProbes::process_traps(pid_t tgid) const {
+    const uint32_t key = static_cast<uint32_t>(tgid);
+    pmt_proc_state state{};
+    if (bpf_map__lookup_elem(skel_->maps.traced, &key, sizeof(key), &state, sizeof(state), 0) != 0) return std::nullopt;
+    std::array<uint64_t, PMT_TRAP_GROUPS> out{};
+    std::copy(std::begin(state.traps), std::end(state.traps), out.begin());
     return out;
 }
 

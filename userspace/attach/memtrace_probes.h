@@ -6,7 +6,9 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,10 @@ struct ProbeOptions {
     // that grows with use; if it fills, a function is announced again at each
     // use (names are never lost, records only cost more ring space).
     bool evicting_function_cache = true;
+    // The links group of each probe kind (pmt_proc_state.traps): a session
+    // attaches each group to a process as links of its own, so that one group can
+    // be taken off one process (the agent's --max-overhead). All 0: one group.
+    std::array<uint8_t, PMT_PROBE__MAX> trap_group{};
 };
 
 class MemtraceProbes {
@@ -66,6 +72,8 @@ public:
     void read_counters(Counters& counters) const;
     // Entry-probe hits of traced processes so far, indexed by enum pmt_probe_kind.
     std::vector<uint64_t> trap_counts() const;
+    // One traced process's entry hits so far, per trap group; nullopt: not traced.
+    std::optional<std::array<uint64_t, PMT_TRAP_GROUPS>> process_traps(pid_t tgid) const;
     int ring_buffer_fd() const;
     // What the other objects of the session load with and share.
     const pmt_config& config() const { return config_; }

@@ -1,17 +1,52 @@
 #include "attach/process_links.h"
 
+#include <algorithm>
+
 namespace pmt {
+
+bool ProcessLinks::has_group(pid_t pid, uint32_t group) const {
+    auto it = by_pid_.find(pid);
+    if (it == by_pid_.end() || group >= PMT_TRAP_GROUPS) return false;
+    const ProbeLinks& links = it->second[group];
+    return !links.perf.empty() || !links.multi.empty();
+}
+
+bool ProcessLinks::closing(pid_t pid, uint32_t group) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closing_.count({pid, int(group)}) != 0;
+}
+
+void ProcessLinks::hand_to_closer(Retired retired) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (retired.group >= 0) closing_.insert({retired.pid, retired.group});
+        retired_.push_back(std::move(retired));
+    }
+    if (!closer_.joinable()) closer_ = std::thread([this] { close_retired(); });
+    wake_.notify_one();
+}
 
 void ProcessLinks::retire(pid_t pid) {
     auto it = by_pid_.find(pid);
     if (it == by_pid_.end()) return;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        retired_.push_back(std::move(it->second));
+    Retired all;
+    for (ProbeLinks& group : it->second) {
+        for (auto& l : group.perf) all.links.perf.push_back(std::move(l));
+        for (auto& l : group.multi) all.links.multi.push_back(std::move(l));
     }
     by_pid_.erase(it);
-    if (!closer_.joinable()) closer_ = std::thread([this] { close_retired(); });
-    wake_.notify_one();
+    hand_to_closer(std::move(all));
+}
+
+void ProcessLinks::retire_group(pid_t pid, uint32_t group) {
+    if (!has_group(pid, group)) return;
+    ProbeLinks& links = by_pid_[pid][group];
+    Retired one{std::move(links), pid, int(group)};
+    links = {};
+    // Attached returns first (uprobe_attach.h): closed in the other order.
+    std::reverse(one.links.perf.begin(), one.links.perf.end());
+    std::reverse(one.links.multi.begin(), one.links.multi.end());
+    hand_to_closer(std::move(one));
 }
 
 void ProcessLinks::close_retired() {
@@ -19,11 +54,17 @@ void ProcessLinks::close_retired() {
     while (true) {
         wake_.wait(lock, [this] { return stopping_ || !retired_.empty(); });
         if (retired_.empty()) return;  // stopping, nothing left
-        ProbeLinks links = std::move(retired_.front());
+        Retired retired = std::move(retired_.front());
         retired_.pop_front();
         lock.unlock();
-        links = {};  // the grace periods, outside the lock
+        // The grace periods, outside the lock; in order within the vectors.
+        for (auto& l : retired.links.perf) l.reset();
+        for (auto& l : retired.links.multi) l = UprobeMultiLink();
         lock.lock();
+        if (retired.group >= 0) {
+            auto it = closing_.find({retired.pid, retired.group});
+            if (it != closing_.end()) closing_.erase(it);
+        }
     }
 }
 
@@ -34,12 +75,14 @@ void ProcessLinks::clear() {
         for (auto& l : links.perf) perf.push_back(std::move(l));
         for (auto& l : links.multi) multi.push_back(std::move(l));
     };
-    for (auto& [pid, links] : by_pid_) take(links);
+    for (auto& [pid, groups] : by_pid_)
+        for (ProbeLinks& links : groups) take(links);
     by_pid_.clear();
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        for (auto& links : retired_) take(links);
+        for (auto& retired : retired_) take(retired.links);
         retired_.clear();
+        closing_.clear();
         stopping_ = true;
     }
     wake_.notify_one();

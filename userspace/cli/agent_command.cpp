@@ -30,6 +30,7 @@ struct AgentArgs {
     std::string push_queue = "64M";
     double push_retry_max_s = 30;
     double duration_s = 0;
+    double max_overhead_percent = 1.0;
     size_t max_files = 60;
     std::string max_bytes = "256M";
     uint32_t max_frames = PMT_DEFAULT_FRAMES;
@@ -92,6 +93,7 @@ int run_agent_command(const AgentArgs& args) {
     options.files.max_files = args.max_files;
     options.files.max_bytes = *parse_bytes(args.max_bytes);  // byte_size() checked it
     options.interval_s = args.interval_s;
+    options.max_overhead = args.max_overhead_percent / 100.0;
     options.rescan_s = std::min(args.rescan_s, args.interval_s);
     if (args.duration_s > 0) options.duration_s = args.duration_s;
     options.probes.max_frames = args.max_frames;
@@ -153,6 +155,11 @@ void register_agent_command(CLI::App& app) {
     cmd->add_option("--max-bytes", args->max_bytes, "Bytes of profiles kept in --out, all services (e.g. 256M)")
         ->capture_default_str()
         ->check(byte_size());
+    cmd->add_option("--max-overhead", args->max_overhead_percent,
+                    "The budget, in percent of the traced processes' CPU time, for the traps: above it probes are "
+                    "taken off the busiest processes in a stated order, and put back when well below (docs/agent.md)")
+        ->capture_default_str()
+        ->check(percentage());
     cmd->add_option("-d,--duration", args->duration_s, "Stop after this many seconds (default: until SIGINT/SIGTERM)")
         ->check(positive_seconds());
     cmd->add_option("--max-frames", args->max_frames, "PHP frames walked per event")

@@ -222,13 +222,41 @@ int Session::on_ring_record(void* ctx, void* data, size_t size) {
     return 0;
 }
 
-// Every uprobe of the session on one process, and only on it.
+// Every uprobe of the session on one process, and only on it, group by group.
 Status Session::attach_to(pid_t pid) {
     if (links_.has(pid)) return Status::success();
-    Status s = attach_probes(php_->path(), pid, uprobes_, allocations_->options().use_uprobe_multi, links_.of(pid));
-    if (!s) links_.drop(pid);
+    for (uint32_t group = 0; group < PMT_TRAP_GROUPS; ++group)
+        if (Status s = attach_group_links(pid, group); !s) {
+            links_.drop(pid);
+            return s;
+        }
+    return Status::success();
+}
+
+Status Session::attach_group_links(pid_t pid, uint32_t group) {
+    std::vector<ResolvedProbe> probes;
+    for (const ResolvedProbe& p : uprobes_)
+        if (trap_group_of(p) == group) probes.push_back(p);
+    ProbeLinks& into = links_.of(pid, group);
+    if (probes.empty()) return Status::success();
+    return attach_probes(php_->path(), pid, probes, allocations_->options().use_uprobe_multi, into);
+}
+
+uint32_t Session::trap_group_of(const ResolvedProbe& probe) const {
+    const uint32_t kind = PMT_COOKIE_KIND(probe.cookie);
+    return kind < PMT_PROBE__MAX ? allocations_->options().trap_group[kind] : 0;
+}
+
+Status Session::attach_group(pid_t pid, uint32_t group) {
+    if (!links_.has(pid) || group >= PMT_TRAP_GROUPS) return Error{"process " + std::to_string(pid) + " is not traced"};
+    if (links_.has_group(pid, group)) return Status::success();
+    if (links_.closing(pid, group)) return Error{"its previous links are still being closed"};
+    Status s = attach_group_links(pid, group);
+    if (!s) links_.retire_group(pid, group);  // what was made of it
     return s;
 }
+
+void Session::detach_group(pid_t pid, uint32_t group) { links_.retire_group(pid, group); }
 
 // An exited process's links are inert: closed in the background, so that the
 // record loop never waits for a grace period.

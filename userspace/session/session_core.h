@@ -81,6 +81,12 @@ public:
     // its children too. Its heap before now is its baseline.
     Status add_running_process(pid_t pid);
     bool traces(pid_t pid) const { return links_.has(pid); }
+    // The agent's budget: one group of probes (ProbeOptions::trap_group) taken
+    // off a traced process (its breakpoints go, in the background; the process
+    // stays traced) and put back. Putting back fails while the group's earlier
+    // links are still being closed (try again later).
+    void detach_group(pid_t pid, uint32_t group);
+    Status attach_group(pid_t pid, uint32_t group);
     // What has been seen so far, the session running on (top's writes): the
     // Collector's figures and the kernel's counters. Module parts (heap timeline,
     // fault report) are only made by finish(). Costs a copy of the stack and
@@ -118,6 +124,8 @@ private:
     Status load_probes(const SessionOptions& options);
     Status attach_target(const SessionOptions& options);
     Status attach_to(pid_t pid);
+    Status attach_group_links(pid_t pid, uint32_t group);
+    uint32_t trap_group_of(const ResolvedProbe& probe) const;
     Status same_php_image(pid_t pid) const;
     void detach_from(pid_t pid);
     void follow_processes();
