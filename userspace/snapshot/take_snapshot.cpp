@@ -43,6 +43,10 @@ Result<Target> check_target(pid_t pid) {
     return Target{std::move(*binary), *heap, real_size};
 }
 
+Error late_error() {
+    return Error{"gave up: the pause took longer than --max-pause; the target was resumed, nothing written"};
+}
+
 double ms_between(uint64_t from_ns, uint64_t to_ns) { return static_cast<double>(to_ns - from_ns) / 1e6; }
 
 }  // namespace
@@ -59,8 +63,15 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     auto pause = ProcessPause::pause(options.pid, options.max_pause_ns);
     if (!pause) return pause.error();
     auto copy = copy_heap(options.pid, target->heap_address, off, std::move(arena), deadline_ns);
+    // The roots outside the heap, while the target is still paused.
+    const auto graph_offsets = php_graph_offsets_for(target->binary.version());
+    const auto globals = target->binary.globals_in_process(options.pid);
+    std::unique_ptr<RootCopy> roots;
+    if (copy && graph_offsets && globals && monotonic_ns() < deadline_ns)
+        roots = std::make_unique<RootCopy>(copy_roots(options.pid, globals->eg, globals->cg, *graph_offsets, *copy));
     const uint64_t end_ns = pause->resume();
     if (!copy) return copy.error();
+    if (end_ns - start_ns > options.max_pause_ns) return late_error();
 
     Snapshot s;
     s.pid = options.pid;
@@ -74,6 +85,13 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     const uint64_t analysis_start = monotonic_ns();
     s.blocks = std::make_unique<HeapBlocks>(*s.copy, s.offsets);
     s.analysis_ms = ms_between(analysis_start, monotonic_ns());
+    if (!graph_offsets) s.no_reachability = "not verified for PHP " + s.php_version + " (only 8.2)";
+    else if (!roots) s.no_reachability = "executor_globals or compiler_globals not found in " + s.binary;
+    else {
+        s.graph_offsets = *graph_offsets;
+        s.roots = std::move(roots);
+        s.reachability = analyse_reachability(*s.copy, *s.blocks, *s.roots, s.graph_offsets);
+    }
     return s;
 }
 

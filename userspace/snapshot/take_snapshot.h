@@ -10,6 +10,8 @@
 
 #include "snapshot/heap_blocks.h"
 #include "snapshot/heap_copy.h"
+#include "snapshot/reachability.h"
+#include "snapshot/root_copy.h"
 #include "util/result.h"
 
 namespace pmt {
@@ -30,6 +32,12 @@ struct Snapshot {
     std::unique_ptr<HeapCopy> copy;  // a stable address: blocks refers to it
     pmt_php_offsets offsets{};
     std::unique_ptr<HeapBlocks> blocks;
+    // What holds the memory (null, with the reason in no_reachability, for a PHP
+    // version whose engine layout is not verified, or globals not found).
+    std::unique_ptr<RootCopy> roots;
+    std::unique_ptr<Reachability> reachability;
+    std::string no_reachability;
+    PhpGraphOffsets graph_offsets{};
 };
 
 // Every check that can fail without touching the target comes first (root, the

@@ -1,0 +1,40 @@
+// The roots of the reachability walk that live outside the Zend heap, copied
+// during the pause: executor_globals (in the binary's data: the symbol table, the
+// objects store, the current frame), and the class table (persistent memory in a
+// CLI or FPM process) with each class's name and static members table. What the
+// roots point to is in the heap copy.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "snapshot/heap_copy.h"
+#include "target/php_offsets.h"
+
+namespace pmt {
+
+struct ClassInfo {
+    std::string name;
+    bool user = false;             // ZEND_USER_CLASS: its entry and property table are in the heap
+    uint32_t properties_count = 0; // declared property slots of its objects
+    uint32_t statics_count = 0;
+    uint64_t statics = 0;          // its static members table (zval[statics_count]), 0: none yet
+};
+
+struct RootCopy {
+    std::vector<uint8_t> eg;                           // executor_globals, eg_size bytes
+    std::unordered_map<uint64_t, ClassInfo> classes;   // by zend_class_entry address
+    std::vector<uint64_t> class_order;                 // the class table's order
+    std::vector<std::string> problems;                 // what could not be read, and was left out
+};
+
+// Reads the roots of `pid` (paused); reads that fall inside the heap copy are
+// taken from it. Bounded: the class table's length is capped, names at 256 bytes.
+RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const PhpGraphOffsets& g,
+                    const HeapCopy& heap);
+
+}  // namespace pmt
