@@ -17,7 +17,7 @@
 
 #include "snapshot/block_index.h"
 #include "snapshot/root_copy.h"
-#include "target/php_offsets.h"
+#include "target/php_graph_offsets.h"
 
 namespace pmt {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "snapshot/heap_copy.h"
-#include "target/php_offsets.h"
+#include "target/php_graph_offsets.h"
 
 namespace pmt {
 

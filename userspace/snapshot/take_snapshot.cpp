@@ -43,6 +43,19 @@ Result<Target> check_target(pid_t pid) {
     return Target{std::move(*binary), *heap, real_size};
 }
 
+struct Globals {
+    uint64_t eg = 0, cg = 0;
+};
+
+// executor_globals and compiler_globals in the process: the binary's data,
+// outside the heap, at its link-time addresses plus the load bias.
+std::optional<Globals> globals_in_process(const PhpBinary& binary, pid_t pid) {
+    const pmt_config cfg = binary.bpf_config(0, false);
+    auto bias = load_bias_in_process(pid, binary.path());
+    if (!bias || !cfg.eg_vaddr || !cfg.cg_vaddr) return std::nullopt;
+    return Globals{*bias + cfg.eg_vaddr, *bias + cfg.cg_vaddr};
+}
+
 Error late_error() {
     return Error{"gave up: the pause took longer than --max-pause; the target was resumed, nothing written"};
 }
@@ -58,6 +71,8 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     // Room for growth between this read and the pause, faulted in now.
     auto arena = std::make_unique<CopyArena>(target->real_size + target->real_size / 8 + (8u << 20));
 
+    const auto globals = globals_in_process(target->binary, options.pid);
+
     const uint64_t start_ns = monotonic_ns();
     const uint64_t deadline_ns = start_ns + options.max_pause_ns;
     auto pause = ProcessPause::pause(options.pid, options.max_pause_ns);
@@ -65,7 +80,6 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     auto copy = copy_heap(options.pid, target->heap_address, off, std::move(arena), deadline_ns);
     // The roots outside the heap, while the target is still paused.
     const auto graph_offsets = php_graph_offsets_for(target->binary.version());
-    const auto globals = target->binary.globals_in_process(options.pid);
     std::unique_ptr<RootCopy> roots;
     if (copy && graph_offsets && globals && monotonic_ns() < deadline_ns)
         roots = std::make_unique<RootCopy>(copy_roots(options.pid, globals->eg, globals->cg, *graph_offsets, *copy));

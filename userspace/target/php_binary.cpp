@@ -74,13 +74,6 @@ std::optional<uint64_t> PhpBinary::heap_address_in_process(pid_t pid) const {
     return heap;
 }
 
-std::optional<PhpBinary::Globals> PhpBinary::globals_in_process(pid_t pid) const {
-    if (!eg_vaddr_ || !cg_vaddr_) return std::nullopt;
-    auto bias = load_bias_in_process(pid, path());
-    if (!bias) return std::nullopt;
-    return Globals{*bias + eg_vaddr_, *bias + cg_vaddr_};
-}
-
 pmt_config PhpBinary::bpf_config(uint32_t max_frames, bool follow_forks) const {
     pmt_config cfg{};
     cfg.off = offsets_;

@@ -35,12 +35,6 @@ public:
     // Where a running process using this binary keeps its zend_mm_heap
     // (AG(mm_heap)), read from outside; nullopt if unknown or unreadable.
     std::optional<uint64_t> heap_address_in_process(pid_t pid) const;
-    // Where executor_globals and compiler_globals are in a running process (the
-    // binary's data, outside the heap); nullopt if unknown.
-    struct Globals {
-        uint64_t eg = 0, cg = 0;
-    };
-    std::optional<Globals> globals_in_process(pid_t pid) const;
     // The configuration the BPF programs are loaded with.
     pmt_config bpf_config(uint32_t max_frames, bool follow_forks) const;
 

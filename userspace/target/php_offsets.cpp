@@ -1,4 +1,5 @@
 #include "target/php_offsets.h"
+#include "target/php_graph_offsets.h"
 
 #include <array>
 #include <cstdio>
