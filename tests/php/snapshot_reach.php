@@ -2,12 +2,18 @@
 // What holds the memory, for `phpmemtrace snapshot` (tests/runtime/test_snapshot_reach.cpp):
 // N strings under $GLOBALS['cache'], a static property holding an array, an
 // object's declared and dynamic properties, a reference, a function's local, and
-// 1,000 self-referencing objects made unreachable with the collector disabled.
+// a function's static variable, 1,000 self-referencing objects made unreachable with the collector disabled.
 // It prints its own figures, then blocks reading STDIN inside wait_here() (the
 // first snapshot); then it runs gc_collect_cycles() and blocks again (the second).
 class Registry { public static $items = []; public static $unused = null; }
 class Node { public $self; }
 class Holder { public $name = 'h'; public $items = []; }
+
+function remember() {
+    static $seen = [];
+    $seen[] = str_repeat('s', 50);
+    return count($seen);
+}
 
 function wait_here($tag) {
     $buf = str_repeat('b', 5000);
@@ -32,6 +38,9 @@ $std = new stdClass();
 $std->dyn = str_repeat('d', 400);
 $r1 = str_repeat('r', 600);
 $r2 = &$r1;
+for ($i = 0; $i < 3; $i++) {
+    remember();
+}
 gc_disable();
 for ($i = 0; $i < 1000; $i++) {
     $o = new Node();

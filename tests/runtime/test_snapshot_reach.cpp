@@ -2,7 +2,7 @@
 // that prints its own figures and blocks reading STDIN: its variables found on
 // their paths with the sizes the Zend heap gives them (zend_sizes.h, computed here
 // from the lengths the script allocated), a static property and a function's
-// local found as roots, 1,000 self-referencing objects reported as cycle garbage
+// local and a function's static variable found as roots, 1,000 self-referencing objects reported as cycle garbage
 // until gc_collect_cycles() frees them, and the block total still equal to
 // memory_get_usage().
 #include <sys/wait.h>
@@ -96,6 +96,14 @@ TEST_F(SnapshotReach, PathsRetainedSizesStaticsFramesAndCycleGarbage) {
     ASSERT_NE(items, nullptr) << j["holders"].dump();
     EXPECT_EQ((*items)["kind"], "array");
     EXPECT_EQ((*items)["retained_bytes"].get<uint64_t>(), kZendArray + packed_data_block(512));
+
+    // A function's static variable: a reference (static binds by reference) to an
+    // array of three 50-byte strings, grown from [] to a packed table of 8.
+    const auto* seen = holder(j, "remember(): static $seen");
+    ASSERT_NE(seen, nullptr) << j["holders"].dump();
+    EXPECT_EQ((*seen)["kind"], "reference");
+    EXPECT_EQ((*seen)["retained_bytes"].get<uint64_t>(),
+              zend::block_size(32) + kZendArray + packed_data_block(8) + 3 * string_block(50));
 
     // 1,000 Node objects, each holding only itself.
     bool node_garbage = false;

@@ -33,6 +33,11 @@ std::string printable(std::string s) {
     return s;
 }
 
+// "'name'" -> "name" (a string key as for_each_element gives it); "17" stays.
+std::string unquoted(const std::string& key) {
+    return key.size() > 1 && key.front() == '\'' && key.back() == '\'' ? key.substr(1, key.size() - 2) : key;
+}
+
 }  // namespace
 
 const char* node_kind_name(NodeKind kind) {
@@ -200,6 +205,18 @@ void HeapGraph::walk_statics() {
             zval(kSuperRoot, table.subspan(i * g_.zval_size, g_.zval_size),
                  name + "::$" + (i < names.size() ? names[i] : "#" + std::to_string(i)), 1);
     }
+    // Functions' and methods' `static $x`: a HashTable of (usually) references.
+    for (const StaticVariables& sv : rc_.statics) {
+        auto ht = index_.view(sv.table, g_.ht_bytes);
+        if (ht.empty()) continue;
+        const std::string owner = printable(sv.owner) + "()";
+        mark_engine(sv.table, owner + ": static variables");
+        mark_engine(load_u64(ht, g_.ht_data).value_or(0), owner + ": static variables");
+        pending_root_kind_ = "static";
+        for_each_element(ht, [&](std::span<const uint8_t> z, const std::string& key, uint64_t) {
+            zval(kSuperRoot, z, owner + ": static $" + unquoted(key), 1, false);
+        });
+    }
 }
 
 void HeapGraph::walk_frames() {
@@ -285,8 +302,7 @@ void HeapGraph::visit_array(const Work& w) {
     }
     for_each_element(ht, [&](std::span<const uint8_t> z, const std::string& key, uint64_t) {
         // A property table's entries for declared slots are INDIRECT to the object's own slots.
-        if (w.properties) zval(w.node, z, "->" + (key.size() > 1 && key[0] == '\'' ? key.substr(1, key.size() - 2) : key),
-                               w.depth + 1, false);
+        if (w.properties) zval(w.node, z, "->" + unquoted(key), w.depth + 1, false);
         else zval(w.node, z, "[" + key + "]", w.depth + 1);
     });
 }

@@ -12,7 +12,8 @@ constexpr uint32_t kMaxClasses = 1u << 18;
 constexpr uint64_t kMaxName = 256;
 constexpr uint8_t kIsPtr = 13;           // IS_PTR: the class table's values
 constexpr uint8_t kUserClass = 2;        // ZEND_USER_CLASS
-constexpr uint32_t kHashTableBytes = 56; // what is read of a HashTable struct
+constexpr uint8_t kUserFunction = 2;     // ZEND_USER_FUNCTION
+constexpr uint32_t kMaxFunctions = 1u << 20;
 constexpr uint32_t kClassHeadBytes = 64; // zend_class_entry up to static_members_table
 
 // Bytes at `address` from the heap copy when they are there, else from the
@@ -47,6 +48,48 @@ private:
     const HeapCopy& heap_;
 };
 
+// The buckets of the HashTable at `ht` (nNumUsed of them, at most `cap`).
+std::optional<std::vector<uint8_t>> read_buckets(const TargetReader& target, uint64_t ht, const PhpGraphOffsets& g,
+                                                 uint32_t cap) {
+    std::vector<uint8_t> head(g.ht_bytes);
+    if (!ht || !target.read(ht, head.data(), head.size())) return std::nullopt;
+    const uint64_t data = load_u64(head, g.ht_data).value_or(0);
+    const uint32_t used = load<uint32_t>(head, g.ht_used).value_or(0);
+    if (used > cap) return std::nullopt;
+    std::vector<uint8_t> buckets(uint64_t{used} * g.bucket_size);
+    if (used && !target.read(data, buckets.data(), buckets.size())) return std::nullopt;
+    return buckets;
+}
+
+// The IS_PTR values of a bucket array (class and function tables).
+std::vector<uint64_t> pointers_in(const std::vector<uint8_t>& buckets, const PhpGraphOffsets& g) {
+    std::vector<uint64_t> out;
+    for (uint64_t at = 0; at + g.bucket_size <= buckets.size(); at += g.bucket_size)
+        if (load<uint8_t>(buckets, at + g.zval_type_info) == kIsPtr) out.push_back(load_u64(buckets, at).value_or(0));
+    return out;
+}
+
+// ZEND_MAP_PTR: the value itself, or an odd offset from map_ptr_base to the
+// slot that holds it (Zend/zend_map_ptr.h, 8.x).
+uint64_t resolve_map_ptr(const TargetReader& target, uint64_t map_ptr_base, uint64_t value) {
+    if (!(value & 1)) return value;
+    return map_ptr_base ? target.u64(map_ptr_base + value).value_or(0) : 0;
+}
+
+// A user function whose op_array is in the heap and declares statics that it
+// has already bound: its live static variables table.
+void add_static_variables(RootCopy& roots, const TargetReader& target, const HeapCopy& heap, uint64_t map_ptr_base,
+                          const PhpGraphOffsets& g, uint64_t function, const std::string& scope) {
+    if (!heap.chunk_of(function)) return;  // an internal function: persistent, no statics of ours
+    std::vector<uint8_t> op(g.op_vars + 8);
+    if (!target.read(function, op.data(), op.size()) || load<uint8_t>(op, 0) != kUserFunction) return;
+    if (!load_u64(op, g.op_static_variables).value_or(0)) return;
+    const uint64_t table = resolve_map_ptr(target, map_ptr_base, load_u64(op, g.op_static_variables_ptr).value_or(0));
+    if (!table) return;
+    const std::string name = target.zend_string(load_u64(op, g.op_function_name).value_or(0), g);
+    roots.statics.push_back(StaticVariables{scope.empty() ? name : scope + "::" + name, table});
+}
+
 }  // namespace
 
 RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const PhpGraphOffsets& g,
@@ -60,27 +103,9 @@ RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const P
         return roots;
     }
     const uint64_t map_ptr_base = target.u64(cg_address + g.cg_map_ptr_base).value_or(0);
-    const uint64_t table = load_u64(roots.eg, g.eg_class_table).value_or(0);
-    std::vector<uint8_t> ht(kHashTableBytes);
-    if (!table || !target.read(table, ht.data(), ht.size())) {
-        roots.problems.push_back("cannot read the class table");
-        return roots;
-    }
-    const uint64_t data = load_u64(ht, g.ht_data).value_or(0);
-    const uint32_t used = load<uint32_t>(ht, g.ht_used).value_or(0);
-    if (used > kMaxClasses) {
-        roots.problems.push_back("the class table has " + std::to_string(used) + " entries; not read");
-        return roots;
-    }
-    std::vector<uint8_t> buckets(uint64_t{used} * g.bucket_size);
-    if (!target.read(data, buckets.data(), buckets.size())) {
-        roots.problems.push_back("cannot read the class table's buckets");
-        return roots;
-    }
-    for (uint32_t i = 0; i < used; ++i) {
-        const uint64_t at = uint64_t{i} * g.bucket_size;
-        if (load<uint8_t>(buckets, at + g.zval_type_info) != kIsPtr) continue;
-        const uint64_t ce = load_u64(buckets, at).value_or(0);
+    auto classes = read_buckets(target, load_u64(roots.eg, g.eg_class_table).value_or(0), g, kMaxClasses);
+    if (!classes) roots.problems.push_back("cannot read the class table");
+    for (uint64_t ce : classes ? pointers_in(*classes, g) : std::vector<uint64_t>{}) {
         if (!ce || roots.classes.count(ce)) continue;  // an alias (class_alias) of one seen
         std::vector<uint8_t> head(kClassHeadBytes);
         if (!target.read(ce, head.data(), head.size())) continue;
@@ -89,15 +114,20 @@ RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const P
         info.user = load<uint8_t>(head, g.ce_type) == kUserClass;
         info.properties_count = load<uint32_t>(head, g.ce_default_properties_count).value_or(0);
         info.statics_count = load<uint32_t>(head, g.ce_default_static_members_count).value_or(0);
-        // ZEND_MAP_PTR: the table itself, or an odd offset from map_ptr_base to
-        // the slot that holds it (zend_map_ptr.h). NULL until the class's
-        // statics are first used.
-        const uint64_t map_ptr = load_u64(head, g.ce_static_members_table).value_or(0);
+        // NULL until the class's statics are first used.
         if (info.user && info.statics_count)
-            info.statics = (map_ptr & 1) ? (map_ptr_base ? target.u64(map_ptr_base + map_ptr).value_or(0) : 0) : map_ptr;
+            info.statics = resolve_map_ptr(target, map_ptr_base, load_u64(head, g.ce_static_members_table).value_or(0));
+        if (info.user)
+            if (auto methods = read_buckets(target, ce + g.ce_function_table, g, kMaxFunctions))
+                for (uint64_t f : pointers_in(*methods, g))
+                    add_static_variables(roots, target, heap, map_ptr_base, g, f, info.name);
         roots.classes.emplace(ce, std::move(info));
         roots.class_order.push_back(ce);
     }
+    auto functions = read_buckets(target, load_u64(roots.eg, g.eg_function_table).value_or(0), g, kMaxFunctions);
+    if (!functions) roots.problems.push_back("cannot read the function table");
+    for (uint64_t f : functions ? pointers_in(*functions, g) : std::vector<uint64_t>{})
+        add_static_variables(roots, target, heap, map_ptr_base, g, f, "");
     return roots;
 }
 

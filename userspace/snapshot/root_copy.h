@@ -25,10 +25,17 @@ struct ClassInfo {
     uint64_t statics = 0;          // its static members table (zval[statics_count]), 0: none yet
 };
 
+// A user function's or method's static variables (a HashTable in the heap).
+struct StaticVariables {
+    std::string owner;   // "counter", "Cls::method"
+    uint64_t table = 0;
+};
+
 struct RootCopy {
     std::vector<uint8_t> eg;                           // executor_globals, eg_size bytes
     std::unordered_map<uint64_t, ClassInfo> classes;   // by zend_class_entry address
     std::vector<uint64_t> class_order;                 // the class table's order
+    std::vector<StaticVariables> statics;              // functions that have run and have statics
     std::vector<std::string> problems;                 // what could not be read, and was left out
 };
 

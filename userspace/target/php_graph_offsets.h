@@ -18,6 +18,7 @@ struct PhpGraphOffsets {
     uint32_t eg_current_execute_data;  // the frame table's value (php_offsets_for)
     uint32_t eg_symbol_table;   // HashTable embedded in EG
     uint32_t eg_class_table;    // HashTable *
+    uint32_t eg_function_table; // HashTable *
     uint32_t eg_objects_store;  // zend_objects_store embedded in EG
     uint32_t eg_size;           // sizeof(zend_executor_globals): what the pause copies
     uint32_t store_buckets, store_top;  // zend_objects_store {object_buckets, top, ...}
@@ -38,10 +39,13 @@ struct PhpGraphOffsets {
     uint32_t ce_type, ce_name, ce_default_properties_count, ce_default_static_members_count;
     uint32_t ce_static_members_table;  // ZEND_MAP_PTR: pointer, or odd offset into map_ptr_base
     uint32_t ce_properties_info;       // HashTable of zend_property_info (IS_PTR)
+    uint32_t ce_function_table;        // HashTable of zend_function (IS_PTR), embedded
     uint32_t pi_offset, pi_flags, pi_name, acc_static;
     // zend_execute_data: CVs start at call_frame_slot zvals
     uint32_t ex_func, ex_this, ex_prev, ex_call_frame_bytes;
     uint32_t op_function_name, op_scope, op_last_var, op_vars;
+    uint32_t op_static_variables;      // the declared statics (HashTable *), NULL: none
+    uint32_t op_static_variables_ptr;  // ZEND_MAP_PTR to the live ones, NULL until first run
 };
 std::optional<PhpGraphOffsets> php_graph_offsets_for(const PhpVersion& version);
 

@@ -124,6 +124,7 @@ std::optional<PhpGraphOffsets> php_graph_offsets_for(const PhpVersion& version) 
     g.eg_symbol_table = 304;
     g.eg_class_table = 440;
     g.eg_objects_store = 840;
+    g.eg_function_table = 432;
     g.eg_size = 1800;
     g.store_buckets = 0;
     g.store_top = 8;
@@ -152,6 +153,7 @@ std::optional<PhpGraphOffsets> php_graph_offsets_for(const PhpVersion& version) 
     g.ce_default_static_members_count = 36;
     g.ce_static_members_table = 56;
     g.ce_properties_info = 120;
+    g.ce_function_table = 64;
     g.pi_offset = 0;
     g.pi_flags = 4;
     g.pi_name = 8;
@@ -164,6 +166,8 @@ std::optional<PhpGraphOffsets> php_graph_offsets_for(const PhpVersion& version) 
     g.op_scope = 16;
     g.op_last_var = 76;
     g.op_vars = 112;
+    g.op_static_variables = 104;
+    g.op_static_variables_ptr = 96;
     return g;
 }
 
