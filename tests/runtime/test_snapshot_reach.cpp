@@ -23,6 +23,9 @@ constexpr uint64_t kZendArray = 56;   // sizeof(zend_array)
 constexpr uint64_t kZendObject = 56;  // sizeof(zend_object), one declared slot included
 
 uint64_t string_block(uint64_t length) { return zend::block_size(kZendString + length + 1); }
+// str_repeat() allocates with zend_string_safe_alloc(len, times, 0): the header
+// of an empty string rounded to 8 (32), plus the bytes.
+uint64_t repeat_block(uint64_t length) { return zend::block_size((kZendString + 1 + 7) / 8 * 8 + length); }
 // A packed array's data: nTableSize zvals (the next power of two, at least 8)
 // after a hash part of two uint32 (HT_MIN_MASK).
 uint64_t packed_data_block(uint64_t table_size) { return zend::block_size(table_size * 16 + 8); }
@@ -103,7 +106,7 @@ TEST_F(SnapshotReach, PathsRetainedSizesStaticsFramesAndCycleGarbage) {
     ASSERT_NE(seen, nullptr) << j["holders"].dump();
     EXPECT_EQ((*seen)["kind"], "reference");
     EXPECT_EQ((*seen)["retained_bytes"].get<uint64_t>(),
-              zend::block_size(32) + kZendArray + packed_data_block(8) + 3 * string_block(50));
+              zend::block_size(32) + kZendArray + packed_data_block(8) + 3 * repeat_block(50));
 
     // 1,000 Node objects, each holding only itself.
     bool node_garbage = false;
@@ -129,9 +132,9 @@ TEST_F(SnapshotReach, PathsRetainedSizesStaticsFramesAndCycleGarbage) {
     const std::string size_of_path =
         "SELECT b.size FROM paths p JOIN blocks b ON b.address = p.address WHERE p.path = ? AND b.type = 'string'";
     EXPECT_EQ(query_u64(*db, size_of_path, "$GLOBALS['cache'][17]"), string_bin);
-    EXPECT_EQ(query_u64(*db, size_of_path, "$GLOBALS['holder']->items['a']"), string_block(300));
-    EXPECT_EQ(query_u64(*db, size_of_path, "$GLOBALS['std']->dyn"), string_block(400));
-    EXPECT_EQ(query_u64(*db, size_of_path, "$GLOBALS['r1']"), string_block(600));
+    EXPECT_EQ(query_u64(*db, size_of_path, "$GLOBALS['holder']->items['a']"), repeat_block(300));
+    EXPECT_EQ(query_u64(*db, size_of_path, "$GLOBALS['std']->dyn"), repeat_block(400));
+    EXPECT_EQ(query_u64(*db, size_of_path, "$GLOBALS['r1']"), repeat_block(600));
     EXPECT_EQ(query_u64(*db,
                         "SELECT count(*) FROM paths p JOIN blocks b ON b.address = p.address WHERE p.path = ? AND "
                         "b.type = 'reference'",
@@ -139,7 +142,7 @@ TEST_F(SnapshotReach, PathsRetainedSizesStaticsFramesAndCycleGarbage) {
               1u);
     EXPECT_EQ(query_u64(*db, "SELECT b.size FROM roots r JOIN blocks b ON b.address = r.address WHERE r.label = ?",
                         "frame 1 of wait_here: $buf"),
-              string_block(5000));
+              repeat_block(5000));
     EXPECT_EQ(query_u64(*db, "SELECT count(*) FROM roots WHERE label = ? AND kind = 'static'", "Registry::$items"), 1u);
     EXPECT_EQ(query_u64(*db, "SELECT count(*) FROM blocks WHERE class = ? AND reached = 'garbage'", "Node"), 1000u);
 

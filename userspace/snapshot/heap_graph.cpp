@@ -15,6 +15,7 @@ constexpr uint32_t kMaxDepth = 1u << 20;
 constexpr uint32_t kMaxFrames = 1u << 16;
 constexpr uint32_t kMaxPathSteps = 64;
 constexpr size_t kMaxKey = 64;
+constexpr uint32_t kMaxLateStrings = 100000;  // reads of the target after the pause, for labels
 
 uint8_t gc_type_of(NodeKind kind) {
     switch (kind) {
@@ -82,9 +83,18 @@ uint32_t HeapGraph::new_root(std::string label, std::string kind) {
 }
 
 std::string HeapGraph::string_at(uint64_t address, size_t max) const {
+    if (auto it = rc_.strings.find(address); it != rc_.strings.end()) return printable(it->second.substr(0, max));
     auto head = index_.view(address, g_.str_val);
     auto len = load_u64(head, g_.str_len);
-    if (!len) return "?";
+    if (!len) {
+        if (!address || !rc_.read_permanent_string || late_strings_ >= kMaxLateStrings) return "?";
+        auto [it, fresh] = late_cache_.try_emplace(address);
+        if (fresh) {
+            late_strings_++;
+            it->second = printable(rc_.read_permanent_string(address));
+        }
+        return it->second.empty() ? "?" : it->second.substr(0, max);
+    }
     auto text = index_.view(address + g_.str_val, std::min<uint64_t>(*len, max));
     if (text.empty() && *len) return "?";
     return printable(std::string(text.begin(), text.end()));
@@ -168,7 +178,7 @@ uint64_t HeapGraph::for_each_element(std::span<const uint8_t> ht, const ElementV
         auto z = elements.subspan(i * step, g_.zval_size);
         if (!points(z)) continue;
         if (packed) {
-            visit(z, "[" + std::to_string(i) + "]", 0);
+            visit(z, std::to_string(i), 0);
             continue;
         }
         const uint64_t key = load_u64(elements, i * step + g_.bucket_key).value_or(0);

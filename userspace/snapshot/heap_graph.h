@@ -108,6 +108,8 @@ private:
     bool garbage_phase_ = false;
     std::string pending_root_kind_;  // the kind of the roots being walked
     std::unordered_map<uint64_t, std::vector<std::string>> slot_names_, static_names_;
+    mutable std::unordered_map<uint64_t, std::string> late_cache_;  // permanent strings read after the pause
+    mutable uint32_t late_strings_ = 0;
     GraphCounters counters_;
 };
 

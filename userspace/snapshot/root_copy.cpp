@@ -96,6 +96,13 @@ RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const P
                     const HeapCopy& heap) {
     RootCopy roots;
     TargetReader target(pid, heap);
+    roots.read_permanent_string = [pid, g](uint64_t address) {
+        uint64_t len = 0;
+        if (!read_process_memory(pid, address + g.str_len, &len, sizeof(len))) return std::string();
+        std::string s(std::min<uint64_t>(len, kMaxName), '\0');
+        if (!read_process_memory(pid, address + g.str_val, s.data(), s.size())) return std::string();
+        return s;
+    };
     roots.eg.resize(g.eg_size);
     if (!target.read(eg_address, roots.eg.data(), roots.eg.size())) {
         roots.eg.clear();
@@ -103,6 +110,12 @@ RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const P
         return roots;
     }
     const uint64_t map_ptr_base = target.u64(cg_address + g.cg_map_ptr_base).value_or(0);
+    constexpr uint32_t kMaxGlobals = 1u << 16;
+    if (auto globals = read_buckets(target, eg_address + g.eg_symbol_table, g, kMaxGlobals))
+        for (uint64_t at = 0; at + g.bucket_size <= globals->size(); at += g.bucket_size) {
+            const uint64_t key = load_u64(*globals, at + g.bucket_key).value_or(0);
+            if (key && !heap.chunk_of(key)) roots.strings.emplace(key, target.zend_string(key, g));
+        }
     auto classes = read_buckets(target, load_u64(roots.eg, g.eg_class_table).value_or(0), g, kMaxClasses);
     if (!classes) roots.problems.push_back("cannot read the class table");
     for (uint64_t ce : classes ? pointers_in(*classes, g) : std::vector<uint64_t>{}) {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +37,13 @@ struct RootCopy {
     std::unordered_map<uint64_t, ClassInfo> classes;   // by zend_class_entry address
     std::vector<uint64_t> class_order;                 // the class table's order
     std::vector<StaticVariables> statics;              // functions that have run and have statics
+    // The symbol table's keys that are not in the heap (permanent interned
+    // strings: argv, _SERVER, ...), by address, for the paths.
+    std::unordered_map<uint64_t, std::string> strings;
+    // Other strings outside the heap (array keys that are permanent interned
+    // strings, such as the one-character ones), read from the target when a path
+    // needs them, after the pause: they are immutable for the life of the process.
+    std::function<std::string(uint64_t)> read_permanent_string;
     std::vector<std::string> problems;                 // what could not be read, and was left out
 };
 

@@ -122,7 +122,7 @@ Status write_all(Database& db, const Snapshot& s) {
                 .bind(9, c.blocks())
                 .bind(10, snapshot_json(s).dump())
                 .run());
-    auto insert = db.prepare("INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?)");
+    auto insert = db.prepare("INSERT INTO blocks (address, size, kind, bin, chunk, page) VALUES (?, ?, ?, ?, ?, ?)");
     if (!insert) return insert.error();
     Status status;
     s.blocks->for_each([&](const HeapBlock& b) {
