@@ -145,6 +145,14 @@ TEST_F(SnapshotReach, PathsRetainedSizesStaticsFramesAndCycleGarbage) {
               repeat_block(5000));
     EXPECT_EQ(query_u64(*db, "SELECT count(*) FROM roots WHERE label = ? AND kind = 'static'", "Registry::$items"), 1u);
     EXPECT_EQ(query_u64(*db, "SELECT count(*) FROM blocks WHERE class = ? AND reached = 'garbage'", "Node"), 1000u);
+    // The two outputs agree on what no root reaches.
+    for (const auto& u : j["unreached"]) {
+        const std::string guessed = u["kind"].get<std::string>() + "?";
+        EXPECT_EQ(query_u64(*db, "SELECT count(*) FROM blocks WHERE reached IS NULL AND type = ?", guessed),
+                  u["blocks"].get<uint64_t>());
+        EXPECT_EQ(query_u64(*db, "SELECT sum(size) FROM blocks WHERE reached IS NULL AND type = ?", guessed),
+                  u["bytes"].get<uint64_t>());
+    }
 
     // gc_collect_cycles() frees exactly those: the second snapshot has none left.
     ASSERT_TRUE(php.send("next\n"));

@@ -98,7 +98,7 @@ private:
 
     const BlockIndex& index_;
     const RootCopy& rc_;
-    const PhpGraphOffsets& g_;
+    const PhpGraphOffsets g_;  // a copy: the snapshot holding the original moves
     std::vector<GraphNode> nodes_;
     std::vector<std::pair<uint32_t, uint32_t>> edges_;
     std::vector<RootEntry> roots_;
