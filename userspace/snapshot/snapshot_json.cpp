@@ -81,6 +81,7 @@ void add_reachability(const Snapshot& s, json& out) {
     out["unreached"] = unreached_json(r);
     out["reachability"] = {{"computed", true},
                            {"analysis_ms", r.analysis_ms},
+                           {"roots_copy_ms", s.roots_ms},
                            {"reached_blocks", r.reached.blocks},
                            {"reached_bytes", r.reached.bytes},
                            {"roots", r.graph->roots().size() - 1},

@@ -81,8 +81,10 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     // The roots outside the heap, while the target is still paused.
     const auto graph_offsets = php_graph_offsets_for(target->binary.version());
     std::unique_ptr<RootCopy> roots;
-    if (copy && graph_offsets && globals && monotonic_ns() < deadline_ns)
+    const uint64_t roots_start = monotonic_ns();
+    if (copy && graph_offsets && globals && roots_start < deadline_ns)
         roots = std::make_unique<RootCopy>(copy_roots(options.pid, globals->eg, globals->cg, *graph_offsets, *copy));
+    const uint64_t roots_end = monotonic_ns();
     const uint64_t end_ns = pause->resume();
     if (!copy) return copy.error();
     if (end_ns - start_ns > options.max_pause_ns) return late_error();
@@ -93,6 +95,7 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     s.binary = target->binary.path();
     s.threads = pause->threads();
     s.pause_ms = ms_between(start_ns, end_ns);
+    s.roots_ms = ms_between(roots_start, roots_end);
     s.exited_during_pause = pause->target_exited();
     s.copy = std::make_unique<HeapCopy>(std::move(*copy));
     s.offsets = off;

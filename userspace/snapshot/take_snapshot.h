@@ -28,6 +28,7 @@ struct Snapshot {
     size_t threads = 0;
     double pause_ms = 0;     // first thread seized -> last thread let go
     double analysis_ms = 0;  // page maps and free lists, after the target resumed
+    double roots_ms = 0;     // the part of the pause that copied the roots (root_copy.h)
     bool exited_during_pause = false;
     std::unique_ptr<HeapCopy> copy;  // a stable address: blocks refers to it
     pmt_php_offsets offsets{};
