@@ -10,9 +10,7 @@ namespace {
 
 // zval and GC types (Zend/zend_types.h, the same in 7.4 - 8.5).
 constexpr uint8_t kUndef = 0, kString = 6, kArray = 7, kObject = 8, kReference = 10, kIndirect = 12;
-constexpr uint8_t kUserFunction = 2;  // ZEND_USER_FUNCTION
 constexpr uint32_t kMaxDepth = 1u << 20;
-constexpr uint32_t kMaxFrames = 1u << 16;
 constexpr uint32_t kMaxPathSteps = 64;
 constexpr size_t kMaxKey = 64;
 constexpr uint32_t kMaxLateStrings = 100000;  // reads of the target after the pause, for labels
@@ -230,36 +228,20 @@ void HeapGraph::walk_statics() {
 }
 
 void HeapGraph::walk_frames() {
-    uint64_t ex = load_u64(rc_.eg, g_.eg_current_execute_data).value_or(0);
-    std::unordered_set<uint64_t> seen;
-    for (uint32_t n = 0; ex && n < kMaxFrames && seen.insert(ex).second; ++n) {
-        auto frame = index_.view(ex, g_.ex_call_frame_bytes);
+    for (uint32_t n = 0; n < rc_.frames.size(); ++n) {
+        const FrameInfo& f = rc_.frames[n];
+        auto frame = index_.view(f.ex, g_.ex_call_frame_bytes);
         if (frame.empty()) break;  // not in the heap: not a VM stack frame
         counters_.frames++;
-        mark_engine(ex, "VM stack");
-        const uint64_t func = load_u64(frame, g_.ex_func).value_or(0);
-        auto op = index_.view(func, g_.op_vars + 8);
-        std::string name = "(internal function)";
-        if (!op.empty() && load<uint8_t>(op, 0) == kUserFunction) {
-            const uint64_t fname = load_u64(op, g_.op_function_name).value_or(0);
-            const uint64_t scope = load_u64(op, g_.op_scope).value_or(0);
-            name = fname ? string_at(fname, 128) : "main";
-            if (scope) name = class_name(scope) + "::" + name;
-            const uint32_t last_var = load<uint32_t>(op, g_.op_last_var).value_or(0);
-            auto vars = index_.view(load_u64(op, g_.op_vars).value_or(0), uint64_t{last_var} * 8);
-            auto cvs = index_.view(ex + g_.ex_call_frame_bytes, uint64_t{last_var} * g_.zval_size);
-            pending_root_kind_ = "frame";
-            for (uint32_t i = 0; i < last_var && !vars.empty() && !cvs.empty(); ++i) {
-                auto z = cvs.subspan(i * g_.zval_size, g_.zval_size);
-                if (!points(z)) continue;
-                zval(kSuperRoot, z,
-                     "frame " + std::to_string(n) + " of " + name + ": $" + string_at(*load_u64(vars, i * 8), 128), 1);
-            }
-        }
+        mark_engine(f.ex, "VM stack");
+        const std::string prefix = "frame " + std::to_string(n) + " of " + printable(f.function) + ": $";
+        auto cvs = index_.view(f.ex + g_.ex_call_frame_bytes, f.cvs.size() * g_.zval_size);
         pending_root_kind_ = "frame";
-        zval(kSuperRoot, frame.subspan(g_.ex_this, g_.zval_size), "frame " + std::to_string(n) + " of " + name + ": $this",
-             1, false);
-        ex = load_u64(frame, g_.ex_prev).value_or(0);
+        for (uint32_t i = 0; i < f.cvs.size() && !cvs.empty(); ++i) {
+            auto z = cvs.subspan(i * g_.zval_size, g_.zval_size);
+            if (points(z)) zval(kSuperRoot, z, prefix + printable(f.cvs[i]), 1);
+        }
+        zval(kSuperRoot, frame.subspan(g_.ex_this, g_.zval_size), prefix + "this", 1, false);
     }
 }
 

@@ -1,6 +1,8 @@
 #include "snapshot/root_copy.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "snapshot/heap_bytes.h"
 #include "target/process.h"
@@ -90,6 +92,34 @@ void add_static_variables(RootCopy& roots, const TargetReader& target, const Hea
     roots.statics.push_back(StaticVariables{scope.empty() ? name : scope + "::" + name, table});
 }
 
+// The frames along prev_execute_data, each named (bounded: kMaxFrames frames,
+// kMaxVars CVs each, names of kMaxName bytes).
+void copy_frames(RootCopy& roots, const TargetReader& target, const PhpGraphOffsets& g,
+                 const std::unordered_map<uint64_t, ClassInfo>& classes) {
+    constexpr uint32_t kMaxFrames = 4096, kMaxVars = 1u << 16;
+    uint64_t ex = load_u64(roots.eg, g.eg_current_execute_data).value_or(0);
+    std::unordered_set<uint64_t> seen;
+    while (ex && roots.frames.size() < kMaxFrames && seen.insert(ex).second) {
+        std::vector<uint8_t> frame(g.ex_call_frame_bytes);
+        if (!target.read(ex, frame.data(), frame.size())) break;
+        FrameInfo info{ex, "(internal function)", {}};
+        std::vector<uint8_t> op(g.op_vars + 8);
+        const uint64_t func = load_u64(frame, g.ex_func).value_or(0);
+        if (func && target.read(func, op.data(), op.size()) && load<uint8_t>(op, 0) == kUserFunction) {
+            const uint64_t name = load_u64(op, g.op_function_name).value_or(0);
+            info.function = name ? target.zend_string(name, g) : "main";
+            const uint64_t scope = load_u64(op, g.op_scope).value_or(0);
+            if (auto it = classes.find(scope); scope && it != classes.end()) info.function = it->second.name + "::" + info.function;
+            const uint32_t last_var = std::min(load<uint32_t>(op, g.op_last_var).value_or(0), kMaxVars);
+            std::vector<uint8_t> vars(uint64_t{last_var} * 8);
+            if (last_var && target.read(load_u64(op, g.op_vars).value_or(0), vars.data(), vars.size()))
+                for (uint32_t i = 0; i < last_var; ++i) info.cvs.push_back(target.zend_string(*load_u64(vars, i * 8), g));
+        }
+        roots.frames.push_back(std::move(info));
+        ex = load_u64(frame, g.ex_prev).value_or(0);
+    }
+}
+
 }  // namespace
 
 RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const PhpGraphOffsets& g,
@@ -141,6 +171,7 @@ RootCopy copy_roots(pid_t pid, uint64_t eg_address, uint64_t cg_address, const P
     if (!functions) roots.problems.push_back("cannot read the function table");
     for (uint64_t f : functions ? pointers_in(*functions, g) : std::vector<uint64_t>{})
         add_static_variables(roots, target, heap, map_ptr_base, g, f, "");
+    copy_frames(roots, target, g, roots.classes);
     return roots;
 }
 

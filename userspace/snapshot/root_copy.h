@@ -32,11 +32,21 @@ struct StaticVariables {
     uint64_t table = 0;
 };
 
+// A frame of the VM stack, from EG(current_execute_data) outwards (0: the
+// innermost), named in the pause: its function and compiled variables' names
+// may be outside the heap (opcache's shared memory, an internal function).
+struct FrameInfo {
+    uint64_t ex = 0;                // its zend_execute_data, in the heap (a VM stack page)
+    std::string function;           // "main", "wait_here", "Cls::run", "(internal function)"
+    std::vector<std::string> cvs;   // its CVs' names, in slot order (none: internal)
+};
+
 struct RootCopy {
     std::vector<uint8_t> eg;                           // executor_globals, eg_size bytes
     std::unordered_map<uint64_t, ClassInfo> classes;   // by zend_class_entry address
     std::vector<uint64_t> class_order;                 // the class table's order
     std::vector<StaticVariables> statics;              // functions that have run and have statics
+    std::vector<FrameInfo> frames;
     // The symbol table's keys that are not in the heap (permanent interned
     // strings: argv, _SERVER, ...), by address, for the paths.
     std::unordered_map<uint64_t, std::string> strings;
