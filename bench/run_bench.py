@@ -978,9 +978,10 @@ class Bench:
                 gib = j["heap"]["copied_bytes"] / 2**30
                 runs.append({"pause_ms": j["pause_ms"], "analysis_ms": j["analysis_ms"], "wall_ms": wall / 1e6,
                              "copied_bytes": j["heap"]["copied_bytes"], "exact": j["heap"]["exact"],
-                             "blocks": j["heap"]["blocks"], "pause_ms_per_gib": j["pause_ms"] / gib})
-                log("  rep {}: pause {:.1f} ms for {:.2f} GiB, analysis {:.0f} ms, exact {}".format(
-                    rep + 1, j["pause_ms"], gib, j["analysis_ms"], j["heap"]["exact"]))
+                             "blocks": j["heap"]["blocks"], "pause_ms_per_gib": j["pause_ms"] / gib,
+                             "reach_ms": j.get("reachability", {}).get("analysis_ms", 0)})
+                log("  rep {}: pause {:.1f} ms for {:.2f} GiB, analysis {:.0f} ms, reachability {:.0f} ms, exact {}".format(
+                    rep + 1, j["pause_ms"], gib, j["analysis_ms"], runs[-1]["reach_ms"], j["heap"]["exact"]))
         finally:
             target.kill()
             target.wait()
@@ -990,6 +991,8 @@ class Bench:
                 ["pause (seize → last thread let go), ms", spread([r["pause_ms"] for r in runs], "{:.1f}")],
                 ["pause per GiB, ms", spread([r["pause_ms_per_gib"] for r in runs], "{:.1f}")],
                 ["analysis after resuming (page maps, free lists), ms", spread([r["analysis_ms"] for r in runs], "{:.0f}")],
+                ["reachability after resuming (walk, dominators, holders), ms",
+                 spread([r["reach_ms"] for r in runs], "{:.0f}")],
                 ["whole command (incl. reading the binary, faulting in the copy's memory, JSON), ms",
                  spread([r["wall_ms"] for r in runs], "{:.0f}")],
                 ["block total == heap->size", str(all(r["exact"] for r in runs))]]

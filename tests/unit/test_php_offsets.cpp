@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "target/php_graph_offsets.h"
 #include "target/php_offsets.h"
 
 #ifndef PMT_SOURCE_DIR
@@ -106,6 +107,60 @@ TEST(PhpOffsets, Php82RowMatchesOffsetofFromInstalledHeaders) {
     expect_field("generator_node_parent", off->generator_node_parent);
     // op_array fields are read through the zend_function pointer.
     EXPECT_EQ(kv["func_op_array"], "0");
+
+    // The snapshot's reachability walk.
+    auto graph = pmt::php_graph_offsets_for(*version);
+    ASSERT_TRUE(graph) << "8.2 missing from the graph offsets";
+#define GRAPH_FIELD(name) expect_field(#name, graph->name)
+    GRAPH_FIELD(eg_current_execute_data);
+    GRAPH_FIELD(eg_symbol_table);
+    GRAPH_FIELD(eg_function_table);
+    GRAPH_FIELD(eg_class_table);
+    GRAPH_FIELD(eg_objects_store);
+    GRAPH_FIELD(eg_size);
+    GRAPH_FIELD(store_buckets);
+    GRAPH_FIELD(store_top);
+    GRAPH_FIELD(cg_map_ptr_base);
+    GRAPH_FIELD(zval_type_info);
+    GRAPH_FIELD(zval_size);
+    GRAPH_FIELD(gc_type_info);
+    GRAPH_FIELD(str_len);
+    expect_field("zstr_val", graph->str_val);
+    GRAPH_FIELD(ht_flags);
+    GRAPH_FIELD(ht_data);
+    GRAPH_FIELD(ht_used);
+    GRAPH_FIELD(ht_bytes);
+    GRAPH_FIELD(ht_packed_flag);
+    GRAPH_FIELD(bucket_h);
+    GRAPH_FIELD(bucket_key);
+    GRAPH_FIELD(bucket_size);
+    GRAPH_FIELD(obj_ce);
+    GRAPH_FIELD(obj_properties);
+    GRAPH_FIELD(obj_properties_table);
+    GRAPH_FIELD(obj_size);
+    GRAPH_FIELD(ref_val);
+    GRAPH_FIELD(ce_type);
+    GRAPH_FIELD(ce_name);
+    GRAPH_FIELD(ce_default_properties_count);
+    GRAPH_FIELD(ce_default_static_members_count);
+    GRAPH_FIELD(ce_static_members_table);
+    GRAPH_FIELD(ce_function_table);
+    GRAPH_FIELD(ce_properties_info);
+    GRAPH_FIELD(pi_offset);
+    GRAPH_FIELD(pi_flags);
+    GRAPH_FIELD(pi_name);
+    GRAPH_FIELD(acc_static);
+    expect_field("ex_func", graph->ex_func);
+    expect_field("ex_this", graph->ex_this);
+    expect_field("ex_prev_execute_data", graph->ex_prev);
+    GRAPH_FIELD(ex_call_frame_bytes);
+    GRAPH_FIELD(op_function_name);
+    GRAPH_FIELD(op_scope);
+    GRAPH_FIELD(op_last_var);
+    GRAPH_FIELD(op_vars);
+    GRAPH_FIELD(op_static_variables);
+    GRAPH_FIELD(op_static_variables_ptr);
+#undef GRAPH_FIELD
 }
 
 TEST(PhpOffsets, EveryListedVersionHasACompleteRow) {

@@ -25,6 +25,21 @@ void write_summary(const Snapshot& s, std::ostream& out) {
         << " huge blocks)\n"
         << "heap size " << c.size << " bytes (memory_get_usage()), blocks found " << c.blocks() << " = "
         << c.blocks_bytes() << " bytes" << (c.blocks_bytes() == c.size ? " (exact)" : " (NOT equal)") << "\n";
+    if (!s.reachability) {
+        out << "reachability not computed: " << s.no_reachability << "\n";
+        return;
+    }
+    const Reachability& r = *s.reachability;
+    uint64_t garbage_objects = 0, garbage_bytes = 0;
+    for (const auto& [name, g] : r.cycle_garbage) {
+        garbage_objects += g.objects;
+        garbage_bytes += g.retained_bytes;
+    }
+    out << "reached from " << r.graph->roots().size() - 1 << " roots: " << r.reached.blocks << " blocks, "
+        << r.reached.bytes << " bytes; cycle garbage: " << garbage_objects << " objects, " << garbage_bytes
+        << " bytes (analysis " << r.analysis_ms << " ms)\n";
+    for (size_t i = 0; i < r.holders.size() && i < 5; ++i)
+        out << "  " << r.retained[r.holders[i]].bytes << " bytes held by " << r.graph->path(r.holders[i]) << "\n";
 }
 
 int run_snapshot(const SnapshotArgs& args) {

@@ -1,5 +1,7 @@
 #include "snapshot/snapshot_json.h"
 
+#include <algorithm>
+
 #include "collect/zend_sizes.h"
 
 namespace pmt {
@@ -32,6 +34,66 @@ json huge_json(const Snapshot& s) {
     return out;
 }
 
+json holders_json(const Reachability& r) {
+    json out = json::array();
+    const auto& nodes = r.graph->nodes();
+    for (uint32_t v : r.holders) {
+        const GraphNode& n = nodes[v];
+        const HeapBlock& b = r.index->block(v - 1);
+        out.push_back({{"path", r.graph->path(v)},
+                       {"kind", node_kind_name(n.kind)},
+                       {"class", n.kind == NodeKind::Object ? json(r.graph->class_name(n.ce)) : json(nullptr)},
+                       {"retained_bytes", r.retained[v].bytes},
+                       {"blocks", r.retained[v].nodes},
+                       {"address", b.address},
+                       {"size", b.size}});
+    }
+    return out;
+}
+
+json garbage_json(const Reachability& r) {
+    std::vector<std::pair<std::string, GarbageClass>> classes(r.cycle_garbage.begin(), r.cycle_garbage.end());
+    std::stable_sort(classes.begin(), classes.end(),
+                     [](const auto& a, const auto& b) { return a.second.retained_bytes > b.second.retained_bytes; });
+    json out = json::array();
+    for (const auto& [name, c] : classes)
+        out.push_back({{"class", name}, {"objects", c.objects}, {"bytes", c.bytes}, {"retained_bytes", c.retained_bytes}});
+    return out;
+}
+
+json unreached_json(const Reachability& r) {
+    json out = json::array();
+    for (const auto& [kind, k] : r.unreached) out.push_back({{"kind", kind}, {"bytes", k.bytes}, {"blocks", k.blocks}});
+    return out;
+}
+
+void add_reachability(const Snapshot& s, json& out) {
+    if (!s.reachability) {
+        out["reachability"] = {{"computed", false}, {"reason", s.no_reachability}};
+        return;
+    }
+    const Reachability& r = *s.reachability;
+    const GraphCounters& c = r.graph->counters();
+    json problems = json::array();
+    for (const auto& p : s.roots->problems) problems.push_back(p);
+    out["holders"] = holders_json(r);
+    out["cycle_garbage"] = garbage_json(r);
+    out["unreached"] = unreached_json(r);
+    out["reachability"] = {{"computed", true},
+                           {"analysis_ms", r.analysis_ms},
+                           {"roots_copy_ms", s.roots_ms},
+                           {"reached_blocks", r.reached.blocks},
+                           {"reached_bytes", r.reached.bytes},
+                           {"roots", r.graph->roots().size() - 1},
+                           {"edges", r.graph->edges().size()},
+                           {"frames", c.frames},
+                           {"classes", s.roots->classes.size()},
+                           {"pointers_outside_heap", c.outside_heap},
+                           {"bad_headers", c.bad_headers},
+                           {"depth_cut", c.depth_cut},
+                           {"problems", std::move(problems)}};
+}
+
 }  // namespace
 
 json snapshot_json(const Snapshot& s) {
@@ -49,7 +111,7 @@ json snapshot_json(const Snapshot& s) {
                  {"by_kind", {{"small", small_json(c)}, {"large", count_json(c.large)}, {"huge", huge_json(s)}}}};
     json problems = json::array();
     for (const auto& p : s.copy->problems) problems.push_back(p);
-    return {{"schema", "phpmemtrace-snapshot/1"},
+    json out = {{"schema", "phpmemtrace-snapshot/1"},
             {"target", {{"pid", s.pid}, {"php_version", s.php_version}, {"binary", s.binary}, {"threads", s.threads}}},
             {"pause_ms", s.pause_ms},
             {"analysis_ms", s.analysis_ms},
@@ -58,6 +120,8 @@ json snapshot_json(const Snapshot& s) {
              {{"bad_page_entries", c.bad_page_entries},
               {"bad_free_slots", c.bad_free_slots},
               {"list_problems", std::move(problems)}}}};
+    add_reachability(s, out);
+    return out;
 }
 
 }  // namespace pmt

@@ -43,6 +43,23 @@ Result<Target> check_target(pid_t pid) {
     return Target{std::move(*binary), *heap, real_size};
 }
 
+struct Globals {
+    uint64_t eg = 0, cg = 0;
+};
+
+// executor_globals and compiler_globals in the process: the binary's data,
+// outside the heap, at its link-time addresses plus the load bias.
+std::optional<Globals> globals_in_process(const PhpBinary& binary, pid_t pid) {
+    const pmt_config cfg = binary.bpf_config(0, false);
+    auto bias = load_bias_in_process(pid, binary.path());
+    if (!bias || !cfg.eg_vaddr || !cfg.cg_vaddr) return std::nullopt;
+    return Globals{*bias + cfg.eg_vaddr, *bias + cfg.cg_vaddr};
+}
+
+Error late_error() {
+    return Error{"gave up: the pause took longer than --max-pause; the target was resumed, nothing written"};
+}
+
 double ms_between(uint64_t from_ns, uint64_t to_ns) { return static_cast<double>(to_ns - from_ns) / 1e6; }
 
 }  // namespace
@@ -54,13 +71,23 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     // Room for growth between this read and the pause, faulted in now.
     auto arena = std::make_unique<CopyArena>(target->real_size + target->real_size / 8 + (8u << 20));
 
+    const auto globals = globals_in_process(target->binary, options.pid);
+
     const uint64_t start_ns = monotonic_ns();
     const uint64_t deadline_ns = start_ns + options.max_pause_ns;
     auto pause = ProcessPause::pause(options.pid, options.max_pause_ns);
     if (!pause) return pause.error();
     auto copy = copy_heap(options.pid, target->heap_address, off, std::move(arena), deadline_ns);
+    // The roots outside the heap, while the target is still paused.
+    const auto graph_offsets = php_graph_offsets_for(target->binary.version());
+    std::unique_ptr<RootCopy> roots;
+    const uint64_t roots_start = monotonic_ns();
+    if (copy && graph_offsets && globals && roots_start < deadline_ns)
+        roots = std::make_unique<RootCopy>(copy_roots(options.pid, globals->eg, globals->cg, *graph_offsets, *copy));
+    const uint64_t roots_end = monotonic_ns();
     const uint64_t end_ns = pause->resume();
     if (!copy) return copy.error();
+    if (end_ns - start_ns > options.max_pause_ns) return late_error();
 
     Snapshot s;
     s.pid = options.pid;
@@ -68,12 +95,20 @@ Result<Snapshot> take_snapshot(const SnapshotOptions& options) {
     s.binary = target->binary.path();
     s.threads = pause->threads();
     s.pause_ms = ms_between(start_ns, end_ns);
+    s.roots_ms = ms_between(roots_start, roots_end);
     s.exited_during_pause = pause->target_exited();
     s.copy = std::make_unique<HeapCopy>(std::move(*copy));
     s.offsets = off;
     const uint64_t analysis_start = monotonic_ns();
     s.blocks = std::make_unique<HeapBlocks>(*s.copy, s.offsets);
     s.analysis_ms = ms_between(analysis_start, monotonic_ns());
+    if (!graph_offsets) s.no_reachability = "not verified for PHP " + s.php_version + " (only 8.2)";
+    else if (!roots) s.no_reachability = "executor_globals or compiler_globals not found in " + s.binary;
+    else {
+        s.graph_offsets = *graph_offsets;
+        s.roots = std::move(roots);
+        s.reachability = analyse_reachability(*s.copy, *s.blocks, *s.roots, s.graph_offsets);
+    }
     return s;
 }
 

@@ -1,4 +1,5 @@
 #include "target/php_offsets.h"
+#include "target/php_graph_offsets.h"
 
 #include <array>
 #include <cstdio>
@@ -110,6 +111,64 @@ std::optional<pmt_php_offsets> php_offsets_for(const PhpVersion& version) {
         return off;
     }
     return std::nullopt;
+}
+
+std::optional<PhpGraphOffsets> php_graph_offsets_for(const PhpVersion& version) {
+    // offsetof() against Debian php8.2-dev 8.2.35 headers (the same program as
+    // tools/php_offsets/compute_offsets.sh); verified on the real php8.2 binary by
+    // tests/runtime/test_snapshot_reach.cpp (paths, classes and statics found).
+    auto base = php_offsets_for(version);
+    if (!base || version.major != 8 || version.minor != 2) return std::nullopt;
+    PhpGraphOffsets g{};
+    g.eg_current_execute_data = base->eg_current_execute_data;
+    g.eg_symbol_table = 304;
+    g.eg_class_table = 440;
+    g.eg_objects_store = 840;
+    g.eg_function_table = 432;
+    g.eg_size = 1800;
+    g.store_buckets = 0;
+    g.store_top = 8;
+    g.cg_map_ptr_base = 480;
+    g.zval_type_info = 8;
+    g.zval_size = 16;
+    g.gc_type_info = 4;
+    g.str_len = 16;
+    g.str_val = base->zstr_val;
+    g.ht_flags = 8;
+    g.ht_data = 16;
+    g.ht_used = 24;
+    g.ht_bytes = 56;
+    g.ht_packed_flag = 1u << 2;
+    g.bucket_h = 16;
+    g.bucket_key = 24;
+    g.bucket_size = 32;
+    g.obj_ce = base->obj_ce;
+    g.obj_properties = 32;
+    g.obj_properties_table = 40;
+    g.obj_size = 56;
+    g.ref_val = 8;
+    g.ce_type = 0;
+    g.ce_name = base->ce_name;
+    g.ce_default_properties_count = 32;
+    g.ce_default_static_members_count = 36;
+    g.ce_static_members_table = 56;
+    g.ce_properties_info = 120;
+    g.ce_function_table = 64;
+    g.pi_offset = 0;
+    g.pi_flags = 4;
+    g.pi_name = 8;
+    g.acc_static = 1u << 4;
+    g.ex_func = base->ex_func;
+    g.ex_this = base->ex_this;
+    g.ex_prev = base->ex_prev_execute_data;
+    g.ex_call_frame_bytes = 80;  // ZEND_CALL_FRAME_SLOT (5) zvals
+    g.op_function_name = 8;
+    g.op_scope = 16;
+    g.op_last_var = 76;
+    g.op_vars = 112;
+    g.op_static_variables = 104;
+    g.op_static_variables_ptr = 96;
+    return g;
 }
 
 std::string supported_php_versions() {
