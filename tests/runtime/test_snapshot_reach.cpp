@@ -2,10 +2,13 @@
 // that prints its own figures and blocks reading STDIN: its variables found on
 // their paths with the sizes the Zend heap gives them (zend_sizes.h, computed here
 // from the lengths the script allocated), a static property and a function's
-// local and a function's static variable found as roots, 1,000 self-referencing objects reported as cycle garbage
-// until gc_collect_cycles() frees them, and the block total still equal to
-// memory_get_usage().
+// local and a function's static variable found as roots, 1,000 self-referencing
+// objects reported as cycle garbage until gc_collect_cycles() frees them, the
+// block total still equal to memory_get_usage(), and the same figures in the
+// JSON, the SQLite file and the text of the top holders.
 #include <sys/wait.h>
+
+#include <sstream>
 
 #include "collect/zend_sizes.h"
 #include "piped_script.h"
@@ -59,7 +62,7 @@ protected:
     void SetUp() override { PMT_REQUIRE_ROOT(); }
     nlohmann::json snapshot(pid_t pid, const std::string& name) {
         auto r = run_command({phpmemtrace_binary(), "snapshot", "-p", std::to_string(pid), "-o", dir.file(name + ".json"),
-                              "-o", dir.file(name + ".db")});
+                              "-o", dir.file(name + ".db"), "-o", dir.file(name + ".txt")});
         EXPECT_EQ(r.exit_code, 0) << r.err;
         EXPECT_EQ(r.err, "");
         return read_json(dir.file(name + ".json"));
@@ -124,6 +127,28 @@ TEST_F(SnapshotReach, PathsRetainedSizesStaticsFramesAndCycleGarbage) {
     for (const auto& g : j["cycle_garbage"]) accounted += g["retained_bytes"].get<uint64_t>();
     for (const auto& u : j["unreached"]) accounted += u["bytes"].get<uint64_t>();
     EXPECT_EQ(accounted, usage1);
+
+    // The text file: the same largest holder first, and the garbage by class, with
+    // the JSON's figures.
+    {
+        const std::string text = read_file(dir.file("first.txt"));
+        const size_t holders = text.find("Top holders");
+        ASSERT_NE(holders, std::string::npos) << text;
+        std::istringstream lines(text.substr(holders));
+        std::string line;
+        std::getline(lines, line);  // the title
+        std::getline(lines, line);  // the column names
+        std::getline(lines, line);  // the largest holder
+        EXPECT_NE(line.find(std::to_string(cache_bytes)), std::string::npos) << line;
+        EXPECT_TRUE(line.ends_with("array  $GLOBALS['cache']")) << line;
+        const size_t garbage = text.find("Cycle garbage");
+        ASSERT_NE(garbage, std::string::npos) << text;
+        const std::string node_row = std::to_string(1000 * zend::block_size(kZendObject));
+        const size_t node = text.find(" Node\n", garbage);
+        ASSERT_NE(node, std::string::npos) << text;
+        EXPECT_NE(text.substr(garbage, node - garbage).find(node_row), std::string::npos) << text;
+        EXPECT_NE(text.find(" (exact)\n"), std::string::npos) << text;
+    }
 
     // The SQLite file: paths through arrays, declared and dynamic properties, a
     // reference, and a function's local variable as a root.

@@ -2,19 +2,23 @@
 
 #include "snapshot/snapshot_db.h"
 #include "snapshot/snapshot_json.h"
+#include "snapshot/snapshot_text.h"
 #include "util/output_file.h"
 
 namespace pmt {
 
 Status check_snapshot_output(const std::string& path) {
-    if (!path.ends_with(".json") && !path.ends_with(".db"))
-        return Error{"unknown snapshot output format for '" + path + "' (known: .json, .db)"};
+    if (!path.ends_with(".json") && !path.ends_with(".db") && !path.ends_with(".txt"))
+        return Error{"unknown snapshot output format for '" + path + "' (known: .json, .db, .txt)"};
     return check_output_path(path);
 }
 
 Status write_snapshot_output(const Snapshot& snapshot, const std::string& path) {
     if (path.ends_with(".db")) return save_snapshot_db(snapshot, path);
-    // Addresses and the binary's path: private, like the other reports about a process.
+    // Addresses, paths and the binary's: private, like the other reports about a process.
+    if (path.ends_with(".txt"))
+        return write_output_file(path, OutputAccess::Private,
+                                 [&](std::ostream& out) { write_snapshot_text(snapshot, out); });
     return write_output_file(path, OutputAccess::Private,
                              [&](std::ostream& out) { out << snapshot_json(snapshot).dump(2) << "\n"; });
 }

@@ -1,4 +1,5 @@
-// Where a snapshot can be written: .json (snapshot_json.h) and .db (snapshot_db.h).
+// Where a snapshot can be written: .json (snapshot_json.h), .db (snapshot_db.h) and
+// .txt, the top holders (snapshot_text.h).
 #pragma once
 
 #include <string>
