@@ -10,6 +10,7 @@
 
 #include <sstream>
 
+#include "../unit/svg_frames.h"
 #include "collect/zend_sizes.h"
 #include "piped_script.h"
 #include "runtime_helpers.h"
@@ -62,7 +63,8 @@ protected:
     void SetUp() override { PMT_REQUIRE_ROOT(); }
     nlohmann::json snapshot(pid_t pid, const std::string& name) {
         auto r = run_command({phpmemtrace_binary(), "snapshot", "-p", std::to_string(pid), "-o", dir.file(name + ".json"),
-                              "-o", dir.file(name + ".db"), "-o", dir.file(name + ".txt")});
+                              "-o", dir.file(name + ".db"), "-o", dir.file(name + ".txt"),
+                              "-o", dir.file(name + ".svg")});
         EXPECT_EQ(r.exit_code, 0) << r.err;
         EXPECT_EQ(r.err, "");
         return read_json(dir.file(name + ".json"));
@@ -148,6 +150,25 @@ TEST_F(SnapshotReach, PathsRetainedSizesStaticsFramesAndCycleGarbage) {
         ASSERT_NE(node, std::string::npos) << text;
         EXPECT_NE(text.substr(garbage, node - garbage).find(node_row), std::string::npos) << text;
         EXPECT_NE(text.find(" (exact)\n"), std::string::npos) << text;
+    }
+
+    // The retention flame graph, read back with an XML parser: the whole heap at the
+    // bottom, and $GLOBALS['cache'] and the cycle garbage on it as wide as their shares.
+    {
+        const SvgDoc svg = parse_flamegraph(read_file(dir.file("first.svg")));
+        ASSERT_TRUE(svg.parsed) << svg.error;
+        const auto heap = svg.named("heap");
+        ASSERT_EQ(heap.size(), 1u);
+        EXPECT_NEAR(heap[0].width, svg.usable_width(), 0.01);
+        const auto cache_box = svg.named("$GLOBALS['cache']");
+        ASSERT_EQ(cache_box.size(), 1u);
+        EXPECT_EQ(cache_box[0].depth, 1);
+        EXPECT_NEAR(cache_box[0].width / svg.usable_width(), double(cache_bytes) / double(usage1), 0.001);
+        // The 1,000 garbage objects, each a root of its own, in one box of their class.
+        const auto garbage_box = svg.named("[cycle garbage: Node]");
+        ASSERT_EQ(garbage_box.size(), 1u);
+        EXPECT_NEAR(garbage_box[0].width / svg.usable_width(),
+                    double(1000 * zend::block_size(kZendObject)) / double(usage1), 0.001);
     }
 
     // The SQLite file: paths through arrays, declared and dynamic properties, a

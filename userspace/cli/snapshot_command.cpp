@@ -77,7 +77,7 @@ void register_snapshot_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("snapshot", "Pause a PHP process for a moment, copy its heap and list every "
                                                    "allocated block (root)");
     cmd->add_option("-p,--pid", args->pid, "The PHP process")->required()->check(whole_number_between(1, kMaxPid));
-    cmd->add_option("-o,--output", args->outputs, "Write the snapshot here: .json, .db or .txt (the top holders); may be repeated");
+    cmd->add_option("-o,--output", args->outputs, "Write the snapshot here: .json, .db, .txt (the top holders) or .svg (a retention flame graph); may be repeated");
     cmd->add_option("--max-pause", args->max_pause_ms,
                     "Give up (and let the target run on) when the pause would last longer, in milliseconds")
         ->capture_default_str()

@@ -126,13 +126,22 @@ void write_node(const FlameNode& node, double x, size_t depth, const Layout& lay
     }
 }
 
-void write_legend(FlameColouring colouring, double y, std::ostream& out) {
+void write_legend(FlameColouring colouring, const std::map<FrameKind, std::string>& kind_legend, double y,
+                  std::ostream& out) {
     struct Item {
         Rgb colour;
-        const char* label;
+        std::string label;
     };
     std::vector<Item> items;
-    if (colouring == FlameColouring::ByKind) {
+    if (colouring == FlameColouring::ByKind && !kind_legend.empty()) {
+        const std::pair<FrameKind, Rgb> colours[] = {{FrameKind::User, hsl_to_rgb(20, 0.8, 0.6)},
+                                                     {FrameKind::Internal, hsl_to_rgb(205, 0.6, 0.62)},
+                                                     {FrameKind::Pseudo, hsl_to_rgb(280, 0.3, 0.7)},
+                                                     {FrameKind::Unknown, {170, 170, 170}}};
+        for (const auto& [kind, colour] : colours)
+            if (auto it = kind_legend.find(kind); it != kind_legend.end()) items.push_back({colour, it->second});
+        items.push_back({{224, 224, 224}, "small boxes merged"});
+    } else if (colouring == FlameColouring::ByKind) {
         items = {{hsl_to_rgb(20, 0.8, 0.6), "PHP code"},
                  {hsl_to_rgb(205, 0.6, 0.62), "internal (C) function"},
                  {hsl_to_rgb(280, 0.3, 0.7), "pseudo-frame ([startup], [compile], ...)"},
@@ -147,7 +156,7 @@ void write_legend(FlameColouring colouring, double y, std::ostream& out) {
         out << "<rect x=\"" << x << "\" y=\"" << y - 10 << "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"rgb("
             << item.colour.r << "," << item.colour.g << "," << item.colour.b << ")\"/>"
             << "<text x=\"" << x + 16 << "\" y=\"" << y << "\">" << xml_escape(item.label) << "</text>";
-        x += 16 + 7.2 * static_cast<double>(std::string(item.label).size()) + 18;
+        x += 16 + 7.2 * static_cast<double>(item.label.size()) + 18;
     }
     out << "</g>\n";
 }
@@ -181,7 +190,7 @@ void write_flame_svg(const FlameNode& root, const FlameGraphLabels& labels, Flam
         << xml_escape(labels.subtitle) << "</text>\n"
         << "<text id=\"unzoom\" class=\"btn hide\" x=\"" << kPad << "\" y=\"24\">Reset zoom</text>\n"
         << "<text id=\"search\" class=\"btn\" x=\"" << width - kPad << "\" y=\"24\" text-anchor=\"end\">Search</text>\n";
-    write_legend(colouring, 68, out);
+    write_legend(colouring, labels.kind_legend, 68, out);
     out << "<text id=\"details\" x=\"" << kPad << "\" y=\"92\">"
         << "Hover a frame for details; click to zoom; Ctrl-F to search.</text>\n"
         << "<text id=\"matched\" x=\"" << width - kPad << "\" y=\"92\" text-anchor=\"end\"></text>\n"

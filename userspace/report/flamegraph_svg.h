@@ -4,6 +4,7 @@
 // zoom, and search (button, Ctrl-F, or ?s=REGEX in the URL).
 #pragma once
 
+#include <map>
 #include <ostream>
 #include <string>
 
@@ -29,6 +30,9 @@ struct FlameGraphLabels {
     std::string title;
     std::string subtitle;
     View view = View::Alloc;  // for units in tooltips
+    // FlameColouring::ByKind: what each colour stands for in the legend, when the
+    // boxes are not stack frames (a snapshot's retention graph); empty: frame kinds.
+    std::map<FrameKind, std::string> kind_legend;
 };
 
 // The smallest value a node keeps its own box at, for build_flame_tree().

@@ -59,6 +59,9 @@ public:
     const PhpGraphOffsets& offsets() const { return g_; }
     // The path from its root to node v ("" for blocks not reached).
     std::string path(uint32_t v) const;
+    // The last step of that path: how node v was reached from its parent
+    // ("['cache']", "->items", "[17]"), or its root's label for a root's node.
+    const std::string& step(uint32_t v) const { return labels_[nodes_[v].label]; }
     std::string class_name(uint64_t ce) const;
 
 private:

@@ -1,5 +1,6 @@
 // Where a snapshot can be written: .json (snapshot_json.h), .db (snapshot_db.h) and
-// .txt, the top holders (snapshot_text.h).
+// .txt, the top holders (snapshot_text.h), and .svg, the retention flame graph
+// (snapshot_flame.h).
 #pragma once
 
 #include <string>
