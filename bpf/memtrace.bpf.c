@@ -146,8 +146,12 @@ static __always_inline int take_call(struct pt_regs *ctx, __u64 cookie, struct i
 	struct inflight_key key = return_key(ctx);
 	struct inflight_call *call = bpf_map_lookup_elem(&inflight, &key);
 	if (!call || call->vaddr_lo != (__u32)PMT_COOKIE_VADDR(cookie)) {
-		/* the probes fire in every process of the binary: count ours only */
-		if (expected && traced_state(current_tgid()))
+		/* The probes fire in every process of the binary: count ours only. A
+		 * process attached mid-run takes return probes before its entry probes
+		 * are attached (uprobe_attach.cpp): until its first entry (which sends
+		 * the baseline) such returns are the attach, not a lost entry. */
+		struct pmt_proc_state *state = traced_state(current_tgid());
+		if (expected && state && !state->baseline_pending)
 			count(PMT_CNT_UNPAIRED_RETURNS);
 		return 0;
 	}

@@ -133,7 +133,7 @@ TEST_F(Snapshot, BadTargetsAreOneLineBeforeAnythingIsTouched) {
     kill(sleeper, SIGKILL);
     waitpid(sleeper, &status, 0);
     // An output format it does not write: refused while parsing the options.
-    auto r = run_command({phpmemtrace_binary(), "snapshot", "-p", std::to_string(getpid()), "-o", dir.file("x.svg")});
+    auto r = run_command({phpmemtrace_binary(), "snapshot", "-p", std::to_string(getpid()), "-o", dir.file("x.html")});
     expect_one_line_error(r, "unknown snapshot output format");
     EXPECT_EQ(r.exit_code, 2);
 }
