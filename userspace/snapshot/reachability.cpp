@@ -26,6 +26,13 @@ std::string guess_kind(std::span<const uint8_t> block, const PhpGraphOffsets& g)
     return "other";
 }
 
+std::vector<std::pair<std::string, GarbageClass>> garbage_largest_first(const Reachability& r) {
+    std::vector<std::pair<std::string, GarbageClass>> classes(r.cycle_garbage.begin(), r.cycle_garbage.end());
+    std::stable_sort(classes.begin(), classes.end(),
+                     [](const auto& a, const auto& b) { return a.second.retained_bytes > b.second.retained_bytes; });
+    return classes;
+}
+
 std::unique_ptr<Reachability> analyse_reachability(const HeapCopy& copy, const HeapBlocks& blocks,
                                                    const RootCopy& roots, const PhpGraphOffsets& g) {
     const uint64_t start = monotonic_ns();

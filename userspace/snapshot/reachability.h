@@ -42,6 +42,10 @@ struct Reachability {
 // by its zend_refcounted header and size, else "other".
 std::string guess_kind(std::span<const uint8_t> block, const PhpGraphOffsets& g);
 
+// Reachability::cycle_garbage, the class that frees the most first (ties by name):
+// the order every output lists it in.
+std::vector<std::pair<std::string, GarbageClass>> garbage_largest_first(const Reachability& r);
+
 std::unique_ptr<Reachability> analyse_reachability(const HeapCopy& copy, const HeapBlocks& blocks,
                                                    const RootCopy& roots, const PhpGraphOffsets& g);
 

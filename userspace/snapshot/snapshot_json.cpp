@@ -1,7 +1,5 @@
 #include "snapshot/snapshot_json.h"
 
-#include <algorithm>
-
 #include "collect/zend_sizes.h"
 
 namespace pmt {
@@ -52,9 +50,7 @@ json holders_json(const Reachability& r) {
 }
 
 json garbage_json(const Reachability& r) {
-    std::vector<std::pair<std::string, GarbageClass>> classes(r.cycle_garbage.begin(), r.cycle_garbage.end());
-    std::stable_sort(classes.begin(), classes.end(),
-                     [](const auto& a, const auto& b) { return a.second.retained_bytes > b.second.retained_bytes; });
+    const auto classes = garbage_largest_first(r);
     json out = json::array();
     for (const auto& [name, c] : classes)
         out.push_back({{"class", name}, {"objects", c.objects}, {"bytes", c.bytes}, {"retained_bytes", c.retained_bytes}});

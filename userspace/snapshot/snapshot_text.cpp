@@ -1,6 +1,5 @@
 #include "snapshot/snapshot_text.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -34,9 +33,7 @@ void write_holders(const Reachability& r, std::ostream& out) {
 void write_garbage(const Reachability& r, std::ostream& out) {
     out << "\nCycle garbage (objects no root reaches, waiting for the collector), by class:\n";
     out << "retained bytes   objects  class\n";
-    std::vector<std::pair<std::string, GarbageClass>> classes(r.cycle_garbage.begin(), r.cycle_garbage.end());
-    std::stable_sort(classes.begin(), classes.end(),
-                     [](const auto& a, const auto& b) { return a.second.retained_bytes > b.second.retained_bytes; });
+    const auto classes = garbage_largest_first(r);
     for (const auto& [name, c] : classes) out << row(c.retained_bytes, c.objects, name, "");
     if (classes.empty()) out << "  (none)\n";
 }
